@@ -1,0 +1,97 @@
+/**
+ * Code generation for predicates: validated tree (checkPredicate.ts) to a
+ * JavaScript function, compiled once with `new Function`.
+ *
+ * Why generate code: a predicate runs once per span per rule, so it is the
+ * innermost loop of FLUO. A generated function is as fast as one written by
+ * hand; composing closures costs several times more (see docs/performance.md).
+ *
+ * Why it is safe: the generator never copies user text. It emits only
+ * parameter slots (`p0`, `p1`, ...), fixed helper names from runtime.ts,
+ * operators from a closed list, and literals re-serialised with
+ * JSON.stringify (strings) or String() (finite numbers). Regexes are
+ * pre-compiled RE2 objects passed in by index. The function body is strict
+ * mode and sees only its parameters, `H` (helpers) and `R` (regexes and an
+ * error counter).
+ */
+import type { RE2JS } from 're2js';
+import type { PExpr } from './checkPredicate.js';
+import { runtime } from './runtime.js';
+
+function literal(value: string | number | boolean | null | undefined): string {
+  if (value === undefined) return '(void 0)';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Infinity) return 'Infinity';
+  if (value === -Infinity) return '(-Infinity)';
+  return Object.is(value, -0) ? '(-0)' : String(value);
+}
+
+/** Emits source for a validated expression. */
+export function emit(e: PExpr): string {
+  switch (e.t) {
+    case 'literal': return literal(e.value);
+    case 'regex': return `R.re[${e.index}]`;
+    case 'param': return `p${e.slot}`;
+    case 'member': {
+      const object = emit(e.object);
+      if (typeof e.key === 'string') {
+        return e.direct ? `${object}[${JSON.stringify(e.key)}]` : `H.get(${object}, ${JSON.stringify(e.key)})`;
+      }
+      return `H.get(${object}, ${emit(e.key)})`;
+    }
+    case 'unary': return e.op === 'typeof' ? `(typeof ${emit(e.arg)})` : `(${e.op}${emit(e.arg)})`;
+    case 'binary':
+      if (e.op === 'in') return `H.has(${emit(e.left)}, ${emit(e.right)})`;
+      return `(${emit(e.left)} ${e.op} ${emit(e.right)})`;
+    case 'logical': return `(${emit(e.left)} ${e.op} ${emit(e.right)})`;
+    case 'conditional': return `(${emit(e.test)} ? ${emit(e.consequent)} : ${emit(e.alternate)})`;
+    case 'array': return `[${e.elements.map(emit).join(', ')}]`;
+    case 'template': {
+      const parts: string[] = [JSON.stringify(e.quasis[0])];
+      e.expressions.forEach((x, i) => {
+        parts.push(`String(${emit(x)})`, JSON.stringify(e.quasis[i + 1]));
+      });
+      return `(${parts.join(' + ')})`;
+    }
+    case 'method':
+      if (e.name === 'test') return `H.test(${emit(e.target)}, ${emit(e.args[0])})`;
+      return `H.${e.name}(${[emit(e.target), ...e.args.map(emit)].join(', ')})`;
+    case 'iterate': return `H.${e.name}(${emit(e.target)}, (p${e.slot}) => ${emit(e.body)})`;
+    case 'global':
+      switch (e.name) {
+        case 'Array.isArray': return `H.isArray(${emit(e.args[0])})`;
+        case 'Number': return `H.Number(${emit(e.args[0])})`;
+        case 'String': return `H.String(${emit(e.args[0])})`;
+        default: return `${e.name}(${e.args.map(emit).join(', ')})`;
+      }
+    case 'constant': return e.name;
+  }
+}
+
+export interface PredicateState {
+  re: RE2JS[];
+  /** predicate evaluations that threw and were counted as false */
+  errors: number;
+}
+
+export type SpanPredicate<T = unknown> = (span: T) => boolean;
+
+/**
+ * Compiles a validated predicate. The result returns a boolean for every
+ * input: a value that throws inside (e.g. comparing objects whose conversion
+ * to a primitive fails) counts as "does not match" and increments
+ * `state.errors`.
+ */
+export function generatePredicate<T>(body: PExpr, regexes: RE2JS[]): { fn: SpanPredicate<T>; source: string; state: PredicateState } {
+  const source = emit(body);
+  const state: PredicateState = { re: regexes, errors: 0 };
+  // eslint-disable-next-line no-new-func -- input is the validated tree, never user text (see module comment)
+  const factory = new Function('H', 'R', `"use strict";\nreturn function predicate(p0) {\n  try { return !!(${source}); } catch (e) { R.errors++; return false; }\n};`) as (
+    h: typeof runtime,
+    r: PredicateState,
+  ) => SpanPredicate<T>;
+  return { fn: factory(runtime, state), source, state };
+}

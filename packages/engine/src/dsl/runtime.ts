@@ -1,0 +1,122 @@
+/**
+ * Run-time helpers for generated predicates. Each one keeps JavaScript's
+ * meaning where the value has the expected type and returns `undefined`
+ * (never throws) where data is missing or of another type, so that a rule
+ * never fails on a span that lacks an attribute. They are also the sandbox's
+ * last line: member reads refuse internal keys and never hand out functions.
+ */
+import type { RE2JS } from 're2js';
+import { FORBIDDEN_KEYS } from './checkPredicate.js';
+
+const hasOwn = Object.prototype.hasOwnProperty;
+const STOP_PROTOTYPES: ReadonlySet<unknown> = new Set([Object.prototype, Array.prototype, String.prototype, Function.prototype, null]);
+
+/** Null-safe, sandboxed `object[key]`. */
+export function get(object: unknown, key: unknown): unknown {
+  if (object === null || object === undefined) return undefined;
+  if (typeof key !== 'string' && typeof key !== 'number') return undefined;
+  const k = String(key);
+  if (FORBIDDEN_KEYS.has(k)) return undefined;
+  if (typeof object === 'string') {
+    if (k === 'length') return object.length;
+    return /^\d+$/.test(k) ? object[Number(k)] : undefined;
+  }
+  if (typeof object !== 'object') return undefined;
+  if (Array.isArray(object)) {
+    if (k === 'length') return object.length;
+    return /^\d+$/.test(k) ? object[Number(k)] : undefined;
+  }
+  // Walk the prototype chain ourselves, stopping at the built-in prototypes,
+  // so that only data (own properties of our objects, and of the resource
+  // map an attribute map inherits from) is ever visible.
+  let o: object | null = object;
+  while (!STOP_PROTOTYPES.has(o)) {
+    if (hasOwn.call(o, k)) {
+      const v = (o as Record<string, unknown>)[k];
+      return typeof v === 'function' ? undefined : v;
+    }
+    o = Object.getPrototypeOf(o) as object | null;
+  }
+  return undefined;
+}
+
+/** `key in object` without reaching built-in prototypes; false for non-objects. */
+export function has(key: unknown, object: unknown): boolean {
+  if (object === null || typeof object !== 'object') return false;
+  if (typeof key !== 'string' && typeof key !== 'number') return false;
+  const k = String(key);
+  if (FORBIDDEN_KEYS.has(k)) return false;
+  let o: object | null = object;
+  while (!STOP_PROTOTYPES.has(o)) {
+    if (hasOwn.call(o, k)) return true;
+    o = Object.getPrototypeOf(o) as object | null;
+  }
+  return false;
+}
+
+function isText(a: unknown): boolean {
+  return a === undefined || a === null || typeof a !== 'object';
+}
+
+export function startsWith(s: unknown, a: unknown, pos?: unknown): boolean | undefined {
+  return typeof s === 'string' && isText(a) ? s.startsWith(String(a), typeof pos === 'number' ? pos : undefined) : undefined;
+}
+
+export function endsWith(s: unknown, a: unknown, pos?: unknown): boolean | undefined {
+  return typeof s === 'string' && isText(a) ? s.endsWith(String(a), typeof pos === 'number' ? pos : undefined) : undefined;
+}
+
+export function includes(s: unknown, a: unknown, pos?: unknown): boolean | undefined {
+  if (Array.isArray(s)) return s.includes(a, typeof pos === 'number' ? pos : undefined);
+  return typeof s === 'string' && isText(a) ? s.includes(String(a), typeof pos === 'number' ? pos : undefined) : undefined;
+}
+
+export function toLowerCase(s: unknown): string | undefined {
+  return typeof s === 'string' ? s.toLowerCase() : undefined;
+}
+
+export function toUpperCase(s: unknown): string | undefined {
+  return typeof s === 'string' ? s.toUpperCase() : undefined;
+}
+
+export function trim(s: unknown): string | undefined {
+  return typeof s === 'string' ? s.trim() : undefined;
+}
+
+/** Like String.prototype.match with a non-global regex: [match, ...groups] or null; undefined for non-strings. */
+export function match(s: unknown, re: RE2JS): string[] | null | undefined {
+  if (typeof s !== 'string') return undefined;
+  const m = re.exec(s);
+  return m ? Array.from(m as ArrayLike<string>) : null;
+}
+
+/** regex.test(x): numbers and booleans are tested as text; missing values (undefined, null) and objects never match. */
+export function test(re: RE2JS, s: unknown): boolean {
+  if (typeof s === 'string') return re.test(s);
+  if (typeof s === 'number' || typeof s === 'boolean') return re.test(String(s));
+  return false;
+}
+
+export function some(a: unknown, fn: (item: unknown) => unknown): boolean | undefined {
+  return Array.isArray(a) ? a.some((x) => fn(x)) : undefined;
+}
+
+export function every(a: unknown, fn: (item: unknown) => unknown): boolean | undefined {
+  return Array.isArray(a) ? a.every((x) => fn(x)) : undefined;
+}
+
+export function filter(a: unknown, fn: (item: unknown) => unknown): unknown[] | undefined {
+  return Array.isArray(a) ? a.filter((x) => fn(x)) : undefined;
+}
+
+export function find(a: unknown, fn: (item: unknown) => unknown): unknown {
+  return Array.isArray(a) ? a.find((x) => fn(x)) : undefined;
+}
+
+export const runtime = {
+  get, has, startsWith, endsWith, includes, toLowerCase, toUpperCase, trim, match, test, some, every, filter, find,
+  isArray: Array.isArray,
+  Number: (x: unknown) => Number(x),
+  String: (x: unknown) => String(x),
+};
+export type Runtime = typeof runtime;

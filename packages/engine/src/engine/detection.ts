@@ -1,0 +1,33 @@
+import type { Span } from '../trace/span.js';
+import type { Signal } from './signal.js';
+
+/** A signal together with the trace's spans as they were when it fired (the evidence). */
+export interface Detection {
+  signal: Signal;
+  /** Snapshot of the trace's spans at detection time, in start-time order. */
+  spans: Span[];
+}
+
+/** A trace the assembler considers complete (idle, too old, forced out by a memory bound, or flushed). */
+export interface CompletedTrace {
+  traceId: string;
+  /** In start-time order, linked (parent/children set). */
+  spans: Span[];
+  reason: 'idle' | 'lifetime' | 'memory' | 'flush';
+  /** ms, detector clock */
+  firstReceivedAt: number;
+  lastReceivedAt: number;
+  completedAt: number;
+}
+
+/** A span the detector refused, with the reason (reported to senders as OTLP partial success). */
+export interface RejectedSpan {
+  traceId: string;
+  spanId: string;
+  reason: string;
+}
+
+export interface IngestResult {
+  detections: Detection[];
+  rejected: RejectedSpan[];
+}

@@ -1,0 +1,197 @@
+/**
+ * Property: the detector's incremental evaluation (random batches, random
+ * arrival order, traces interleaved, early firing of monotone rules, cached
+ * predicate results) decides exactly what a straightforward evaluation of
+ * each whole trace decides, on random traces and random rules.
+ */
+import { describe, expect, test } from 'vitest';
+import fc from 'fast-check';
+import { Detector } from './detector.js';
+import { compileRule, type CompiledRule } from './rule.js';
+import { evaluateTrace } from './evaluateCondition.js';
+import { buildTrace, type SpanSpec } from '../testing/traceBuilder.js';
+import type { Span } from '../trace/span.js';
+import type { Detection } from './detection.js';
+
+const NAMES = ['a', 'b', 'c', 'd'];
+const SERVICES = ['s1', 's2', 's3'];
+
+const spanPredicate: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(...NAMES).map((n) => `s.name === '${n}'`),
+  fc.constantFrom(...SERVICES).map((n) => `s.service === '${n}'`),
+  fc.constant("s.status === 'ERROR'"),
+  fc.constantFrom(500, 1500).map((d) => `s.duration > ${d}`),
+  fc.constantFrom(0, 1, 2).map((x) => `s.attributes.x > ${x}`),
+  fc.constant('s.attributes.x !== 1'),
+  fc.constant("s.parent?.name === 'a'"),
+  fc.constant('s.children.length > 0'),
+);
+
+const predicate: fc.Arbitrary<string> = fc.oneof(
+  { weight: 3, arbitrary: spanPredicate },
+  { weight: 1, arbitrary: fc.tuple(spanPredicate, fc.constantFrom('&&', '||'), spanPredicate).map(([a, op, b]) => `${a} ${op} ${b}`) },
+).map((body) => `s => ${body}`);
+
+const scope: fc.Arbitrary<string> = fc.oneof(
+  { weight: 3, arbitrary: fc.constant('trace') },
+  { weight: 1, arbitrary: predicate.map((p) => `trace.where(${p})`) },
+);
+
+const { condition } = fc.letrec<{ condition: string }>((tie) => ({
+  condition: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.tuple(scope, predicate).map(([sc, p]) => `${sc}.has(${p})`),
+    fc.tuple(scope, predicate).map(([sc, p]) => `${sc}.missing(${p})`),
+    fc.tuple(scope, predicate, fc.constantFrom('>', '>=', '<', '<=', '===', '!=='), fc.integer({ min: 0, max: 3 })).map(([sc, p, op, n]) => `(${sc}.count(${p}) ${op} ${n})`),
+    fc.tuple(tie('condition'), tie('condition')).map(([a, b]) => `${a}.and(${b})`),
+    fc.tuple(tie('condition'), tie('condition')).map(([a, b]) => `${a}.or(${b})`),
+    tie('condition').map((a) => `trace.not(${a})`),
+    fc.tuple(tie('condition'), fc.constantFrom(100, 1000, 5000)).map(([a, d]) => `${a}.within(${d})`),
+    fc.tuple(tie('condition'), tie('condition')).map(([a, b]) => `${a}.followedBy(${b})`),
+  ),
+}));
+
+const spanSpecs: fc.Arbitrary<SpanSpec[]> = fc.array(
+  fc.record({
+    name: fc.constantFrom(...NAMES),
+    service: fc.constantFrom(...SERVICES),
+    start: fc.integer({ min: 0, max: 20_000 }),
+    duration: fc.integer({ min: 0, max: 3000 }),
+    status: fc.constantFrom('UNSET', 'OK', 'ERROR') as fc.Arbitrary<'UNSET' | 'OK' | 'ERROR'>,
+    x: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+    parentChoice: fc.nat(),
+  }),
+  { minLength: 0, maxLength: 12 },
+).map((items) => items.map((it, i) => ({
+  id: `s${i}`,
+  name: it.name,
+  service: it.service,
+  start: it.start,
+  duration: it.duration,
+  status: it.status,
+  attributes: it.x === undefined ? {} : { x: it.x },
+  // parents point at earlier spans (or nowhere), so the trace is a forest
+  parent: i > 0 && it.parentChoice % 3 !== 0 ? `s${it.parentChoice % i}` : undefined,
+})));
+
+interface Scenario { traces: Span[][]; rules: CompiledRule[]; order: number[]; cuts: number[] }
+
+const scenario: fc.Arbitrary<Scenario> = fc
+  .tuple(fc.array(spanSpecs, { minLength: 1, maxLength: 3 }), fc.array(condition, { minLength: 1, maxLength: 4 }), fc.nat(), fc.array(fc.nat(), { maxLength: 6 }))
+  .map(([traces, conditions, seed, cuts]) => {
+    const built = traces.map((specs, i) => buildTrace(`trace-${i}`, specs));
+    const all = built.flat();
+    // deterministic shuffle from the seed
+    const order = all.map((_, i) => i);
+    let x = seed + 1;
+    for (let i = order.length - 1; i > 0; i--) {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      const j = x % (i + 1);
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    return {
+      traces: built,
+      rules: conditions.map((dsl, i) => compileRule({ id: `r${i}`, name: `r${i}`, severity: 'info', dsl })),
+      order,
+      cuts,
+    };
+  });
+
+function oracle(s: Scenario): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const spans of s.traces) {
+    if (spans.length === 0) continue;
+    const fired = new Set<string>();
+    for (const r of s.rules) if (evaluateTrace(r, spans).matched) fired.add(r.id);
+    out.set(spans[0].traceId, fired);
+  }
+  return out;
+}
+
+function batches(s: Scenario): Span[][] {
+  const all = s.traces.flat();
+  const ordered = s.order.map((i) => all[i]);
+  const cutPoints = [...new Set(s.cuts.map((c) => (ordered.length === 0 ? 0 : c % ordered.length)))].sort((a, b) => a - b);
+  const out: Span[][] = [];
+  let from = 0;
+  for (const c of [...cutPoints, ordered.length]) {
+    if (c > from) out.push(ordered.slice(from, c));
+    from = Math.max(from, c);
+  }
+  return out;
+}
+
+function signalsByTrace(detections: Detection[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const d of detections) {
+    const list = out.get(d.signal.traceId) ?? [];
+    list.push(d.signal.ruleId);
+    out.set(d.signal.traceId, list);
+  }
+  return out;
+}
+
+describe('incremental evaluation equals whole-trace evaluation', () => {
+  test('random traces, rules, batches and arrival orders', () => {
+    fc.assert(
+      fc.property(scenario, (s) => {
+        // Clone spans per run: linking mutates parent/children.
+        const detector = new Detector({ idleTimeoutMs: 1000 });
+        detector.setRules(s.rules);
+        const detections: Detection[] = [];
+        let now = 0;
+        for (const batch of batches(s)) {
+          detections.push(...detector.ingest(batch, now).detections);
+          now += 10; // well inside the idle timeout: no trace completes early
+        }
+        detections.push(...detector.tick(now + 1000));
+        expect(detector.stats().bufferedTraces).toBe(0);
+        const expected = oracle(s);
+        const actual = signalsByTrace(detections);
+        for (const [traceId, fired] of expected) {
+          const got = actual.get(traceId) ?? [];
+          expect(new Set(got).size).toBe(got.length); // never twice
+          expect(new Set(got)).toEqual(fired);
+        }
+        // witnesses are spans of the signal's trace, and rules decided at completion see the whole trace
+        for (const d of detections) {
+          const trace = s.traces.find((t) => t[0]?.traceId === d.signal.traceId)!;
+          const ids = new Set(trace.map((x) => x.spanId));
+          for (const w of d.signal.spanIds) expect(ids.has(w)).toBe(true);
+          const r = s.rules.find((x) => x.id === d.signal.ruleId)!;
+          if (!r.condition.monotone) {
+            expect(d.signal.spanIds).toEqual(evaluateTrace(r, trace).witnesses.map((w) => w.spanId));
+          }
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  test('with traces completing early and reopening, no rule fires twice and every monotone match fires', () => {
+    fc.assert(
+      fc.property(scenario, fc.array(fc.boolean(), { maxLength: 8 }), (s, gaps) => {
+        const detector = new Detector({ idleTimeoutMs: 1000 });
+        detector.setRules(s.rules);
+        const detections: Detection[] = [];
+        let now = 0;
+        batches(s).forEach((batch, i) => {
+          detections.push(...detector.ingest(batch, now).detections);
+          now += gaps[i] ? 5000 : 10;
+          detections.push(...detector.tick(now));
+        });
+        detections.push(...detector.tick(now + 1000));
+        const ids = detections.map((d) => d.signal.id);
+        expect(new Set(ids).size).toBe(ids.length);
+        const actual = signalsByTrace(detections);
+        for (const [traceId, fired] of oracle(s)) {
+          for (const ruleId of fired) {
+            const r = s.rules.find((x) => x.id === ruleId)!;
+            if (r.condition.monotone) expect(actual.get(traceId) ?? []).toContain(ruleId);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

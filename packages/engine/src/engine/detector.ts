@@ -1,0 +1,491 @@
+/**
+ * The detector: trace assembly and incremental rule evaluation.
+ *
+ * Spans arrive in batches, in any order, for any number of traces at once.
+ * The detector groups them by trace id into a bounded buffer and evaluates
+ * rules as traces grow:
+ *
+ * - Monotone rules (only has, count >/>=, and, or, within, followedBy over
+ *   predicates that do not read parent/children; see compileCondition.ts) can
+ *   only turn from false to true as spans arrive, so they are evaluated after
+ *   every batch that touches a trace and fire as soon as they hold.
+ * - Every other rule depends on absence (missing, not, count <, ...) or on the
+ *   trace's shape, which a later span can change; it is decided when the trace
+ *   completes.
+ * - A trace completes when no span arrived for `idleTimeoutMs`, when it has
+ *   been buffered for `maxTraceLifetimeMs`, when a memory bound forces the
+ *   least recently active traces out, or on flush/close.
+ * - Completed traces are remembered for `completedTraceRetentionMs` (bounded
+ *   by `maxCompletedTraces`/`maxCompletedSpans`): a late span reopens its
+ *   trace with the spans seen before, and rules that fired stay fired, so a
+ *   rule never raises two signals for one trace. Past that memory, signal ids
+ *   are still deterministic (ruleId + traceId), so stores deduplicate.
+ *
+ * Predicate results are cached per trace and per distinct predicate (rules
+ * that share a predicate share its results): each span is tested once per
+ * predicate. Structural predicates are recomputed when the trace is decided.
+ *
+ * The detector does no I/O and reads no clock: callers pass `now` (ms). It is
+ * synchronous and single-threaded; results are returned from the call that
+ * produced them.
+ */
+import type { Span } from '../trace/span.js';
+import { linkSpans } from '../trace/linkSpans.js';
+import type { CompiledRule } from './rule.js';
+import { signalId, type Signal } from './signal.js';
+import type { CompletedTrace, Detection, IngestResult, RejectedSpan } from './detection.js';
+import { evaluateCondition, witnessesOf, type TraceMatches } from './evaluateCondition.js';
+
+export interface DetectorOptions {
+  /** A trace is complete when no span arrived for this long. */
+  idleTimeoutMs: number;
+  /** A trace still receiving spans after this long is completed anyway. */
+  maxTraceLifetimeMs: number;
+  /** Buffered spans across all traces; beyond it the least recently active traces complete early. */
+  maxBufferedSpans: number;
+  /** Buffered traces; beyond it the least recently active traces complete early. */
+  maxBufferedTraces: number;
+  /** Spans of one trace beyond this are rejected. */
+  maxSpansPerTrace: number;
+  /** How long completed traces are remembered for late spans. */
+  completedTraceRetentionMs: number;
+  maxCompletedTraces: number;
+  maxCompletedSpans: number;
+}
+
+export const DEFAULT_DETECTOR_OPTIONS: Readonly<DetectorOptions> = Object.freeze({
+  idleTimeoutMs: 10_000,
+  maxTraceLifetimeMs: 300_000,
+  maxBufferedSpans: 1_000_000,
+  maxBufferedTraces: 200_000,
+  maxSpansPerTrace: 10_000,
+  completedTraceRetentionMs: 60_000,
+  maxCompletedTraces: 10_000,
+  maxCompletedSpans: 200_000,
+});
+
+export interface DetectorListener {
+  /** Called for every trace that completes, after its rules were decided. */
+  onTraceCompleted?(trace: CompletedTrace): void;
+}
+
+export interface DetectorStats {
+  bufferedSpans: number;
+  bufferedTraces: number;
+  rememberedTraces: number;
+  spansIngested: number;
+  spansRejected: number;
+  spansDuplicate: number;
+  tracesCompleted: number;
+  /** completed early by a memory bound or the lifetime limit */
+  tracesForced: number;
+  tracesReopened: number;
+  ruleEvaluations: number;
+  /** predicate evaluations that threw and counted as "no match" */
+  predicateErrors: number;
+  signals: number;
+}
+
+/** Thrown by ingest after close(): retryable for the sender (another instance, or this one restarted, will take it). */
+export class DetectorClosedError extends Error {
+  readonly code = 'DETECTOR_CLOSED';
+  readonly retryable = true;
+  constructor() {
+    super('The detector is closed and accepts no more spans');
+    this.name = 'DetectorClosedError';
+  }
+}
+
+/** A distinct predicate across all rules. */
+interface SharedPredicate {
+  fn: (span: Span) => boolean;
+  structural: boolean;
+}
+
+interface RuleEntry {
+  rule: CompiledRule;
+  /** local predicate index → shared predicate id */
+  predicateIds: number[];
+}
+
+interface TraceState {
+  traceId: string;
+  /** arrival order */
+  spans: Span[];
+  spanIds: Set<string>;
+  firstReceivedAt: number;
+  lastReceivedAt: number;
+  /** shared predicate id → results in arrival order (non-structural only) */
+  results: Map<number, Uint8Array>;
+  /** how many spans each cached result covers */
+  covered: Map<number, number>;
+  fired: Set<string>;
+}
+
+interface RememberedTrace {
+  spans: Span[];
+  fired: Set<string>;
+  completedAt: number;
+}
+
+export class Detector {
+  readonly options: DetectorOptions;
+  private readonly listener: DetectorListener;
+  private rules: RuleEntry[] = [];
+  private predicates: SharedPredicate[] = [];
+  private predicateStates: Array<{ errors: number }> = [];
+  /** Insertion order is activity order: a trace is re-inserted when it receives spans. */
+  private readonly traces = new Map<string, TraceState>();
+  private readonly remembered = new Map<string, RememberedTrace>();
+  private rememberedSpans = 0;
+  private bufferedSpans = 0;
+  private closed = false;
+  private readonly counters = {
+    spansIngested: 0, spansRejected: 0, spansDuplicate: 0, tracesCompleted: 0, tracesForced: 0,
+    tracesReopened: 0, ruleEvaluations: 0, signals: 0,
+  };
+
+  constructor(options: Partial<DetectorOptions> = {}, listener: DetectorListener = {}) {
+    this.options = { ...DEFAULT_DETECTOR_OPTIONS, ...options };
+    for (const [key, value] of Object.entries(this.options)) {
+      if (typeof value !== 'number' || !(value >= 0)) throw new RangeError(`Detector option ${key} must be a non-negative number, got ${String(value)}`);
+    }
+    this.listener = listener;
+  }
+
+  /**
+   * Replaces the rule set. Takes effect for every buffered and future trace:
+   * monotone rules are tried on a trace at its next batch, all rules at its
+   * completion. Pass only enabled rules.
+   */
+  setRules(rules: readonly CompiledRule[]): void {
+    const byKey = new Map<string, number>();
+    const predicates: SharedPredicate[] = [];
+    const states: Array<{ errors: number }> = [];
+    const entries: RuleEntry[] = [];
+    // Keep ids of predicates that survive, so cached results stay valid.
+    const previousKeys = this.predicateKeys;
+    const keys: string[] = [];
+    for (const rule of rules) {
+      const predicateIds = rule.condition.predicates.map((p) => {
+        let id = byKey.get(p.key);
+        if (id === undefined) {
+          id = predicates.length;
+          byKey.set(p.key, id);
+          predicates.push({ fn: p.fn, structural: p.structural });
+          states.push(p.state);
+          keys.push(p.key);
+        }
+        return id;
+      });
+      entries.push({ rule, predicateIds });
+    }
+    // Remap cached results to the new ids; drop those of removed predicates.
+    const remap = new Map<number, number>();
+    previousKeys.forEach((key, oldId) => {
+      const newId = byKey.get(key);
+      if (newId !== undefined) remap.set(oldId, newId);
+    });
+    for (const trace of this.traces.values()) {
+      const results = new Map<number, Uint8Array>();
+      const covered = new Map<number, number>();
+      for (const [oldId, r] of trace.results) {
+        const newId = remap.get(oldId);
+        if (newId === undefined) continue;
+        results.set(newId, r);
+        covered.set(newId, trace.covered.get(oldId) ?? 0);
+      }
+      trace.results = results;
+      trace.covered = covered;
+    }
+    this.rules = entries;
+    this.predicates = predicates;
+    this.predicateStates = states;
+    this.predicateKeys = keys;
+  }
+
+  private predicateKeys: string[] = [];
+
+  /**
+   * Accepts spans (any traces, any order). Returns the signals of monotone
+   * rules that now hold, and the spans refused (over the per-trace limit).
+   * Duplicate spans (same trace and span id, e.g. a sender's retry) are
+   * ignored. Throws DetectorClosedError after close().
+   */
+  ingest(spans: readonly Span[], now: number): IngestResult {
+    if (this.closed) throw new DetectorClosedError();
+    const detections: Detection[] = [];
+    const rejected: RejectedSpan[] = [];
+    const byTrace = new Map<string, Span[]>();
+    for (const span of spans) {
+      let list = byTrace.get(span.traceId);
+      if (list === undefined) byTrace.set(span.traceId, (list = []));
+      list.push(span);
+    }
+    let newTraces = 0;
+    for (const traceId of byTrace.keys()) if (!this.traces.has(traceId)) newTraces++;
+    this.makeRoom(spans.length, newTraces, byTrace, now, detections);
+    const touched: TraceState[] = [];
+    for (const [traceId, list] of byTrace) {
+      const trace = this.open(traceId, now);
+      let added = 0;
+      for (const span of list) {
+        if (trace.spanIds.has(span.spanId)) { this.counters.spansDuplicate++; continue; }
+        if (trace.spans.length >= this.options.maxSpansPerTrace) {
+          this.counters.spansRejected++;
+          rejected.push({ traceId, spanId: span.spanId, reason: `trace ${traceId} has reached the limit of ${this.options.maxSpansPerTrace} spans per trace` });
+          continue;
+        }
+        trace.spans.push(span);
+        trace.spanIds.add(span.spanId);
+        added++;
+      }
+      this.bufferedSpans += added;
+      this.counters.spansIngested += added;
+      trace.lastReceivedAt = now;
+      if (added > 0) touched.push(trace);
+    }
+    for (const trace of touched) this.evaluate(trace, now, true, detections);
+    return { detections, rejected };
+  }
+
+  /** Completes idle and expired traces, deciding their remaining rules; forgets old completed traces. */
+  tick(now: number): Detection[] {
+    const detections: Detection[] = [];
+    const { idleTimeoutMs, maxTraceLifetimeMs } = this.options;
+    for (const trace of [...this.traces.values()]) {
+      if (now - trace.lastReceivedAt >= idleTimeoutMs) this.complete(trace, 'idle', now, detections);
+      else if (now - trace.firstReceivedAt >= maxTraceLifetimeMs) this.complete(trace, 'lifetime', now, detections);
+    }
+    for (const [traceId, r] of this.remembered) {
+      if (now - r.completedAt < this.options.completedTraceRetentionMs) break; // insertion order is completion order
+      this.forget(traceId, r);
+    }
+    return detections;
+  }
+
+  /** Completes every buffered trace (end of input). The detector stays open. */
+  flush(now: number): Detection[] {
+    const detections: Detection[] = [];
+    for (const trace of [...this.traces.values()]) this.complete(trace, 'flush', now, detections);
+    return detections;
+  }
+
+  /** Flushes and refuses further spans. Idempotent: later calls return nothing. */
+  close(now: number): Detection[] {
+    if (this.closed) return [];
+    const detections = this.flush(now);
+    this.closed = true;
+    this.remembered.clear();
+    this.rememberedSpans = 0;
+    return detections;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  stats(): DetectorStats {
+    return {
+      bufferedSpans: this.bufferedSpans,
+      bufferedTraces: this.traces.size,
+      rememberedTraces: this.remembered.size,
+      ...this.counters,
+      predicateErrors: this.predicateStates.reduce((sum, s) => sum + s.errors, 0),
+    };
+  }
+
+  /** The buffered spans of a trace (linked, start-time order), or undefined when it is not buffered. */
+  bufferedTrace(traceId: string): Span[] | undefined {
+    const trace = this.traces.get(traceId);
+    return trace ? linkSpans(trace.spans) : undefined;
+  }
+
+  private open(traceId: string, now: number): TraceState {
+    let trace = this.traces.get(traceId);
+    if (trace !== undefined) {
+      this.traces.delete(traceId); // re-insert: most recently active last
+      this.traces.set(traceId, trace);
+      return trace;
+    }
+    const remembered = this.remembered.get(traceId);
+    trace = {
+      traceId,
+      spans: [],
+      spanIds: new Set(),
+      firstReceivedAt: now,
+      lastReceivedAt: now,
+      results: new Map(),
+      covered: new Map(),
+      fired: new Set(),
+    };
+    if (remembered !== undefined) {
+      this.forget(traceId, remembered);
+      trace.spans = remembered.spans;
+      for (const s of remembered.spans) trace.spanIds.add(s.spanId);
+      trace.fired = remembered.fired;
+      this.bufferedSpans += remembered.spans.length;
+      this.counters.tracesReopened++;
+    }
+    this.traces.set(traceId, trace);
+    return trace;
+  }
+
+  private forget(traceId: string, r: RememberedTrace): void {
+    this.remembered.delete(traceId);
+    this.rememberedSpans -= r.spans.length;
+  }
+
+  /** Completes least recently active traces until `spans` more spans and `traces` more traces fit. */
+  private makeRoom(spans: number, traces: number, incoming: Map<string, unknown>, now: number, detections: Detection[]): void {
+    const { maxBufferedSpans, maxBufferedTraces } = this.options;
+    for (const trace of this.traces.values()) {
+      if (this.bufferedSpans + spans <= maxBufferedSpans && this.traces.size + traces <= maxBufferedTraces) return;
+      if (incoming.has(trace.traceId)) continue; // completing a trace that is receiving spans would only reopen it
+      this.complete(trace, 'memory', now, detections);
+    }
+  }
+
+  private matchesFor(trace: TraceState, linked: Span[], entry: RuleEntry, structuralCache: Map<number, Uint8Array>): TraceMatches {
+    return {
+      spans: linked,
+      matches: (local: number): Uint8Array => {
+        const id = entry.predicateIds[local];
+        const predicate = this.predicates[id];
+        if (predicate.structural) {
+          let r = structuralCache.get(id);
+          if (r === undefined) {
+            r = new Uint8Array(linked.length);
+            for (let i = 0; i < linked.length; i++) r[i] = predicate.fn(linked[i]) ? 1 : 0;
+            structuralCache.set(id, r);
+          }
+          return r;
+        }
+        return this.cachedResults(trace, id, linked);
+      },
+    };
+  }
+
+  /** Non-structural predicate results, computed once per span, returned in linked order. */
+  private cachedResults(trace: TraceState, id: number, linked: Span[]): Uint8Array {
+    const n = trace.spans.length;
+    let results = trace.results.get(id);
+    let covered = trace.covered.get(id) ?? 0;
+    if (results === undefined || results.length < n) {
+      const grown = new Uint8Array(Math.max(n, (results?.length ?? 0) * 2, 8));
+      if (results !== undefined) grown.set(results.subarray(0, covered));
+      results = grown;
+      trace.results.set(id, results);
+    }
+    if (covered < n) {
+      const fn = this.predicates[id].fn;
+      for (let i = covered; i < n; i++) results[i] = fn(trace.spans[i]) ? 1 : 0;
+      covered = n;
+      trace.covered.set(id, covered);
+    }
+    // linked order → arrival order
+    const order = arrivalOrder(trace, linked);
+    const out = new Uint8Array(linked.length);
+    for (let i = 0; i < linked.length; i++) out[i] = results[order[i]];
+    return out;
+  }
+
+  private evaluate(trace: TraceState, now: number, monotoneOnly: boolean, detections: Detection[]): void {
+    let linked: Span[] | null = null;
+    const structuralCache = new Map<number, Uint8Array>();
+    for (const entry of this.rules) {
+      const rule = entry.rule;
+      if (trace.fired.has(rule.id)) continue;
+      if (monotoneOnly && !rule.condition.monotone) continue;
+      if (linked === null) {
+        linked = linkSpans(trace.spans);
+        orderCache.delete(trace);
+      }
+      const matches = this.matchesFor(trace, linked, entry, structuralCache);
+      this.counters.ruleEvaluations++;
+      const outcome = evaluateCondition(rule.condition, matches);
+      if (!outcome.holds) continue;
+      trace.fired.add(rule.id);
+      this.counters.signals++;
+      detections.push({ signal: buildSignal(rule, trace.traceId, linked, witnessesOf(matches, outcome), now), spans: linked.slice() });
+    }
+  }
+
+  private complete(trace: TraceState, reason: CompletedTrace['reason'], now: number, detections: Detection[]): void {
+    this.evaluate(trace, now, false, detections);
+    this.traces.delete(trace.traceId);
+    this.bufferedSpans -= trace.spans.length;
+    this.counters.tracesCompleted++;
+    if (reason === 'memory' || reason === 'lifetime') this.counters.tracesForced++;
+    orderCache.delete(trace);
+    if (!this.closed) this.remember(trace, now);
+    this.listener.onTraceCompleted?.({
+      traceId: trace.traceId,
+      spans: linkSpans(trace.spans),
+      reason,
+      firstReceivedAt: trace.firstReceivedAt,
+      lastReceivedAt: trace.lastReceivedAt,
+      completedAt: now,
+    });
+  }
+
+  private remember(trace: TraceState, now: number): void {
+    const { maxCompletedTraces, maxCompletedSpans } = this.options;
+    if (maxCompletedTraces === 0 || trace.spans.length > maxCompletedSpans) return;
+    this.remembered.set(trace.traceId, { spans: trace.spans, fired: trace.fired, completedAt: now });
+    this.rememberedSpans += trace.spans.length;
+    for (const [traceId, r] of this.remembered) {
+      if (this.remembered.size <= maxCompletedTraces && this.rememberedSpans <= maxCompletedSpans) break;
+      this.forget(traceId, r);
+    }
+  }
+}
+
+/** Per evaluation pass: linked index → arrival index. */
+const orderCache = new WeakMap<TraceState, { linked: Span[]; order: Uint32Array }>();
+
+function arrivalOrder(trace: TraceState, linked: Span[]): Uint32Array {
+  const cached = orderCache.get(trace);
+  if (cached !== undefined && cached.linked === linked) return cached.order;
+  const position = new Map<Span, number>();
+  trace.spans.forEach((s, i) => position.set(s, i));
+  const order = new Uint32Array(linked.length);
+  for (let i = 0; i < linked.length; i++) order[i] = position.get(linked[i])!;
+  orderCache.set(trace, { linked, order });
+  return order;
+}
+
+function buildSignal(rule: CompiledRule, traceId: string, spans: Span[], witnesses: Span[], now: number): Signal {
+  let first = Infinity;
+  let last = -Infinity;
+  for (const s of spans) {
+    if (s.startTime < first) first = s.startTime;
+    if (s.endTime > last) last = s.endTime;
+  }
+  const services = [...new Set(witnesses.map((w) => w.service).filter((s): s is string => typeof s === 'string'))];
+  return {
+    id: signalId(rule.id, traceId),
+    ruleId: rule.id,
+    ruleName: rule.name,
+    ruleVersion: rule.version,
+    severity: rule.severity,
+    mode: rule.mode,
+    traceId,
+    spanIds: witnesses.map((w) => w.spanId),
+    message: describeSignal(rule.name, witnesses, services),
+    detectedAt: now,
+    firstSpanTime: first,
+    lastSpanTime: last,
+    services,
+  };
+}
+
+function describeSignal(ruleName: string, witnesses: Span[], services: string[]): string {
+  if (witnesses.length === 0) return `${ruleName}: the pattern holds for this trace`;
+  const counts = new Map<string, number>();
+  for (const w of witnesses) counts.set(w.name, (counts.get(w.name) ?? 0) + 1);
+  const names = [...counts].slice(0, 4).map(([name, n]) => (n > 1 ? `${name} ×${n}` : name));
+  if (counts.size > 4) names.push(`${counts.size - 4} more`);
+  const where = services.length > 0 ? ` in ${services.join(', ')}` : '';
+  return `${ruleName}: ${witnesses.length} witness span${witnesses.length === 1 ? '' : 's'} (${names.join(', ')})${where}`;
+}

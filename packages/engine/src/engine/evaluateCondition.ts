@@ -1,0 +1,251 @@
+/**
+ * Evaluating a compiled condition on one trace.
+ *
+ * Semantics (docs/dsl.md is the user-facing statement of the same):
+ * - A condition either holds or not, and when it holds it has witnesses: the
+ *   spans that made it hold. has: every matching span in scope. count: every
+ *   matching span, when the comparison holds. missing: none (in a where-scope,
+ *   the scope's anchor spans, which show where something was missing). not:
+ *   none. and/or: the union over the parts that hold. followedBy: every span
+ *   of the first side that some span of the second side starts after (at or
+ *   after its end), and those spans of the second side.
+ * - Scopes: `where(p)` selects the spans matching p (inside the parent scope)
+ *   and all their descendants. With no span matching p, every condition on
+ *   that scope is false.
+ * - within(d): the condition holds inside some window of length d, where a
+ *   window restricts the spans that has, count and followedBy may pick (by
+ *   start time) and leaves missing and not looking at the whole scope. It
+ *   suffices to try windows starting at the start time of each span that a
+ *   restricted predicate matches: the earliest chosen witness starts one.
+ *
+ * The evaluator reads predicate results through `TraceMatches`, so the same
+ * code serves the straightforward whole-trace evaluation (`evaluateTrace`,
+ * also the test oracle) and the detector's incremental evaluation with
+ * cached predicate results.
+ */
+import type { Condition, CompiledCondition, Scope } from '../dsl/compileCondition.js';
+import type { Span } from '../trace/span.js';
+import { linkSpans } from '../trace/linkSpans.js';
+
+/** What the evaluator needs to know about a trace. */
+export interface TraceMatches {
+  /** Linked spans in start-time order. */
+  readonly spans: readonly Span[];
+  /** For predicate `pred` of the condition: 1 where spans[i] matches, else 0. */
+  matches(pred: number): Uint8Array;
+}
+
+export interface Outcome {
+  holds: boolean;
+  /** Indices into spans; may contain duplicates, see witnessesOf. */
+  witnesses: number[];
+}
+
+interface Window { lo: number; hi: number }
+
+const FALSE: Outcome = { holds: false, witnesses: [] };
+
+class Evaluation {
+  private readonly scopes = new Map<Scope, Uint8Array | null>();
+  private readonly index = new Map<Span, number>();
+
+  constructor(private readonly trace: TraceMatches, private readonly compiled: CompiledCondition) {
+    trace.spans.forEach((s, i) => this.index.set(s, i));
+  }
+
+  /** Membership of a scope: 1 for spans under a where-anchor, null when the scope has no anchor. */
+  members(scope: Scope | null): Uint8Array | null {
+    const n = this.trace.spans.length;
+    if (scope === null) return new Uint8Array(n).fill(1);
+    const cached = this.scopes.get(scope);
+    if (cached !== undefined) return cached;
+    const parent = this.members(scope.parent);
+    let result: Uint8Array | null = null;
+    if (parent !== null) {
+      const anchors = this.trace.matches(scope.where);
+      const members = new Uint8Array(n);
+      let any = false;
+      const stack: Span[] = [];
+      for (let i = 0; i < n; i++) {
+        if (parent[i] && anchors[i]) { any = true; stack.push(this.trace.spans[i]); }
+      }
+      while (stack.length > 0) {
+        const span = stack.pop()!;
+        const i = this.index.get(span);
+        if (i === undefined || members[i]) continue;
+        members[i] = 1;
+        for (const child of span.children) stack.push(child);
+      }
+      result = any ? members : null;
+    }
+    this.scopes.set(scope, result);
+    return result;
+  }
+
+  private anchors(scope: Scope): number[] {
+    const parent = this.members(scope.parent)!;
+    const anchors = this.trace.matches(scope.where);
+    const out: number[] = [];
+    for (let i = 0; i < anchors.length; i++) if (parent[i] && anchors[i]) out.push(i);
+    return out;
+  }
+
+  /** Indices of spans in scope matching pred, optionally restricted to a window by start time. */
+  private matching(scope: Scope | null, pred: number, window: Window | null): number[] | null {
+    const members = this.members(scope);
+    if (members === null) return null;
+    const m = this.trace.matches(pred);
+    const spans = this.trace.spans;
+    const out: number[] = [];
+    for (let i = 0; i < m.length; i++) {
+      if (!m[i] || !members[i]) continue;
+      if (window !== null) {
+        const t = spans[i].startTime;
+        if (t < window.lo || t > window.hi) continue;
+      }
+      out.push(i);
+    }
+    return out;
+  }
+
+  evaluate(c: Condition, window: Window | null): Outcome {
+    switch (c.k) {
+      case 'has': {
+        const found = this.matching(c.scope, c.pred, window);
+        return found !== null && found.length > 0 ? { holds: true, witnesses: found } : FALSE;
+      }
+      case 'missing': {
+        const found = this.matching(c.scope, c.pred, null);
+        if (found === null || found.length > 0) return FALSE;
+        return { holds: true, witnesses: c.scope === null ? [] : this.anchors(c.scope) };
+      }
+      case 'count': {
+        const found = this.matching(c.scope, c.pred, window);
+        if (found === null) return FALSE;
+        return compare(found.length, c.op, c.n) ? { holds: true, witnesses: found } : FALSE;
+      }
+      case 'and': {
+        const witnesses: number[] = [];
+        for (const item of c.items) {
+          const o = this.evaluate(item, window);
+          if (!o.holds) return FALSE;
+          for (const w of o.witnesses) witnesses.push(w);
+        }
+        return { holds: true, witnesses };
+      }
+      case 'or': {
+        let holds = false;
+        const witnesses: number[] = [];
+        for (const item of c.items) {
+          const o = this.evaluate(item, window);
+          if (!o.holds) continue;
+          holds = true;
+          for (const w of o.witnesses) witnesses.push(w);
+        }
+        return holds ? { holds, witnesses } : FALSE;
+      }
+      case 'not':
+        return this.evaluate(c.item, null).holds ? FALSE : { holds: true, witnesses: [] };
+      case 'within':
+        return this.within(c.item, c.ms, window);
+      case 'followedBy': {
+        const a = this.evaluate(c.first, window);
+        if (!a.holds || a.witnesses.length === 0) return FALSE;
+        const b = this.evaluate(c.then, window);
+        if (!b.holds || b.witnesses.length === 0) return FALSE;
+        const spans = this.trace.spans;
+        let earliestEnd = Infinity;
+        for (const i of a.witnesses) earliestEnd = Math.min(earliestEnd, spans[i].endTime);
+        let latestStart = -Infinity;
+        for (const j of b.witnesses) latestStart = Math.max(latestStart, spans[j].startTime);
+        if (latestStart < earliestEnd) return FALSE;
+        const witnesses: number[] = [];
+        for (const i of a.witnesses) if (spans[i].endTime <= latestStart) witnesses.push(i);
+        for (const j of b.witnesses) if (spans[j].startTime >= earliestEnd) witnesses.push(j);
+        return { holds: true, witnesses };
+      }
+    }
+  }
+
+  private within(item: Condition, ms: number, outer: Window | null): Outcome {
+    const restricted: Array<{ scope: Scope | null; pred: number }> = [];
+    collectRestricted(item, restricted);
+    const starts = new Set<number>();
+    for (const r of restricted) {
+      const found = this.matching(r.scope, r.pred, outer);
+      if (found) for (const i of found) starts.add(this.trace.spans[i].startTime);
+    }
+    if (starts.size === 0) return this.evaluate(item, outer);
+    const ordered = [...starts].sort((a, b) => a - b);
+    for (const t of ordered) {
+      const lo = outer ? Math.max(outer.lo, t) : t;
+      const hi = outer ? Math.min(outer.hi, t + ms) : t + ms;
+      if (hi < lo) continue;
+      const o = this.evaluate(item, { lo, hi });
+      if (o.holds) return o;
+    }
+    return FALSE;
+  }
+}
+
+/** The has/count clauses a window restricts: those not under not/missing. */
+function collectRestricted(c: Condition, out: Array<{ scope: Scope | null; pred: number }>): void {
+  switch (c.k) {
+    case 'has': case 'count': out.push({ scope: c.scope, pred: c.pred }); return;
+    case 'missing': case 'not': return;
+    case 'and': case 'or': for (const i of c.items) collectRestricted(i, out); return;
+    case 'within': collectRestricted(c.item, out); return;
+    case 'followedBy': collectRestricted(c.first, out); collectRestricted(c.then, out); return;
+  }
+}
+
+export function compare(value: number, op: string, n: number): boolean {
+  switch (op) {
+    case '>': return value > n;
+    case '>=': return value >= n;
+    case '<': return value < n;
+    case '<=': return value <= n;
+    case '===': return value === n;
+    default: return value !== n;
+  }
+}
+
+/** Evaluates a condition on a trace whose predicate results come from `trace`. */
+export function evaluateCondition(compiled: CompiledCondition, trace: TraceMatches): Outcome {
+  return new Evaluation(trace, compiled).evaluate(compiled.root, null);
+}
+
+/** Distinct witness spans in start-time order. */
+export function witnessesOf(trace: TraceMatches, outcome: Outcome): Span[] {
+  return [...new Set(outcome.witnesses)].sort((a, b) => a - b).map((i) => trace.spans[i]);
+}
+
+/** Predicate results computed on demand over all spans: the straightforward matcher. */
+export function directMatches(compiled: CompiledCondition, spans: readonly Span[]): TraceMatches {
+  const cache = new Map<number, Uint8Array>();
+  return {
+    spans,
+    matches(pred: number): Uint8Array {
+      let m = cache.get(pred);
+      if (m === undefined) {
+        const fn = compiled.predicates[pred].fn;
+        m = new Uint8Array(spans.length);
+        for (let i = 0; i < spans.length; i++) m[i] = fn(spans[i]) ? 1 : 0;
+        cache.set(pred, m);
+      }
+      return m;
+    },
+  };
+}
+
+/**
+ * Whole-trace evaluation: links the spans, evaluates every predicate on every
+ * span, and the condition once. Used by `POST /rules/test`, and as the oracle
+ * the detector's incremental evaluation is tested against.
+ */
+export function evaluateTrace(rule: { condition: CompiledCondition }, spans: readonly Span[]): { matched: boolean; witnesses: Span[] } {
+  const linked = linkSpans(spans);
+  const trace = directMatches(rule.condition, linked);
+  const outcome = evaluateCondition(rule.condition, trace);
+  return { matched: outcome.holds, witnesses: outcome.holds ? witnessesOf(trace, outcome) : [] };
+}

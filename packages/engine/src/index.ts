@@ -1,0 +1,27 @@
+/**
+ * @fluohq/engine: the pure core of FLUO, in the order data flows through it:
+ * OTLP decoding → span model and trace assembly → rule compilation → evaluation → signals.
+ * No I/O; runs in Node and in browsers.
+ */
+export * from './otlp/index.js';
+export * from './trace/span.js';
+export { linkSpans } from './trace/linkSpans.js';
+export { RuleError, type RuleErrorCode, type RuleErrorInfo } from './dsl/ruleError.js';
+export { parseDuration, formatDuration } from './dsl/duration.js';
+export {
+  compileCondition, validateRuleDsl,
+  type CompiledCondition, type CompiledPredicate, type Condition, type Scope, type CountOp,
+} from './dsl/compileCondition.js';
+export {
+  compileRule, checkRuleFields, SEVERITIES, RULE_MODES,
+  type RuleDefinition, type CompiledRule, type Severity, type RuleMode, type RuleFieldError,
+} from './engine/rule.js';
+export { parseRuleDocument, formatRuleFileError, type ParsedRuleDocument, type RuleFileError } from './engine/parseRuleDocument.js';
+export { signalId, type Signal } from './engine/signal.js';
+export type { Detection, CompletedTrace, RejectedSpan, IngestResult } from './engine/detection.js';
+export { evaluateTrace, evaluateCondition, directMatches, witnessesOf, type TraceMatches, type Outcome } from './engine/evaluateCondition.js';
+export {
+  Detector, DetectorClosedError, DEFAULT_DETECTOR_OPTIONS,
+  type DetectorOptions, type DetectorStats, type DetectorListener,
+} from './engine/detector.js';
+export { buildTrace, hexId, BASE_TIME_MS, type SpanSpec } from './testing/traceBuilder.js';

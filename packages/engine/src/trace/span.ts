@@ -1,0 +1,222 @@
+/**
+ * The span model: what OTLP decoding produces, what trace assembly groups and
+ * what rule predicates read.
+ *
+ * Contract:
+ * - Ids are lowercase hex (`traceId` 32 characters, `spanId` 16). `parentSpanId`
+ *   is `null` for a root span (OTLP sends an empty byte string).
+ * - Times: `startTime`/`endTime` are milliseconds since the epoch as fractional
+ *   numbers (what rules compare); `startTimeUnixNano`/`endTimeUnixNano` keep the
+ *   exact nanosecond value as a decimal string (nanoseconds exceed 2^53), for
+ *   display and export.
+ * - `attributes` holds the span's own attributes and falls back to the
+ *   resource's: it is an object whose prototype is `resource`, and `resource`
+ *   has a null prototype, so a key that is absent in both reads as `undefined`
+ *   (never `Object.prototype` members). Use `Object.keys(span.attributes)` for
+ *   the span's own keys only.
+ * - AnyValue types are kept: string, number (int64 values beyond 2^53 become a
+ *   decimal string, see `decodeInt64`), boolean, arrays, key-value lists (as a
+ *   null-prototype object) and bytes (as a lowercase hex string; documented in
+ *   docs/dsl.md).
+ * - `parent` and `children` are links set by trace assembly (`linkSpans`); a
+ *   freshly decoded span has `parent: null` and `children: []`.
+ */
+
+export type AttributeValue =
+  | string
+  | number
+  | boolean
+  | null
+  | undefined
+  | AttributeValue[]
+  | AttributeMap;
+
+/** A null-prototype map of attribute key to value. */
+export interface AttributeMap {
+  [key: string]: AttributeValue;
+}
+
+export type SpanStatus = 'UNSET' | 'OK' | 'ERROR';
+export type SpanKind = 'INTERNAL' | 'SERVER' | 'CLIENT' | 'PRODUCER' | 'CONSUMER';
+
+export interface SpanEvent {
+  name: string;
+  /** ms since epoch, fractional */
+  time: number;
+  timeUnixNano: string;
+  attributes: AttributeMap;
+}
+
+export interface SpanLink {
+  traceId: string;
+  spanId: string;
+  traceState: string;
+  attributes: AttributeMap;
+}
+
+export interface InstrumentationScope {
+  name: string;
+  version: string;
+}
+
+export interface Span {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | null;
+  traceState: string;
+  name: string;
+  kind: SpanKind;
+  status: SpanStatus;
+  statusMessage: string;
+  startTime: number;
+  endTime: number;
+  duration: number;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  attributes: AttributeMap;
+  resource: AttributeMap;
+  service: string | undefined;
+  scope: InstrumentationScope;
+  events: SpanEvent[];
+  links: SpanLink[];
+  isRoot: boolean;
+  /** Set by trace assembly: the parent span when it is in the same trace. */
+  parent: Span | null;
+  /** Set by trace assembly: spans whose parentSpanId is this span, in start-time order. */
+  children: Span[];
+}
+
+export const SPAN_KINDS: readonly SpanKind[] = ['INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
+export const SPAN_STATUSES: readonly SpanStatus[] = ['UNSET', 'OK', 'ERROR'];
+
+/** OTLP `Span.SpanKind` number to the model's kind. UNSPECIFIED reads as INTERNAL, as the OpenTelemetry specification says. */
+export function spanKindFromOtlp(kind: number): SpanKind {
+  switch (kind) {
+    case 2: return 'SERVER';
+    case 3: return 'CLIENT';
+    case 4: return 'PRODUCER';
+    case 5: return 'CONSUMER';
+    default: return 'INTERNAL';
+  }
+}
+
+export function spanKindToOtlp(kind: SpanKind): number {
+  return SPAN_KINDS.indexOf(kind) + 1;
+}
+
+/** OTLP `Status.StatusCode` number to the model's status. */
+export function spanStatusFromOtlp(code: number): SpanStatus {
+  return code === 1 ? 'OK' : code === 2 ? 'ERROR' : 'UNSET';
+}
+
+export function spanStatusToOtlp(status: SpanStatus): number {
+  return SPAN_STATUSES.indexOf(status);
+}
+
+/** Nanoseconds (exact decimal string) to fractional milliseconds. */
+export function nanosToMillis(nanos: string): number {
+  // Split to keep precision: the integral milliseconds fit a double exactly
+  // until the year 287396, the remainder carries the sub-millisecond part.
+  if (nanos.length <= 6) return Number(nanos) / 1e6;
+  return Number(nanos.slice(0, -6)) + Number(nanos.slice(-6)) / 1e6;
+}
+
+/** Fractional milliseconds to a nanosecond decimal string (used when spans are made in code, e.g. tests and the demo). */
+export function millisToNanos(ms: number): string {
+  const whole = Math.floor(ms);
+  const frac = Math.round((ms - whole) * 1e6);
+  if (whole === 0) return String(frac);
+  return String(whole) + String(frac).padStart(6, '0');
+}
+
+export function createAttributeMap(prototype: AttributeMap | null = null): AttributeMap {
+  return Object.create(prototype) as AttributeMap;
+}
+
+/**
+ * Sets a key on an attribute map as an own data property, so that keys such as
+ * `__proto__` from hostile input are plain data and never touch a prototype.
+ */
+export function setAttribute(map: AttributeMap, key: string, value: AttributeValue): void {
+  Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** The span's own attributes (without the resource fallback) as a plain copy. */
+export function ownAttributes(span: Span): AttributeMap {
+  const out = createAttributeMap();
+  for (const key of Object.keys(span.attributes)) setAttribute(out, key, span.attributes[key]);
+  return out;
+}
+
+export interface SpanInit {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string | null;
+  traceState?: string;
+  name: string;
+  kind?: SpanKind;
+  status?: SpanStatus;
+  statusMessage?: string;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  attributes?: Record<string, AttributeValue>;
+  resource?: Record<string, AttributeValue>;
+  scope?: Partial<InstrumentationScope>;
+  events?: Array<{ name: string; timeUnixNano: string; attributes?: Record<string, AttributeValue> }>;
+  links?: Array<{ traceId: string; spanId: string; traceState?: string; attributes?: Record<string, AttributeValue> }>;
+}
+
+function toAttributeMap(src: Record<string, AttributeValue> | undefined, prototype: AttributeMap | null = null): AttributeMap {
+  const map = createAttributeMap(prototype);
+  if (src) for (const key of Object.keys(src)) setAttribute(map, key, src[key]);
+  return map;
+}
+
+/**
+ * Builds a span from plain fields. Decoders use it so that every span, however
+ * it arrived, has the same shape (and the same hidden class in V8).
+ */
+export function createSpan(init: SpanInit): Span {
+  const resource = init.resource && Object.getPrototypeOf(init.resource) === null
+    ? (init.resource as AttributeMap)
+    : toAttributeMap(init.resource);
+  const attributes = toAttributeMap(init.attributes, resource);
+  const startTime = nanosToMillis(init.startTimeUnixNano);
+  const endTime = nanosToMillis(init.endTimeUnixNano);
+  const parentSpanId = init.parentSpanId ? init.parentSpanId : null;
+  const service = resource['service.name'];
+  return {
+    traceId: init.traceId,
+    spanId: init.spanId,
+    parentSpanId,
+    traceState: init.traceState ?? '',
+    name: init.name,
+    kind: init.kind ?? 'INTERNAL',
+    status: init.status ?? 'UNSET',
+    statusMessage: init.statusMessage ?? '',
+    startTime,
+    endTime,
+    duration: endTime - startTime,
+    startTimeUnixNano: init.startTimeUnixNano,
+    endTimeUnixNano: init.endTimeUnixNano,
+    attributes,
+    resource,
+    service: typeof service === 'string' ? service : undefined,
+    scope: { name: init.scope?.name ?? '', version: init.scope?.version ?? '' },
+    events: (init.events ?? []).map((e) => ({
+      name: e.name,
+      time: nanosToMillis(e.timeUnixNano),
+      timeUnixNano: e.timeUnixNano,
+      attributes: toAttributeMap(e.attributes),
+    })),
+    links: (init.links ?? []).map((l) => ({
+      traceId: l.traceId,
+      spanId: l.spanId,
+      traceState: l.traceState ?? '',
+      attributes: toAttributeMap(l.attributes),
+    })),
+    isRoot: parentSpanId === null,
+    parent: null,
+    children: [],
+  };
+}
