@@ -151,7 +151,7 @@ export const REJECTED_RULES: RejectedExample[] = [
   {
     dsl: "trace.has(span => span.nmae === 'x')",
     code: 'UNKNOWN_PROPERTY', line: 1, column: 24,
-    message: "Span has no field 'nmae'; fields: name, traceId, spanId, parentSpanId, traceState, kind, status, statusMessage, startTime, endTime, duration, startTimeUnixNano, endTimeUnixNano, attributes, resource, service, scope, events, links, isRoot, parent, children. Attributes are read with span.attributes['key']",
+    message: "Span has no field 'nmae' (did you mean 'name'?); fields: name, traceId, spanId, parentSpanId, traceState, kind, status, statusMessage, startTime, endTime, duration, startTimeUnixNano, endTimeUnixNano, attributes, resource, service, scope, events, links, isRoot, parent, children. Attributes are read with span.attributes['key']",
   },
   {
     dsl: "trace.has(span => span.name++ )",

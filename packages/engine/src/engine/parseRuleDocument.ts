@@ -114,10 +114,11 @@ function dslPosition(text: string, scalar: Scalar, line: number, column: number,
   const origin = lineCounter.linePos(start);
   if (scalar.type === 'BLOCK_LITERAL' || scalar.type === 'BLOCK_FOLDED') {
     // Content starts on the line after the header (`|`, `>-`, ...), indented.
-    const contentLine = origin.line + line;
-    const lineStart = lineCounter.lineStarts[contentLine - 1];
+    // The block's indentation is that of its first content line.
+    const firstStart = lineCounter.lineStarts[origin.line];
     let indent = 0;
-    if (lineStart !== undefined) while (text[lineStart + indent] === ' ') indent++;
+    if (firstStart !== undefined) while (text[firstStart + indent] === ' ') indent++;
+    const contentLine = origin.line + line;
     return { line: contentLine, column: indent + column };
   }
   const quote = scalar.type === 'QUOTE_DOUBLE' || scalar.type === 'QUOTE_SINGLE' ? 1 : 0;
