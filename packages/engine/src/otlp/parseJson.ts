@@ -35,11 +35,14 @@ export class JsonSyntaxError extends Error {
   readonly line: number;
   /** 1-based, in UTF-16 code units */
   readonly column: number;
+  /** What is wrong, without the position. */
+  readonly description: string;
 
   constructor(description: string, text: string, offset: number) {
     const { line, column } = lineColumnAt(text, offset);
     super(`${description} at line ${line}, column ${column}`);
     this.name = 'JsonSyntaxError';
+    this.description = description;
     this.offset = offset;
     this.line = line;
     this.column = column;
