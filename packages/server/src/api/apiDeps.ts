@@ -1,0 +1,22 @@
+import type { ServerConfig } from '../config/config.js';
+import type { Logger } from '../logger.js';
+import type { FluoMetrics } from '../metrics/fluoMetrics.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
+import type { SignalHub } from '../pipeline/signalHub.js';
+import type { RuleSet } from '../rules/ruleSet.js';
+import type { Store } from '../store/store.js';
+import type { SignalStreams } from './signalStreams.js';
+
+/** What the REST API reads and changes. */
+export interface ApiDeps {
+  config: ServerConfig;
+  store: Store;
+  ruleSet: RuleSet;
+  pipeline: Pipeline;
+  hub: SignalHub;
+  streams: SignalStreams;
+  metrics: () => FluoMetrics;
+  log: Logger;
+  /** Problems of the last rule file load, formatted (empty when none). */
+  ruleFileErrors: () => string[];
+}

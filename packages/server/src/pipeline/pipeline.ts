@@ -1,0 +1,208 @@
+/**
+ * The one-way flow of spans: decoded spans → detector → write queue → store
+ * → signal hub (SSE). Receivers call `admit` then `ingest`; everything after
+ * that is asynchronous and bounded.
+ *
+ * Back-pressure (`admit` throws a retryable FluoError, receivers answer HTTP
+ * 429/503 or gRPC RESOURCE_EXHAUSTED/UNAVAILABLE):
+ * - BUFFER_FULL: the detector holds `maxBufferedSpans` spans or
+ *   `maxBufferedTraces` traces. Refusing here, rather than letting the
+ *   detector force traces out early, keeps absence rules correct; the buffer
+ *   drains as traces go idle.
+ * - STORE_BEHIND: the write queue holds `writeQueueMaxSpans` spans.
+ * - UNAVAILABLE: starting or stopping.
+ * A request whose spans were admitted is never dropped: its signals and trace
+ * reach the store, or the shutdown log says how many did not.
+ */
+import { Detector, type Detection, type RejectedSpan, type Span } from '@fluohq/engine';
+import type { ServerConfig } from '../config/config.js';
+import { FluoError, describeError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { FluoMetrics } from '../metrics/fluoMetrics.js';
+import { keptTrace } from '../store/keptTrace.js';
+import { serializeSpan } from '../store/serializedSpan.js';
+import type { SignalRecord, Store } from '../store/store.js';
+import type { SignalHub } from './signalHub.js';
+import { WriteQueue, type WriteItem } from './writeQueue.js';
+
+export type PipelineState = 'starting' | 'ready' | 'stopping' | 'stopped';
+
+export interface PipelineOptions {
+  config: ServerConfig;
+  store: Store;
+  hub: SignalHub;
+  /** Read lazily: metrics read the pipeline too. */
+  metrics: () => FluoMetrics;
+  log: Logger;
+  /** ms the shutdown waits for the store to take queued signals and traces. */
+  closeTimeout?: number;
+}
+
+export class Pipeline {
+  readonly detector: Detector;
+  readonly queue: WriteQueue;
+  private stateValue: PipelineState = 'starting';
+  private tickTimer: NodeJS.Timeout | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
+  private pruning: Promise<void> | null = null;
+  private closing: Promise<void> | null = null;
+  /** Traces completed during the current detector call, with the arrival time of their last span. */
+  private completedInCall = new Map<string, number>();
+
+  constructor(private readonly options: PipelineOptions) {
+    const { config } = options;
+    this.detector = new Detector({
+      idleTimeoutMs: config.idleTimeout,
+      maxTraceLifetimeMs: config.maxTraceLifetime,
+      maxBufferedSpans: config.maxBufferedSpans,
+      maxBufferedTraces: config.maxBufferedTraces,
+      maxSpansPerTrace: config.maxSpansPerTrace,
+    }, {
+      onTraceCompleted: (trace) => {
+        this.completedInCall.set(trace.traceId, trace.lastReceivedAt);
+        this.queue.push({ kind: 'trace', trace: keptTrace(trace.traceId, trace.spans.map(serializeSpan), trace.completedAt) });
+      },
+    });
+    this.queue = new WriteQueue(options.store, {
+      maxSpans: config.writeQueueMaxSpans,
+      log: options.log,
+      onWritten: (stored, items) => this.written(stored, items),
+      onWriteError: () => options.metrics().storeWriteErrors.inc(),
+      onDropped: (item) => options.metrics().storeItemsDropped.inc({ kind: item.kind }),
+    });
+  }
+
+  get state(): PipelineState {
+    return this.stateValue;
+  }
+
+  /** Starts the detector's clock (idle traces complete) and trace retention. */
+  start(): void {
+    if (this.stateValue !== 'starting') return;
+    this.stateValue = 'ready';
+    const { tickInterval, traceRetention } = this.options.config;
+    this.tickTimer = setInterval(() => this.tick(), tickInterval);
+    const pruneEvery = Math.min(60_000, Math.max(1000, Math.floor(traceRetention / 10)));
+    this.pruneTimer = setInterval(() => { void this.prune(); }, pruneEvery);
+  }
+
+  /**
+   * Throws a retryable FluoError when spans cannot be taken now. Call it before
+   * reading a request (incoming 0) and again with the decoded spans.
+   */
+  admit(incoming: readonly Span[] = []): void {
+    if (this.stateValue !== 'ready') {
+      throw new FluoError('UNAVAILABLE', this.stateValue === 'starting' ? 'FLUO is starting' : 'FLUO is shutting down', { retryAfterSeconds: this.stateValue === 'starting' ? 1 : 5 });
+    }
+    const { config } = this.options;
+    const stats = this.detector.stats();
+    let traces = 0;
+    if (incoming.length > 0) {
+      const ids = new Set<string>();
+      for (const s of incoming) ids.add(s.traceId);
+      traces = ids.size;
+    }
+    const retryAfterSeconds = Math.min(30, Math.max(1, Math.ceil(config.idleTimeout / 1000)));
+    if (stats.bufferedSpans > 0 && stats.bufferedSpans + incoming.length > config.maxBufferedSpans) {
+      throw new FluoError('BUFFER_FULL', `the span buffer is full (${stats.bufferedSpans} of ${config.maxBufferedSpans} spans): retry later`, { retryAfterSeconds });
+    }
+    if (stats.bufferedTraces > 0 && stats.bufferedTraces + traces > config.maxBufferedTraces) {
+      throw new FluoError('BUFFER_FULL', `the trace buffer is full (${stats.bufferedTraces} of ${config.maxBufferedTraces} traces): retry later`, { retryAfterSeconds });
+    }
+    if (this.queue.behind) {
+      throw new FluoError('STORE_BEHIND', `the store is behind (${this.queue.stats().spans} spans waiting to be written): retry later`, { retryAfterSeconds: 1 });
+    }
+  }
+
+  /**
+   * Hands admitted spans to the detector. Returns the spans it refused (for
+   * OTLP partial success). `receivedAt` is when the request arrived (ms).
+   */
+  ingest(spans: readonly Span[], receivedAt: number): RejectedSpan[] {
+    if (spans.length === 0) return [];
+    this.completedInCall.clear();
+    const { detections, rejected } = this.detector.ingest(spans, Date.now());
+    this.enqueue(detections, receivedAt);
+    return rejected;
+  }
+
+  /** The buffered spans of a trace still being assembled. */
+  openTrace(traceId: string): Span[] | undefined {
+    return this.detector.bufferedTrace(traceId);
+  }
+
+  /** Completes idle traces (called by the timer; public for tests). */
+  tick(now: number = Date.now()): void {
+    if (this.detector.isClosed) return;
+    try {
+      this.completedInCall.clear();
+      this.enqueue(this.detector.tick(now), undefined);
+    } catch (err) {
+      this.options.log.error(`detector tick failed: ${describeError(err)}`);
+    }
+  }
+
+  /** Applies trace retention now. */
+  prune(): Promise<void> {
+    if (this.pruning) return this.pruning;
+    const { config, store } = this.options;
+    this.pruning = (async () => {
+      try {
+        const result = await store.pruneTraces({ completedBefore: Date.now() - config.traceRetention, maxSpans: config.traceRetentionMaxSpans });
+        if (result.traces > 0) this.options.metrics().tracesPruned.inc({}, result.traces);
+      } catch (err) {
+        this.options.log.error(`trace retention failed: ${describeError(err)}`);
+      } finally {
+        this.pruning = null;
+      }
+    })();
+    return this.pruning;
+  }
+
+  private enqueue(detections: readonly Detection[], receivedAt: number | undefined): void {
+    for (const d of detections) {
+      const completedArrival = this.completedInCall.get(d.signal.traceId);
+      const phase = completedArrival !== undefined || receivedAt === undefined ? 'completion' : 'ingest';
+      const arrivedAt = phase === 'ingest' ? receivedAt! : completedArrival ?? d.signal.detectedAt;
+      this.queue.push({ kind: 'signal', signal: { signal: d.signal, evidence: d.spans.map(serializeSpan) }, phase, arrivedAt });
+    }
+    this.completedInCall.clear();
+  }
+
+  private written(stored: readonly SignalRecord[], items: readonly WriteItem[]): void {
+    const metrics = this.options.metrics();
+    const now = Date.now();
+    const newIds = new Set(stored.map((s) => s.id));
+    for (const item of items) {
+      if (item.kind === 'trace') { metrics.tracesKept.inc(); continue; }
+      const s = item.signal.signal;
+      if (!newIds.has(s.id)) continue;
+      metrics.signals.inc({ rule_id: s.ruleId, severity: s.severity, mode: s.mode });
+      metrics.detectionLatency.observe(Math.max(0, now - item.arrivedAt) / 1000, { phase: item.phase });
+    }
+    this.options.hub.publish(stored);
+  }
+
+  /**
+   * Stops taking spans, completes every buffered trace (deciding absence
+   * rules), and waits for the store to take the results. Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.stateValue = 'stopping';
+    this.closing = (async () => {
+      if (this.tickTimer) clearInterval(this.tickTimer);
+      if (this.pruneTimer) clearInterval(this.pruneTimer);
+      try {
+        this.completedInCall.clear();
+        this.enqueue(this.detector.close(Date.now()), undefined);
+      } catch (err) {
+        this.options.log.error(`detector close failed: ${describeError(err)}`);
+      }
+      await this.queue.close(this.options.closeTimeout ?? 10_000);
+      if (this.pruning) await this.pruning;
+      this.stateValue = 'stopped';
+    })();
+    return this.closing;
+  }
+}

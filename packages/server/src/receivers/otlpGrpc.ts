@@ -1,0 +1,91 @@
+/**
+ * OTLP/gRPC receiver: opentelemetry.proto.collector.trace.v1.TraceService/Export
+ * with @grpc/grpc-js. Messages stay raw Buffers (identity serializers): the
+ * engine decodes requests, otlpWire encodes responses. grpc-js handles gzip
+ * and deflate message compression and enforces the size limit after
+ * decompression (`grpc.max_receive_message_length`).
+ *
+ * Errors map to status codes as the OTLP specification says:
+ * INVALID_ARGUMENT for malformed requests (not retried), RESOURCE_EXHAUSTED
+ * with google.rpc.RetryInfo when the buffer is full, UNAVAILABLE (with
+ * RetryInfo) when the store is behind or the server is starting or stopping.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { FluoError } from '../errors.js';
+import { ListenError } from '../http/listen.js';
+import { encodeExportResponse, encodeStatus, grpcCodeOf } from './otlpWire.js';
+import { ingestOtlp, logIfInternal, toIngestError, type OtlpIngestDeps } from './otlpIngest.js';
+
+export interface OtlpGrpcOptions extends OtlpIngestDeps {
+  maxBodySize: number;
+}
+
+export interface GrpcListener {
+  port: number;
+  close(graceMs?: number): Promise<void>;
+}
+
+const identity = (b: Buffer): Buffer => b;
+
+export const TRACE_SERVICE_DEFINITION: grpc.ServiceDefinition = {
+  Export: {
+    path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+  },
+};
+
+function grpcError(err: FluoError): grpc.ServerErrorResponse {
+  const code = grpcCodeOf(err.code);
+  const retry = err.retryable ? err.retryAfterSeconds : undefined;
+  const metadata = new grpc.Metadata();
+  // The rich status (with RetryInfo) that OTLP clients read to decide when to retry.
+  metadata.set('grpc-status-details-bin', Buffer.from(encodeStatus(code, err.message, retry)));
+  return Object.assign(new Error(err.message), { code, details: err.message, metadata });
+}
+
+export async function listenGrpc(host: string, port: number, options: OtlpGrpcOptions): Promise<GrpcListener> {
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': options.maxBodySize,
+    'grpc.max_send_message_length': 4 * 1024 * 1024,
+  });
+  server.addService(TRACE_SERVICE_DEFINITION, {
+    Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+      const receivedAt = Date.now();
+      try {
+        options.pipeline.admit();
+        const partial = ingestOtlp(call.request, 'protobuf', 'grpc', receivedAt, options);
+        callback(null, Buffer.from(encodeExportResponse(partial)));
+      } catch (thrown) {
+        const err = toIngestError(thrown, 'protobuf');
+        logIfInternal(err, options.log, 'OTLP/gRPC');
+        options.metrics().requestsRefused.inc({ protocol: 'grpc', code: err.code });
+        callback(grpcError(err), null);
+      }
+    },
+  });
+  const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+  const bound = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, boundPort) => {
+      if (error) reject(new ListenError(`cannot listen on ${address} for the OTLP/gRPC receiver (--otlp-grpc-port): ${error.message}`, { cause: error }));
+      else resolve(boundPort);
+    });
+  });
+  let closing: Promise<void> | null = null;
+  return {
+    port: bound,
+    close(graceMs = 5000) {
+      if (closing) return closing;
+      closing = new Promise<void>((resolve) => {
+        const timer = setTimeout(() => { server.forceShutdown(); resolve(); }, graceMs);
+        timer.unref();
+        server.tryShutdown(() => { clearTimeout(timer); resolve(); });
+      });
+      return closing;
+    },
+  };
+}

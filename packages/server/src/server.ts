@@ -1,0 +1,134 @@
+/**
+ * startServer: the one entry that the CLI and the tests use. It opens the
+ * store, loads the rules, starts the pipeline and the three listeners (REST
+ * API, OTLP/HTTP, OTLP/gRPC), and returns their ports and an idempotent
+ * close().
+ *
+ * Shutdown order (close): stop taking spans (readyz and receivers answer
+ * 503/UNAVAILABLE) → complete every buffered trace, deciding absence rules →
+ * write the resulting signals and traces → let SSE streams send them → close
+ * the listeners → close the store.
+ */
+import { mkdir } from 'node:fs/promises';
+import type { ServerConfig } from './config/config.js';
+import { createApiApp } from './api/apiApp.js';
+import { SignalStreams } from './api/signalStreams.js';
+import { describeError } from './errors.js';
+import { listenHttp, type HttpListener } from './http/listen.js';
+import { createLogger, type Logger } from './logger.js';
+import { createFluoMetrics, type FluoMetrics } from './metrics/fluoMetrics.js';
+import { Pipeline } from './pipeline/pipeline.js';
+import { SignalHub } from './pipeline/signalHub.js';
+import { createOtlpHttpApp } from './receivers/otlpHttp.js';
+import { listenGrpc, type GrpcListener } from './receivers/otlpGrpc.js';
+import { RuleFileWatcher } from './rules/ruleFileWatcher.js';
+import { RuleSet } from './rules/ruleSet.js';
+import { openStore } from './store/stores.js';
+import type { Store } from './store/store.js';
+
+export interface StartOptions {
+  /** Default: lines on stderr at config.logLevel. */
+  log?: Logger;
+}
+
+export interface ServerPorts {
+  api: number;
+  otlpHttp: number;
+  otlpGrpc: number;
+}
+
+export interface RunningServer {
+  config: ServerConfig;
+  ports: ServerPorts;
+  /** Base URLs (http://host:port) of the REST API, OTLP/HTTP and OTLP/gRPC. */
+  urls: { api: string; otlpHttp: string; otlpGrpc: string };
+  /** The machine-readable startup line: `fluo: listening api=... otlp-http=... otlp-grpc=...`. */
+  listeningLine: string;
+  /** Stops as described above. Idempotent; resolves when everything is closed. */
+  close(): Promise<void>;
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const undo = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) {
+      try { await cleanup(); } catch (err) { log.error(`while stopping: ${describeError(err)}`); }
+    }
+  };
+
+  try {
+    await mkdir(config.dataDir, { recursive: true });
+    const store: Store = await openStore(config.store, { dataDir: config.dataDir });
+    cleanups.push(() => store.close());
+
+    const hub = new SignalHub(await store.lastSignalSeq());
+    let metrics: FluoMetrics | undefined;
+    const getMetrics = (): FluoMetrics => metrics!;
+    const pipeline = new Pipeline({ config, store, hub, metrics: getMetrics, log });
+    const streams = new SignalStreams({ store, hub, heartbeatMs: config.sseHeartbeat, log });
+    metrics = createFluoMetrics({
+      detector: () => pipeline.detector.stats(),
+      writeQueueSpans: () => pipeline.queue.stats().spans,
+      sseClients: () => streams.count,
+    });
+    cleanups.push(() => pipeline.close());
+
+    const ruleSet = new RuleSet(store, (rules) => pipeline.detector.setRules(rules), log);
+    await ruleSet.load();
+    let watcher: RuleFileWatcher | null = null;
+    if (config.rules !== null) {
+      watcher = await RuleFileWatcher.start(config.rules, ruleSet, log);
+      cleanups.push(() => watcher!.close());
+    }
+
+    const api = await listenHttp(createApiApp({
+      config, store, ruleSet, pipeline, hub, streams, metrics: getMetrics, log, ruleFileErrors: () => watcher?.errors ?? [],
+    }).fetch, config.host, config.port, 'the REST API (--port)');
+    cleanups.push(() => api.close(2000));
+    cleanups.push(() => streams.close());
+
+    const otlpApp = createOtlpHttpApp({ pipeline, metrics: getMetrics, log, maxBodySize: config.maxBodySize });
+    const otlpHttp: HttpListener = await listenHttp(otlpApp.fetch, config.host, config.otlpHttpPort, 'the OTLP/HTTP receiver (--otlp-http-port)');
+    cleanups.push(() => otlpHttp.close(2000));
+    const otlpGrpc: GrpcListener = await listenGrpc(config.host, config.otlpGrpcPort, { pipeline, metrics: getMetrics, log, maxBodySize: config.maxBodySize });
+    cleanups.push(() => otlpGrpc.close(2000));
+
+    pipeline.start();
+    const host = urlHost(config.host);
+    const urls = {
+      api: `http://${host}:${api.port}`,
+      otlpHttp: `http://${host}:${otlpHttp.port}`,
+      otlpGrpc: `http://${host}:${otlpGrpc.port}`,
+    };
+    let closing: Promise<void> | null = null;
+    return {
+      config,
+      ports: { api: api.port, otlpHttp: otlpHttp.port, otlpGrpc: otlpGrpc.port },
+      urls,
+      listeningLine: `fluo: listening api=${urls.api} otlp-http=${urls.otlpHttp} otlp-grpc=${urls.otlpGrpc}`,
+      close() {
+        if (closing) return closing;
+        closing = (async () => {
+          // Stop taking spans first; the listeners stay up so that readyz answers 503 meanwhile.
+          await pipeline.close();
+          await watcher?.close();
+          streams.close();
+          const deadline = Date.now() + 2000;
+          while (streams.count > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+          streams.abortAll();
+          await Promise.all([otlpGrpc.close(2000), otlpHttp.close(2000), api.close(2000)]);
+          await store.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await undo();
+    throw err;
+  }
+}

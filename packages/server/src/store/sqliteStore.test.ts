@@ -1,0 +1,65 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MIGRATIONS, SqliteStore } from './sqliteStore.js';
+import { describeStoreConformance } from './storeConformance.testkit.js';
+import { openStore, parseStoreUrl } from './stores.js';
+
+const root = mkdtempSync(path.join(tmpdir(), 'fluo-sqlite-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+
+describeStoreConformance('sqlite (file)', async () => {
+  const dataDir = path.join(root, `conformance-${++n}`);
+  let store = await openStore('sqlite:', { dataDir });
+  return {
+    store,
+    reopen: async () => {
+      await store.close();
+      store = await openStore('sqlite:', { dataDir });
+      return store;
+    },
+  };
+});
+
+describeStoreConformance('sqlite (in memory)', async () => ({ store: await openStore('sqlite::memory:', { dataDir: root }) }));
+
+describe('SqliteStore', () => {
+  it('creates its file in the data folder, in WAL mode, at the latest schema version', async () => {
+    const dataDir = path.join(root, 'fresh', 'nested');
+    const store = await openStore('sqlite:', { dataDir }) as SqliteStore;
+    expect(store.path).toBe(path.join(dataDir, 'fluo.db'));
+    expect(store.schemaVersion).toBe(MIGRATIONS.length);
+    await store.close();
+    const db = new Database(path.join(dataDir, 'fluo.db'), { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+  });
+
+  it('refuses a database written by a newer FLUO, naming both versions', async () => {
+    const file = path.join(root, 'newer.db');
+    const db = new Database(file);
+    db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    db.close();
+    expect(() => SqliteStore.open({ path: file, busyTimeout: 100 })).toThrow(`schema version ${MIGRATIONS.length + 1}, newer than this FLUO knows (${MIGRATIONS.length})`);
+  });
+
+  it('says why a database cannot be opened', () => {
+    const notADb = path.join(root, 'not-a-db');
+    Database(notADb).close();
+    rmSync(notADb);
+    // A folder where the file should be.
+    expect(() => SqliteStore.open({ path: root, busyTimeout: 100 })).toThrow(/cannot open SQLite database/);
+  });
+
+  it('parses store URLs: default file, relative and absolute paths, memory; refuses unknown schemes', () => {
+    expect(parseStoreUrl('sqlite:', { dataDir: '/data' }).config).toEqual({ path: '/data/fluo.db', busyTimeout: 250 });
+    expect(parseStoreUrl('sqlite:x/y.db', { dataDir: '/data' }).config).toEqual({ path: '/data/x/y.db', busyTimeout: 250 });
+    expect(parseStoreUrl('sqlite:/abs.db', { dataDir: '/data' }).config).toEqual({ path: '/abs.db', busyTimeout: 250 });
+    expect(parseStoreUrl('sqlite::memory:', { dataDir: '/data' }).config).toEqual({ path: ':memory:', busyTimeout: 250 });
+    expect(() => parseStoreUrl('postgres://localhost/fluo', { dataDir: '/data' })).toThrow("'postgres://localhost/fluo' has no known scheme: use one of 'sqlite:'");
+    expect(() => parseStoreUrl('fluo.db', { dataDir: '/data' })).toThrow('no known scheme');
+  });
+});
