@@ -164,7 +164,7 @@ describe('incremental evaluation equals whole-trace evaluation', () => {
           }
         }
       }),
-      { numRuns: 400 },
+      { numRuns: 2000 },
     );
   });
 
@@ -191,7 +191,7 @@ describe('incremental evaluation equals whole-trace evaluation', () => {
           }
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     );
   });
 });

@@ -17,6 +17,7 @@
  *   start time) and leaves missing and not looking at the whole scope. It
  *   suffices to try windows starting at the start time of each span that a
  *   restricted predicate matches: the earliest chosen witness starts one.
+ *   The witnesses are those of every window in which the condition holds.
  *
  * The evaluator reads predicate results through `TraceMatches`, so the same
  * code serves the straightforward whole-trace evaluation (`evaluateTrace`,
@@ -176,15 +177,22 @@ class Evaluation {
       if (found) for (const i of found) starts.add(this.trace.spans[i].startTime);
     }
     if (starts.size === 0) return this.evaluate(item, outer);
+    // Witnesses are the union over every window in which the condition
+    // holds: that keeps within monotone (more spans only add windows), so a
+    // followedBy or and around it cannot lose a witness it relied on.
     const ordered = [...starts].sort((a, b) => a - b);
+    let holds = false;
+    const witnesses: number[] = [];
     for (const t of ordered) {
       const lo = outer ? Math.max(outer.lo, t) : t;
       const hi = outer ? Math.min(outer.hi, t + ms) : t + ms;
       if (hi < lo) continue;
       const o = this.evaluate(item, { lo, hi });
-      if (o.holds) return o;
+      if (!o.holds) continue;
+      holds = true;
+      for (const w of o.witnesses) witnesses.push(w);
     }
-    return FALSE;
+    return holds ? { holds, witnesses } : FALSE;
   }
 }
 
