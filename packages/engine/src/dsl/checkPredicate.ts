@@ -140,9 +140,12 @@ function editDistance(a: string, b: string): number {
 
 /** " (did you mean 'name'?)" for a near miss among candidates, else "". */
 export function suggest(word: string, candidates: readonly string[]): string {
+  // Suggestions are for typos in short names; a long word would make the table huge.
+  if (word.length > 64) return '';
   let best = '';
   let bestDistance = Infinity;
   for (const c of candidates) {
+    if (Math.abs(c.length - word.length) > 3) continue;
     const d = editDistance(word.toLowerCase(), c.toLowerCase());
     if (d < bestDistance) { bestDistance = d; best = c; }
   }
@@ -399,11 +402,15 @@ class PredicateChecker {
     }
     if (object.type === 'regex') fail('NOT_ALLOWED', 'Regular expressions have no readable properties in rules; use regex.test(text) or text.match(regex)', node);
     if (key === null) {
-      if (object.type === 'span' || object.type === 'maybeSpan') this.structural = true; // any field, possibly parent/children
+      // Any computed read on a value that may be a span may reach parent/children.
+      if (object.type !== 'attributes' && object.type !== 'string' && object.type !== 'number' && object.type !== 'boolean') this.structural = true;
       const k = this.check(node.property);
       return { expr: { t: 'member', object: object.expr, key: k.expr, direct: false }, type: 'unknown', nonNull: false };
     }
     const shape = fieldsOf(object.type);
+    // A value whose type is not known statically may be a span at run time
+    // (e.g. `(s || s).parent`): reading parent/children through it is structural.
+    if ((key === 'parent' || key === 'children') && shape === null) this.structural = true;
     let type: PType = 'unknown';
     if (shape) {
       const fieldType = shape.fields[key];

@@ -166,15 +166,36 @@ class ConditionCompiler {
     return ms;
   }
 
+  private depth = 0;
+
   condition(node: EsNode): Condition {
+    // Method chains recurse once per link: bound them so compiling is never a stack overflow.
+    if (++this.depth > MAX_CHAIN_LENGTH) {
+      fail('TOO_LARGE', `The rule chains more than ${MAX_CHAIN_LENGTH} conditions: split it into several rules`, node);
+    }
+    try {
+      return this.conditionNode(node);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private conditionNode(node: EsNode): Condition {
     switch (node.type) {
       case 'CallExpression': return this.call(node);
       case 'BinaryExpression': return this.comparison(node);
       case 'LogicalExpression': {
         if (node.operator === '??') fail('NOT_ALLOWED', "'??' does not combine conditions: use .and(...) / && or .or(...) / ||", node);
-        const left = this.condition(node.left);
-        const right = this.condition(node.right);
-        return node.operator === '&&' ? { k: 'and', items: [left, right] } : { k: 'or', items: [left, right] };
+        // a || b || c parses as ((a || b) || c): walk the left spine in a loop, not by recursion.
+        const operands: EsNode[] = [];
+        let spine: EsNode = node;
+        while (spine.type === 'LogicalExpression' && spine.operator === node.operator) {
+          operands.push(spine.right);
+          spine = spine.left;
+        }
+        operands.push(spine);
+        operands.reverse();
+        return combine(node.operator === '&&' ? 'and' : 'or', operands.map((o) => this.condition(o)));
       }
       case 'UnaryExpression':
         if (node.operator === '!') return { k: 'not', item: this.condition(node.argument) };
@@ -207,7 +228,8 @@ class ConditionCompiler {
     let right = node.right as EsNode;
     // `count(...) >= 5 .within('1m')`: JavaScript binds .within to 5.
     let withinMs: number | null = null;
-    if (methodName(right) === 'within' && right.callee.object.type === 'Literal' && this.isCount(left)) {
+    if (methodName(right) === 'within' && ((right.callee.object.type === 'Literal' && this.isCount(left)) || this.isCount(right.callee.object))) {
+      // `count >= 5 .within(d)` or `5 <= count .within(d)`
       const [d] = this.args(right, 'within', 1, ".within('5 seconds')");
       withinMs = this.duration(d, right);
       right = right.callee.object;
@@ -263,7 +285,7 @@ class ConditionCompiler {
         if (a.type === 'ArrowFunctionExpression') fail('BAD_ARGUMENT', `.${method}() takes a condition such as trace.has(span => ...), not a bare predicate`, a);
         return this.condition(a);
       })];
-      return { k: method, items };
+      return combine(method, items);
     }
     if (method === 'within') {
       const item = this.condition(object);
@@ -284,6 +306,31 @@ class ConditionCompiler {
   }
 }
 
+/** and/or with nested same-kind parts flattened: long chains stay shallow. */
+function combine(k: 'and' | 'or', parts: Condition[]): Condition {
+  const items: Condition[] = [];
+  for (const p of parts) {
+    if (p.k === k) items.push(...p.items);
+    else items.push(p);
+  }
+  return { k, items };
+}
+
+/** Longest chain of conditions (`.and(...).and(...)...`, nested calls) accepted. */
+export const MAX_CHAIN_LENGTH = 1000;
+
+/** Deepest nesting of conditions accepted (after flattening and/or chains). */
+export const MAX_CONDITION_DEPTH = 64;
+
+function depthOf(c: Condition): number {
+  switch (c.k) {
+    case 'has': case 'missing': case 'count': return 1;
+    case 'and': case 'or': return 1 + Math.max(...c.items.map(depthOf));
+    case 'not': case 'within': return 1 + depthOf(c.item);
+    case 'followedBy': return 1 + Math.max(depthOf(c.first), depthOf(c.then));
+  }
+}
+
 function isMonotone(c: Condition): boolean {
   switch (c.k) {
     case 'has': return true;
@@ -299,7 +346,16 @@ function isMonotone(c: Condition): boolean {
 export function compileCondition(text: string): CompiledCondition {
   const expression = parseRule(text);
   const compiler = new ConditionCompiler(text);
-  const root = compiler.condition(expression);
+  let root: Condition;
+  try {
+    root = compiler.condition(expression);
+  } catch (err) {
+    if (err instanceof RangeError) throw new RuleError('TOO_LARGE', 'The rule is nested too deeply to compile: split it into several rules', 1, 1, { cause: err });
+    throw err;
+  }
+  if (depthOf(root) > MAX_CONDITION_DEPTH) {
+    throw new RuleError('TOO_LARGE', `The rule nests conditions more than ${MAX_CONDITION_DEPTH} deep: split it into several rules`, 1, 1);
+  }
   const structural = compiler.predicates.some((p) => p.structural);
   return { root, predicates: compiler.predicates, monotone: !structural && isMonotone(root), text };
 }

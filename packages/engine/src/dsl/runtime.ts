@@ -11,6 +11,22 @@ import { FORBIDDEN_KEYS } from './checkPredicate.js';
 const hasOwn = Object.prototype.hasOwnProperty;
 const STOP_PROTOTYPES: ReadonlySet<unknown> = new Set([Object.prototype, Array.prototype, String.prototype, Function.prototype, null]);
 
+/**
+ * Data objects: plain objects (spans, events, links, scopes) and chains of
+ * null-prototype maps (attributes falling back to the resource). Anything
+ * else (a compiled regex, a class instance) is opaque to rules.
+ */
+function isData(object: object): boolean {
+  let proto = Object.getPrototypeOf(object) as object | null;
+  if (proto === Object.prototype) return true;
+  for (let depth = 0; depth < 4; depth++) {
+    if (proto === null) return true;
+    if (proto === Object.prototype) return false; // a class instance
+    proto = Object.getPrototypeOf(proto) as object | null;
+  }
+  return false;
+}
+
 /** Null-safe, sandboxed `object[key]`. */
 export function get(object: unknown, key: unknown): unknown {
   if (object === null || object === undefined) return undefined;
@@ -26,6 +42,7 @@ export function get(object: unknown, key: unknown): unknown {
     if (k === 'length') return object.length;
     return /^\d+$/.test(k) ? object[Number(k)] : undefined;
   }
+  if (!isData(object)) return undefined;
   // Walk the prototype chain ourselves, stopping at the built-in prototypes,
   // so that only data (own properties of our objects, and of the resource
   // map an attribute map inherits from) is ever visible.
@@ -43,6 +60,7 @@ export function get(object: unknown, key: unknown): unknown {
 /** `key in object` without reaching built-in prototypes; false for non-objects. */
 export function has(key: unknown, object: unknown): boolean {
   if (object === null || typeof object !== 'object') return false;
+  if (!Array.isArray(object) && !isData(object)) return false;
   if (typeof key !== 'string' && typeof key !== 'number') return false;
   const k = String(key);
   if (FORBIDDEN_KEYS.has(k)) return false;

@@ -81,6 +81,8 @@ export interface DetectorStats {
   tracesForced: number;
   tracesReopened: number;
   ruleEvaluations: number;
+  /** rule evaluations that failed (counted as "does not hold") */
+  evaluationErrors: number;
   /** predicate evaluations that threw and counted as "no match" */
   predicateErrors: number;
   signals: number;
@@ -142,7 +144,7 @@ export class Detector {
   private closed = false;
   private readonly counters = {
     spansIngested: 0, spansRejected: 0, spansDuplicate: 0, tracesCompleted: 0, tracesForced: 0,
-    tracesReopened: 0, ruleEvaluations: 0, signals: 0,
+    tracesReopened: 0, ruleEvaluations: 0, evaluationErrors: 0, signals: 0,
   };
 
   constructor(options: Partial<DetectorOptions> = {}, listener: DetectorListener = {}) {
@@ -227,6 +229,15 @@ export class Detector {
     this.makeRoom(spans.length, newTraces, byTrace, now, detections);
     const touched: TraceState[] = [];
     for (const [traceId, list] of byTrace) {
+      const known = this.traces.get(traceId)?.spanIds ?? this.remembered.get(traceId)?.spans.map((s) => s.spanId);
+      if (known !== undefined) {
+        const ids = known instanceof Set ? known : new Set(known);
+        if (list.every((s) => ids.has(s.spanId))) {
+          // Only spans seen before (a sender's retry): nothing to reopen or refresh.
+          this.counters.spansDuplicate += list.length;
+          continue;
+        }
+      }
       const trace = this.open(traceId, now);
       let added = 0;
       for (const span of list) {
@@ -403,11 +414,20 @@ export class Detector {
       }
       const matches = this.matchesFor(trace, linked, entry, structuralCache);
       this.counters.ruleEvaluations++;
-      const outcome = evaluateCondition(rule.condition, matches);
-      if (!outcome.holds) continue;
+      let detection: Detection;
+      try {
+        const outcome = evaluateCondition(rule.condition, matches);
+        if (!outcome.holds) continue;
+        detection = { signal: buildSignal(rule, trace.traceId, linked, witnessesOf(matches, outcome), now), spans: linked.slice() };
+      } catch (err) {
+        // One rule failing (e.g. a stack overflow on a pathological rule) must
+        // not stop the others or the trace's completion.
+        this.counters.evaluationErrors++;
+        continue;
+      }
       trace.fired.add(rule.id);
       this.counters.signals++;
-      detections.push({ signal: buildSignal(rule, trace.traceId, linked, witnessesOf(matches, outcome), now), spans: linked.slice() });
+      detections.push(detection);
     }
   }
 

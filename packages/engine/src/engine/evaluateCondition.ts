@@ -40,6 +40,8 @@ export interface Outcome {
   holds: boolean;
   /** Indices into spans; may contain duplicates, see witnessesOf. */
   witnesses: number[];
+  /** For followedBy: the witnesses of its last step, which a further followedBy must come after. */
+  tail?: number[];
 }
 
 interface Window { lo: number; hi: number }
@@ -155,15 +157,24 @@ class Evaluation {
         const b = this.evaluate(c.then, window);
         if (!b.holds || b.witnesses.length === 0) return FALSE;
         const spans = this.trace.spans;
+        // In a chain a.followedBy(b).followedBy(c), c must follow b (the tail), not just a.
+        const aLast = a.tail ?? a.witnesses;
+        const bFirst = b.witnesses;
         let earliestEnd = Infinity;
-        for (const i of a.witnesses) earliestEnd = Math.min(earliestEnd, spans[i].endTime);
+        for (const i of aLast) earliestEnd = Math.min(earliestEnd, spans[i].endTime);
         let latestStart = -Infinity;
-        for (const j of b.witnesses) latestStart = Math.max(latestStart, spans[j].startTime);
+        for (const j of bFirst) latestStart = Math.max(latestStart, spans[j].startTime);
         if (latestStart < earliestEnd) return FALSE;
+        const tailSet = new Set(aLast);
         const witnesses: number[] = [];
-        for (const i of a.witnesses) if (spans[i].endTime <= latestStart) witnesses.push(i);
-        for (const j of b.witnesses) if (spans[j].startTime >= earliestEnd) witnesses.push(j);
-        return { holds: true, witnesses };
+        for (const i of a.witnesses) if (!tailSet.has(i) || spans[i].endTime <= latestStart) witnesses.push(i);
+        const tail: number[] = [];
+        for (const j of b.witnesses) {
+          if (spans[j].startTime < earliestEnd) continue;
+          witnesses.push(j);
+          tail.push(j);
+        }
+        return { holds: true, witnesses, tail: b.tail ?? tail };
       }
     }
   }
@@ -252,7 +263,10 @@ export function directMatches(compiled: CompiledCondition, spans: readonly Span[
  * the detector's incremental evaluation is tested against.
  */
 export function evaluateTrace(rule: { condition: CompiledCondition }, spans: readonly Span[]): { matched: boolean; witnesses: Span[] } {
-  const linked = linkSpans(spans);
+  // A span sent twice (a sender's retry) counts once, as in the detector.
+  const seen = new Set<string>();
+  const unique = spans.filter((s) => (seen.has(s.spanId) ? false : (seen.add(s.spanId), true)));
+  const linked = linkSpans(unique);
   const trace = directMatches(rule.condition, linked);
   const outcome = evaluateCondition(rule.condition, trace);
   return { matched: outcome.holds, witnesses: outcome.holds ? witnessesOf(trace, outcome) : [] };

@@ -51,6 +51,12 @@ describe('parseRuleDocument', () => {
     expect(errors[0]).toMatchObject({ ruleId: 'bad', field: 'dsl', code: 'UNKNOWN_PROPERTY' });
   });
 
+  test('a block scalar starting with a blank line keeps its indentation', () => {
+    const text = "rules:\n  - id: blank\n    name: B\n    severity: info\n    dsl: |\n\n      trace.has(s => s.nmae === 'b')\n";
+    const [e] = parseRuleDocument(text, 'b.yaml').errors;
+    expect([e.line, e.column]).toEqual([7, 24]);
+  });
+
   test('a DSL error in a quoted one-line scalar points into the line', () => {
     const text = `rules:\n  - {id: q, name: Q, severity: info, dsl: "trace.has(s => s.name = 'x')"}\n`;
     const [e] = parseRuleDocument(text, 'q.yaml').errors;

@@ -114,10 +114,14 @@ function dslPosition(text: string, scalar: Scalar, line: number, column: number,
   const origin = lineCounter.linePos(start);
   if (scalar.type === 'BLOCK_LITERAL' || scalar.type === 'BLOCK_FOLDED') {
     // Content starts on the line after the header (`|`, `>-`, ...), indented.
-    // The block's indentation is that of its first content line.
-    const firstStart = lineCounter.lineStarts[origin.line];
+    // The block's indentation is that of its first non-blank content line.
     let indent = 0;
-    if (firstStart !== undefined) while (text[firstStart + indent] === ' ') indent++;
+    for (let l = origin.line; l < lineCounter.lineStarts.length; l++) {
+      const start = lineCounter.lineStarts[l];
+      let n = 0;
+      while (text[start + n] === ' ') n++;
+      if (text[start + n] !== '\n' && text[start + n] !== '\r' && start + n < text.length) { indent = n; break; }
+    }
     const contentLine = origin.line + line;
     return { line: contentLine, column: indent + column };
   }
