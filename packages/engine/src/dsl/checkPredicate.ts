@@ -437,9 +437,7 @@ class PredicateChecker {
   }
 
   private call(node: EsNode): Typed {
-    if (node.optional) {
-      // `x.f?.()`: the allowed methods always exist; treat like a plain call.
-    }
+    // `x.f?.()` is read like a plain call: the allowed methods always exist.
     const callee = node.callee as EsNode;
     const args = node.arguments as EsNode[];
     for (const a of args) if (a.type === 'SpreadElement') fail('NOT_ALLOWED', 'Spread (...) is not allowed in rules', a);
@@ -490,12 +488,11 @@ class PredicateChecker {
       }
       if (args.length !== 1) fail('BAD_ARGUMENT', `.${method}() takes one arrow function, e.g. .${method}(e => e.name === 'exception')`, node);
       const arrow = this.checkArrow(args[0], itemType(target.type), `the argument of .${method}()`);
-      const type: PType = method === 'filter' ? (isArrayType(target.type) ? target.type : 'array') : method === 'find' ? 'unknown' : 'boolean';
-      return {
-        expr: { t: 'iterate', name: method as 'some', target: target.expr, slot: arrow.slot, body: arrow.body.expr },
-        type: type === 'unknown' && method === 'find' ? (itemType(target.type) === 'span' ? 'maybeSpan' : 'unknown') : type,
-        nonNull: method === 'filter' || method === 'some' || method === 'every' ? false : false,
-      };
+      let type: PType = 'boolean';
+      if (method === 'filter') type = isArrayType(target.type) ? target.type : 'array';
+      else if (method === 'find') type = itemType(target.type) === 'span' ? 'maybeSpan' : 'unknown';
+      // Not non-null: on a value that is not a list the helpers give undefined.
+      return { expr: { t: 'iterate', name: method as 'some', target: target.expr, slot: arrow.slot, body: arrow.body.expr }, type, nonNull: false };
     }
     if (method === 'test') {
       if (target.type !== 'regex') fail('UNKNOWN_METHOD', '.test() is a regex method: write /pattern/.test(span.name)', member.property);

@@ -43,18 +43,25 @@ export function get(object: unknown, key: unknown): unknown {
     return /^\d+$/.test(k) ? object[Number(k)] : undefined;
   }
   if (!isData(object)) return undefined;
-  // Walk the prototype chain ourselves, stopping at the built-in prototypes,
-  // so that only data (own properties of our objects, and of the resource
-  // map an attribute map inherits from) is ever visible.
+  const holder = holderOf(object, k);
+  if (holder === null) return undefined;
+  const v = (holder as Record<string, unknown>)[k];
+  return typeof v === 'function' ? undefined : v;
+}
+
+/**
+ * The object on the prototype chain that owns `key` as its own property,
+ * stopping at the built-in prototypes, so that only data (own properties of
+ * our objects, and of the resource map an attribute map inherits from) is
+ * ever visible.
+ */
+function holderOf(object: object, key: string): object | null {
   let o: object | null = object;
   while (!STOP_PROTOTYPES.has(o)) {
-    if (hasOwn.call(o, k)) {
-      const v = (o as Record<string, unknown>)[k];
-      return typeof v === 'function' ? undefined : v;
-    }
+    if (hasOwn.call(o, key)) return o;
     o = Object.getPrototypeOf(o) as object | null;
   }
-  return undefined;
+  return null;
 }
 
 /** `key in object` without reaching built-in prototypes; false for non-objects. */
@@ -64,12 +71,7 @@ export function has(key: unknown, object: unknown): boolean {
   if (typeof key !== 'string' && typeof key !== 'number') return false;
   const k = String(key);
   if (FORBIDDEN_KEYS.has(k)) return false;
-  let o: object | null = object;
-  while (!STOP_PROTOTYPES.has(o)) {
-    if (hasOwn.call(o, k)) return true;
-    o = Object.getPrototypeOf(o) as object | null;
-  }
-  return false;
+  return holderOf(object, k) !== null;
 }
 
 function isText(a: unknown): boolean {

@@ -136,6 +136,8 @@ export class Detector {
   private rules: RuleEntry[] = [];
   private predicates: SharedPredicate[] = [];
   private predicateStates: Array<{ errors: number }> = [];
+  /** shared predicate id → key, so cached results survive a rule-set change */
+  private predicateKeys: string[] = [];
   /** Insertion order is activity order: a trace is re-inserted when it receives spans. */
   private readonly traces = new Map<string, TraceState>();
   private readonly remembered = new Map<string, RememberedTrace>();
@@ -206,7 +208,6 @@ export class Detector {
     this.predicateKeys = keys;
   }
 
-  private predicateKeys: string[] = [];
 
   /**
    * Accepts spans (any traces, any order). Returns the signals of monotone
@@ -408,10 +409,7 @@ export class Detector {
       const rule = entry.rule;
       if (trace.fired.has(rule.id)) continue;
       if (monotoneOnly && !rule.condition.monotone) continue;
-      if (linked === null) {
-        linked = linkSpans(trace.spans);
-        orderCache.delete(trace);
-      }
+      if (linked === null) linked = linkSpans(trace.spans);
       const matches = this.matchesFor(trace, linked, entry, structuralCache);
       this.counters.ruleEvaluations++;
       let detection: Detection;
@@ -437,7 +435,6 @@ export class Detector {
     this.bufferedSpans -= trace.spans.length;
     this.counters.tracesCompleted++;
     if (reason === 'memory' || reason === 'lifetime') this.counters.tracesForced++;
-    orderCache.delete(trace);
     if (!this.closed) this.remember(trace, now);
     this.listener.onTraceCompleted?.({
       traceId: trace.traceId,

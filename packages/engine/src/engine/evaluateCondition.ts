@@ -51,6 +51,8 @@ const FALSE: Outcome = { holds: false, witnesses: [] };
 class Evaluation {
   private readonly scopes = new Map<Scope, Uint8Array | null>();
   private readonly index = new Map<Span, number>();
+  /** Membership of the whole trace, allocated once per evaluation (within calls it per window). */
+  private whole: Uint8Array | undefined;
 
   constructor(private readonly trace: TraceMatches, private readonly compiled: CompiledCondition) {
     trace.spans.forEach((s, i) => this.index.set(s, i));
@@ -59,7 +61,7 @@ class Evaluation {
   /** Membership of a scope: 1 for spans under a where-anchor, null when the scope has no anchor. */
   members(scope: Scope | null): Uint8Array | null {
     const n = this.trace.spans.length;
-    if (scope === null) return new Uint8Array(n).fill(1);
+    if (scope === null) return (this.whole ??= new Uint8Array(n).fill(1));
     const cached = this.scopes.get(scope);
     if (cached !== undefined) return cached;
     const parent = this.members(scope.parent);
