@@ -19,6 +19,7 @@ import { mergeKeptTraces } from './keptTrace.js';
 import { nullPrototypeReviver, type SerializedSpan } from './serializedSpan.js';
 import { PermanentWriteError } from './store.js';
 import type {
+  ChannelRecord, DeliveryOutcomeRecord, NewNotification, NotificationQuery, NotificationRecord,
   KeptTrace, NewSignal, PruneResult, RuleRecord, SignalDetail, SignalQuery, SignalRecord, SignalStatus, StatusChange,
   Store, StoreStats, TraceQuery, TraceSummary, WriteBatch,
 } from './store.js';
@@ -95,6 +96,53 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX traces_by_start ON traces (start_time, trace_id);
   CREATE INDEX traces_by_completed ON traces (completed_at);
   `,
+  // 2: the notification outbox, its throttling windows, and the API's channels.
+  `
+  CREATE TABLE notifications (
+    n INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    channel_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    signal_id TEXT,
+    rule_id TEXT,
+    order_key TEXT NOT NULL,
+    group_key TEXT,
+    payload TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    next_attempt_at REAL NOT NULL,
+    lease_until REAL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    delivered_at REAL,
+    suppressed_count INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX notifications_due ON notifications (status, next_attempt_at);
+  CREATE INDEX notifications_by_order ON notifications (channel_id, order_key, n);
+  CREATE INDEX notifications_by_signal ON notifications (signal_id);
+  CREATE TABLE notification_windows (
+    channel_id TEXT NOT NULL,
+    group_key TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    ends_at REAL NOT NULL,
+    sent INTEGER NOT NULL,
+    suppressed INTEGER NOT NULL,
+    PRIMARY KEY (channel_id, group_key)
+  );
+  CREATE TABLE channels (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    settings TEXT NOT NULL,
+    match TEXT,
+    throttle TEXT,
+    version INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+  );
+  `,
 ];
 
 const SIGNAL_COLUMNS = `seq, id, rule_id, rule_name, rule_version, severity, mode, trace_id, span_ids, message,
@@ -105,6 +153,38 @@ interface RuleRow { id: string; name: string; description: string; severity: str
 interface SignalRow { seq: number; id: string; rule_id: string; rule_name: string; rule_version: number; severity: string; mode: string; trace_id: string; span_ids: string; message: string; detected_at: number; first_span_time: number; last_span_time: number; services: string; status: string; status_updated_at: number; evidence?: string }
 interface TraceRow { trace_id: string; root_name: string; services: string; span_count: number; error_count: number; start_time: number; end_time: number; completed_at: number; spans?: string }
 interface HistoryRow { at: number; by: string; from_status: string; to_status: string; note: string | null }
+
+interface NotificationRow {
+  n: number; key: string; channel_id: string; kind: string; signal_id: string | null; rule_id: string | null; order_key: string; group_key: string | null;
+  payload: string; status: string; attempts: number; last_error: string | null; next_attempt_at: number; lease_until: number | null; created_at: number;
+  updated_at: number; delivered_at: number | null; suppressed_count: number;
+}
+interface ChannelRow { id: string; type: string; name: string; enabled: number; settings: string; match: string | null; throttle: string | null; version: number; created_at: number; updated_at: number }
+
+function notificationFromRow(r: NotificationRow): NotificationRecord {
+  return {
+    n: r.n, key: r.key, channelId: r.channel_id, kind: r.kind as NotificationRecord['kind'], signalId: r.signal_id, ruleId: r.rule_id,
+    orderKey: r.order_key, groupKey: r.group_key, payload: JSON.parse(r.payload, nullPrototypeReviver) as unknown, status: r.status as NotificationRecord['status'],
+    attempts: r.attempts, lastError: r.last_error, nextAttemptAt: r.next_attempt_at, leaseUntil: r.lease_until, createdAt: r.created_at,
+    updatedAt: r.updated_at, deliveredAt: r.delivered_at, suppressedCount: r.suppressed_count,
+  };
+}
+
+function channelFromRow(r: ChannelRow): ChannelRecord {
+  return {
+    id: r.id, type: r.type, name: r.name, enabled: r.enabled === 1, settings: JSON.parse(r.settings) as Record<string, unknown>,
+    match: r.match === null ? null : JSON.parse(r.match) as ChannelRecord['match'], throttle: r.throttle === null ? null : JSON.parse(r.throttle) as ChannelRecord['throttle'],
+    version: r.version, createdAt: r.created_at, updatedAt: r.updated_at,
+  };
+}
+
+function channelParams(c: ChannelRecord): Record<string, unknown> {
+  return {
+    id: c.id, type: c.type, name: c.name, enabled: c.enabled ? 1 : 0, settings: JSON.stringify(c.settings),
+    match: c.match === null ? null : JSON.stringify(c.match), throttle: c.throttle === null ? null : JSON.stringify(c.throttle),
+    version: c.version, createdAt: c.createdAt, updatedAt: c.updatedAt,
+  };
+}
 
 function ruleFromRow(r: RuleRow): RuleRecord {
   return {
@@ -223,7 +303,7 @@ export class SqliteStore implements Store {
       VALUES (@traceId, @rootName, @services, @spanCount, @errorCount, @startTime, @endTime, @completedAt, @spans)`);
     const run = this.db.transaction((b: WriteBatch): SignalRecord[] => {
       const inserted: SignalRecord[] = [];
-      for (const { signal, evidence } of b.signals) {
+      for (const { signal, evidence, notifications } of b.signals) {
         const result = insertSignal.run({
           id: signal.id, ruleId: signal.ruleId, ruleName: signal.ruleName, ruleVersion: signal.ruleVersion, severity: signal.severity,
           mode: signal.mode, traceId: signal.traceId, spanIds: JSON.stringify(signal.spanIds), message: signal.message,
@@ -232,6 +312,7 @@ export class SqliteStore implements Store {
         });
         if (result.changes === 1) {
           inserted.push({ ...signal, seq: Number(result.lastInsertRowid), status: 'open', statusUpdatedAt: signal.detectedAt });
+          for (const row of notifications ?? []) this.insertNotification(row);
         }
       }
       for (const trace of b.traces) {
@@ -285,7 +366,11 @@ export class SqliteStore implements Store {
     return row?.seq ?? 0;
   }
 
-  async updateSignalStatus(id: string, change: { to: SignalStatus; by: string; note: string | null; at: number }): Promise<SignalDetail | null> {
+  async updateSignalStatus(
+    id: string,
+    change: { to: SignalStatus; by: string; note: string | null; at: number },
+    notifications?: (from: SignalStatus) => NewNotification[],
+  ): Promise<SignalDetail | null> {
     const current = this.stmt('SELECT status FROM signals WHERE id = ?');
     const update = this.stmt('UPDATE signals SET status = ?, status_updated_at = ? WHERE id = ?');
     const history = this.stmt('INSERT INTO signal_history (signal_id, at, by, from_status, to_status, note) VALUES (?, ?, ?, ?, ?, ?)');
@@ -294,9 +379,136 @@ export class SqliteStore implements Store {
       if (!row) return false;
       update.run(change.to, change.at, id);
       history.run(id, change.at, change.by, row.status, change.to, change.note);
+      for (const n of notifications?.(row.status as SignalStatus) ?? []) this.insertNotification(n);
       return true;
     }).immediate();
     return found ? this.getSignal(id) : null;
+  }
+
+  /** Inserts one outbox row inside the caller's transaction, applying the throttle (contract in store.ts). null when the key exists. */
+  private insertNotification(row: NewNotification): NotificationRecord | null {
+    if (this.stmt('SELECT 1 FROM notifications WHERE key = ?').get(row.key)) return null;
+    let status: 'pending' | 'suppressed' = 'pending';
+    let groupKey: string | null = null;
+    if (row.throttle) {
+      const t = row.throttle;
+      groupKey = t.groupKey;
+      const window = this.stmt('SELECT started_at, ends_at, sent, suppressed FROM notification_windows WHERE channel_id = ? AND group_key = ?')
+        .get(row.channelId, t.groupKey) as { started_at: number; ends_at: number; sent: number; suppressed: number } | undefined;
+      if (!window || row.createdAt >= window.ends_at) {
+        this.stmt(`INSERT INTO notification_windows (channel_id, group_key, started_at, ends_at, sent, suppressed) VALUES (?, ?, ?, ?, 1, 0)
+          ON CONFLICT (channel_id, group_key) DO UPDATE SET started_at = excluded.started_at, ends_at = excluded.ends_at, sent = 1, suppressed = 0`)
+          .run(row.channelId, t.groupKey, row.createdAt, row.createdAt + t.windowMs);
+      } else if (window.sent < t.cap) {
+        this.stmt('UPDATE notification_windows SET sent = sent + 1 WHERE channel_id = ? AND group_key = ?').run(row.channelId, t.groupKey);
+      } else {
+        status = 'suppressed';
+        this.stmt('UPDATE notification_windows SET suppressed = suppressed + 1 WHERE channel_id = ? AND group_key = ?').run(row.channelId, t.groupKey);
+        this.stmt(`INSERT INTO notifications (key, channel_id, kind, signal_id, rule_id, order_key, group_key, payload, status, next_attempt_at, created_at, updated_at, suppressed_count)
+          VALUES (@key, @channelId, 'summary', NULL, @ruleId, @orderKey, @groupKey, @payload, 'pending', @endsAt, @createdAt, @createdAt, 1)
+          ON CONFLICT (key) DO UPDATE SET suppressed_count = suppressed_count + 1, updated_at = excluded.updated_at`).run({
+          key: `summary:${row.channelId}:${t.groupKey}:${window.started_at}`, channelId: row.channelId, ruleId: row.ruleId, orderKey: `summary:${row.orderKey}`,
+          groupKey: t.groupKey, payload: JSON.stringify(row.payload), endsAt: window.ends_at, createdAt: row.createdAt,
+        });
+      }
+    }
+    const result = this.stmt(`INSERT INTO notifications (key, channel_id, kind, signal_id, rule_id, order_key, group_key, payload, status, next_attempt_at, created_at, updated_at)
+      VALUES (@key, @channelId, @kind, @signalId, @ruleId, @orderKey, @groupKey, @payload, @status, @nextAttemptAt, @createdAt, @createdAt)`).run({
+      key: row.key, channelId: row.channelId, kind: row.kind, signalId: row.signalId, ruleId: row.ruleId, orderKey: row.orderKey, groupKey,
+      payload: JSON.stringify(row.payload), status, nextAttemptAt: row.nextAttemptAt ?? row.createdAt, createdAt: row.createdAt,
+    });
+    return notificationFromRow(this.stmt('SELECT * FROM notifications WHERE n = ?').get(Number(result.lastInsertRowid)) as NotificationRow);
+  }
+
+  async enqueueNotifications(rows: NewNotification[]): Promise<NotificationRecord[]> {
+    if (this.closed) throw new Error('the store is closed');
+    try {
+      return this.db.transaction((): NotificationRecord[] => rows.map((r) => this.insertNotification(r)).filter((r) => r !== null)).immediate();
+    } catch (err) {
+      throw permanentOrNot(err);
+    }
+  }
+
+  async claimNotifications(options: { now: number; limit: number; leaseMs: number }): Promise<NotificationRecord[]> {
+    const due = this.stmt(`SELECT o.n FROM notifications o
+      WHERE ((o.status = 'pending' AND o.next_attempt_at <= @now) OR (o.status = 'delivering' AND o.lease_until <= @now))
+        AND NOT EXISTS (SELECT 1 FROM notifications p WHERE p.channel_id = o.channel_id AND p.order_key = o.order_key AND p.n < o.n
+          AND p.status IN ('pending', 'delivering'))
+      ORDER BY o.n LIMIT @limit`);
+    const claim = this.stmt(`UPDATE notifications SET status = 'delivering', attempts = attempts + 1, lease_until = @leaseUntil, updated_at = @now
+      WHERE n = @n RETURNING *`);
+    return this.db.transaction((): NotificationRecord[] => {
+      const rows = due.all({ now: options.now, limit: options.limit }) as Array<{ n: number }>;
+      return rows.map(({ n }) => notificationFromRow(claim.get({ n, now: options.now, leaseUntil: options.now + options.leaseMs }) as NotificationRow));
+    }).immediate();
+  }
+
+  async completeNotification(n: number, attempt: number, outcome: DeliveryOutcomeRecord): Promise<boolean> {
+    const params = { n, attempt, at: outcome.at };
+    let result: Database.RunResult;
+    if (outcome.status === 'delivered') {
+      result = this.stmt(`UPDATE notifications SET status = 'delivered', delivered_at = @at, updated_at = @at, lease_until = NULL
+        WHERE n = @n AND status = 'delivering' AND attempts = @attempt`).run(params);
+    } else if (outcome.status === 'retry') {
+      result = this.stmt(`UPDATE notifications SET status = 'pending', next_attempt_at = @next, last_error = @error, updated_at = @at, lease_until = NULL
+        WHERE n = @n AND status = 'delivering' AND attempts = @attempt`).run({ ...params, next: outcome.nextAttemptAt, error: outcome.error });
+    } else {
+      result = this.stmt(`UPDATE notifications SET status = 'failed', last_error = @error, updated_at = @at, lease_until = NULL
+        WHERE n = @n AND status = 'delivering' AND attempts = @attempt`).run({ ...params, error: outcome.error });
+    }
+    return result.changes === 1;
+  }
+
+  async expireNotifications(createdBefore: number, at: number): Promise<number> {
+    return this.stmt(`UPDATE notifications SET status = 'expired', lease_until = NULL, updated_at = @at,
+      last_error = 'expired: not delivered within the maximum age' || COALESCE(' (last error: ' || last_error || ')', '')
+      WHERE status IN ('pending', 'delivering') AND created_at < @createdBefore`).run({ createdBefore, at }).changes;
+  }
+
+  async listNotifications(query: NotificationQuery): Promise<NotificationRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.status !== undefined) { where.push('status = ?'); params.push(query.status); }
+    if (query.channelId !== undefined) { where.push('channel_id = ?'); params.push(query.channelId); }
+    if (query.signalId !== undefined) { where.push('signal_id = ?'); params.push(query.signalId); }
+    if (query.ruleId !== undefined) { where.push('rule_id = ?'); params.push(query.ruleId); }
+    if (query.kind !== undefined) { where.push('kind = ?'); params.push(query.kind); }
+    if (query.beforeN !== undefined) { where.push('n < ?'); params.push(query.beforeN); }
+    const sql = `SELECT * FROM notifications ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY n DESC LIMIT ?`;
+    return (this.stmt(sql).all(...params, query.limit) as NotificationRow[]).map(notificationFromRow);
+  }
+
+  async getNotification(n: number): Promise<NotificationRecord | null> {
+    const row = this.stmt('SELECT * FROM notifications WHERE n = ?').get(n) as NotificationRow | undefined;
+    return row ? notificationFromRow(row) : null;
+  }
+
+  async listChannels(): Promise<ChannelRecord[]> {
+    return (this.stmt('SELECT * FROM channels ORDER BY id').all() as ChannelRow[]).map(channelFromRow);
+  }
+
+  async getChannel(id: string): Promise<ChannelRecord | null> {
+    const row = this.stmt('SELECT * FROM channels WHERE id = ?').get(id) as ChannelRow | undefined;
+    return row ? channelFromRow(row) : null;
+  }
+
+  async createChannel(channel: ChannelRecord): Promise<void> {
+    const result = this.stmt(`INSERT OR IGNORE INTO channels (id, type, name, enabled, settings, match, throttle, version, created_at, updated_at)
+      VALUES (@id, @type, @name, @enabled, @settings, @match, @throttle, @version, @createdAt, @updatedAt)`).run(channelParams(channel));
+    if (result.changes === 0) throw new FluoError('CONFLICT', `a channel with id '${channel.id}' exists already`, { details: { id: channel.id } });
+  }
+
+  async updateChannel(channel: ChannelRecord, expectedVersion: number): Promise<void> {
+    const result = this.stmt(`UPDATE channels SET type = @type, name = @name, enabled = @enabled, settings = @settings, match = @match, throttle = @throttle,
+      version = @version, created_at = @createdAt, updated_at = @updatedAt WHERE id = @id AND version = @expectedVersion`).run({ ...channelParams(channel), expectedVersion });
+    if (result.changes === 1) return;
+    const current = await this.getChannel(channel.id);
+    if (!current) throw new FluoError('NOT_FOUND', `no channel with id '${channel.id}'`);
+    throw new FluoError('CONFLICT', `channel '${channel.id}' is at version ${current.version}, not ${expectedVersion}: it was changed meanwhile`, { details: { id: channel.id, version: current.version } });
+  }
+
+  async deleteChannel(id: string): Promise<boolean> {
+    return this.stmt('DELETE FROM channels WHERE id = ?').run(id).changes > 0;
   }
 
   private traceQuery(query: TraceQuery, withSpans: boolean): TraceRow[] {

@@ -78,6 +78,8 @@ export interface SignalDetail extends SignalRecord {
 export interface NewSignal {
   signal: Signal;
   evidence: SerializedSpan[];
+  /** Outbox rows for this signal, stored in the same transaction if and only if the signal is new (see the outbox contract below). */
+  notifications?: NewNotification[];
 }
 
 export interface SignalQuery {
@@ -136,6 +138,130 @@ export interface WriteBatch {
   traces: KeptTrace[];
 }
 
+/*
+ * The notification outbox. Contract for every store:
+ * - Rows are written in the transaction that stores their cause: with a new
+ *   signal (`NewSignal.notifications`, dropped with the signal when its id is
+ *   known already), with a status change (`updateSignalStatus`'s
+ *   `notifications` callback), or alone (`enqueueNotifications`).
+ * - `key` is the idempotency key: a row whose key exists is not inserted
+ *   again (and the call does not fail).
+ * - `n` is a positive integer increasing with insertion order (never reused):
+ *   the order of delivery within one (channelId, orderKey), and the page key.
+ * - Throttling (`throttle` set): per (channelId, throttle.groupKey) the store
+ *   keeps a window. A row arriving when no window is open, or after the open
+ *   one ended (createdAt >= endsAt), opens one [createdAt, createdAt +
+ *   windowMs). While a window is open, the first `cap` rows are stored
+ *   'pending'; every further row is stored 'suppressed', and counted into the
+ *   window's one summary row: key `summary:<channelId>:<groupKey>:<window
+ *   start>`, kind 'summary', status 'pending', nextAttemptAt = the window's
+ *   end, orderKey `summary:<orderKey>`, suppressedCount = rows suppressed so far
+ *   in this window, payload and ruleId from the first suppressed row. Deciding
+ *   and counting happen in the writing transaction, so concurrent writers (two
+ *   FLUO processes on one PostgreSQL) never exceed the cap.
+ * - `claimNotifications({now, limit, leaseMs})` takes up to `limit` rows, in n
+ *   order, that are due (status 'pending' and nextAttemptAt <= now, or status
+ *   'delivering' whose lease ended: leaseUntil <= now) and that have no earlier
+ *   row (smaller n) with the same (channelId, orderKey) in status 'pending' or
+ *   'delivering' (so a retrying notification holds back the later ones of its
+ *   rule on its channel). It sets status 'delivering', attempts + 1 and
+ *   leaseUntil = now + leaseMs, and returns the rows as updated. Two concurrent
+ *   claims never return the same row (PostgreSQL: SELECT ... FOR UPDATE SKIP
+ *   LOCKED in one transaction with the UPDATE).
+ * - `completeNotification(n, attempt, outcome)` records an attempt's outcome
+ *   only when the row is 'delivering' with `attempts === attempt` (the claim
+ *   it answers has not been taken over after its lease ended); it resolves to
+ *   whether it did. 'delivered' sets deliveredAt; 'retry' sets status
+ *   'pending', nextAttemptAt and lastError; 'failed' sets lastError. All clear
+ *   leaseUntil.
+ * - `expireNotifications(createdBefore, at)` sets status 'expired' (lastError
+ *   says why) on rows still 'pending' or 'delivering' that were created before
+ *   `createdBefore`; resolves to how many.
+ * - `listNotifications` is newest first (n descending); filters combine with AND.
+ */
+export const NOTIFICATION_KINDS = ['trigger', 'resolve', 'summary', 'test'] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+export const NOTIFICATION_STATUSES = ['pending', 'delivering', 'delivered', 'failed', 'expired', 'suppressed'] as const;
+export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
+
+export interface NotificationThrottle {
+  groupKey: string;
+  windowMs: number;
+  cap: number;
+}
+
+export interface NewNotification {
+  /** Idempotency key, unique over the outbox, e.g. `<signal id>:<channel id>:trigger`. */
+  key: string;
+  channelId: string;
+  kind: NotificationKind;
+  signalId: string | null;
+  ruleId: string | null;
+  /** Rows with the same channelId and orderKey are delivered one at a time, in n order. */
+  orderKey: string;
+  /** What the notifier renders (a signal snapshot, a summary, a test message); JSON. */
+  payload: unknown;
+  createdAt: number;
+  /** First attempt not before; default createdAt. */
+  nextAttemptAt?: number;
+  throttle?: NotificationThrottle;
+}
+
+export interface NotificationRecord {
+  n: number;
+  key: string;
+  channelId: string;
+  kind: NotificationKind;
+  signalId: string | null;
+  ruleId: string | null;
+  orderKey: string;
+  groupKey: string | null;
+  payload: unknown;
+  status: NotificationStatus;
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: number;
+  leaseUntil: number | null;
+  createdAt: number;
+  updatedAt: number;
+  deliveredAt: number | null;
+  /** Summary rows: how many notifications the window suppressed. 0 otherwise. */
+  suppressedCount: number;
+}
+
+export type DeliveryOutcomeRecord =
+  | { status: 'delivered'; at: number }
+  | { status: 'retry'; at: number; nextAttemptAt: number; error: string }
+  | { status: 'failed'; at: number; error: string };
+
+export interface NotificationQuery {
+  status?: NotificationStatus;
+  channelId?: string;
+  signalId?: string;
+  ruleId?: string;
+  kind?: NotificationKind;
+  /** Only rows with n < beforeN (pagination). */
+  beforeN?: number;
+  limit: number;
+}
+
+/** A notification channel kept by the store (channels of the config file are not stored). */
+export interface ChannelRecord {
+  id: string;
+  /** A key of `notifiers` (notify/notifiers.ts). */
+  type: string;
+  name: string;
+  enabled: boolean;
+  /** The notifier's settings as validated by its factory, secrets included. */
+  settings: Record<string, unknown>;
+  /** Which signals the channel receives; null: only what config routes send it. */
+  match: { rules?: string[]; severities?: string[]; tags?: string[] } | null;
+  throttle: { window: number; cap: number; groupBy: string | null } | null;
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
 export interface PruneResult {
   traces: number;
   spans: number;
@@ -169,8 +295,34 @@ export interface Store {
   signalsAfter(afterSeq: number, limit: number): Promise<SignalRecord[]>;
   /** Highest seq handed out, 0 when none. */
   lastSignalSeq(): Promise<number>;
-  /** Records a status change in the history. Resolves to null when there is no such signal. */
-  updateSignalStatus(id: string, change: { to: SignalStatus; by: string; note: string | null; at: number }): Promise<SignalDetail | null>;
+  /**
+   * Records a status change in the history. Resolves to null when there is no such signal.
+   * `notifications`, when given, is called inside the transaction with the status before the change; the rows it returns
+   * are stored in that same transaction (how a resolve reaches Alertmanager and PagerDuty).
+   */
+  updateSignalStatus(
+    id: string,
+    change: { to: SignalStatus; by: string; note: string | null; at: number },
+    notifications?: (from: SignalStatus) => NewNotification[],
+  ): Promise<SignalDetail | null>;
+
+  /** Outbox (contract above). Resolves to the rows inserted (known keys are skipped). */
+  enqueueNotifications(rows: NewNotification[]): Promise<NotificationRecord[]>;
+  claimNotifications(options: { now: number; limit: number; leaseMs: number }): Promise<NotificationRecord[]>;
+  completeNotification(n: number, attempt: number, outcome: DeliveryOutcomeRecord): Promise<boolean>;
+  expireNotifications(createdBefore: number, at: number): Promise<number>;
+  listNotifications(query: NotificationQuery): Promise<NotificationRecord[]>;
+  getNotification(n: number): Promise<NotificationRecord | null>;
+
+  /** Channels made through the API, ordered by id. */
+  listChannels(): Promise<ChannelRecord[]>;
+  getChannel(id: string): Promise<ChannelRecord | null>;
+  /** Rejects with FluoError CONFLICT when the id exists. */
+  createChannel(channel: ChannelRecord): Promise<void>;
+  /** Replaces a channel whose stored version is `expectedVersion`. Rejects with FluoError NOT_FOUND or CONFLICT. */
+  updateChannel(channel: ChannelRecord, expectedVersion: number): Promise<void>;
+  /** false when there was no such channel. */
+  deleteChannel(id: string): Promise<boolean>;
 
   listTraces(query: TraceQuery): Promise<TraceSummary[]>;
   getTrace(traceId: string): Promise<KeptTrace | null>;

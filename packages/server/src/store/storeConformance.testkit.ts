@@ -9,7 +9,7 @@ import type { Signal } from '@fluohq/engine';
 import { FluoError } from '../errors.js';
 import { keptTrace } from './keptTrace.js';
 import type { SerializedSpan } from './serializedSpan.js';
-import { PermanentWriteError, type NewSignal, type RuleRecord, type Store } from './store.js';
+import { PermanentWriteError, type ChannelRecord, type NewNotification, type NewSignal, type RuleRecord, type Store } from './store.js';
 
 export interface StoreUnderTest {
   store: Store;
@@ -43,6 +43,19 @@ export function testSignal(n: number, overrides: Partial<Signal> = {}): NewSigna
     firstSpanTime: T0, lastSpanTime: T0 + 10, services: ['auth'], ...overrides,
   };
   return { signal, evidence: [testSpan(traceId, n.toString(16).padStart(16, '0'))] };
+}
+
+export function testNotification(key: string, overrides: Partial<NewNotification> = {}): NewNotification {
+  return {
+    key, channelId: 'ch-1', kind: 'trigger', signalId: null, ruleId: 'rule-a', orderKey: 'rule-a', payload: { key }, createdAt: T0, ...overrides,
+  };
+}
+
+function channel(id: string, overrides: Partial<ChannelRecord> = {}): ChannelRecord {
+  return {
+    id, type: 'webhook', name: `Channel ${id}`, enabled: true, settings: { url: 'http://127.0.0.1:9/hook', secret: 's3cret' },
+    match: { severities: ['critical'] }, throttle: { window: 60_000, cap: 5, groupBy: 'service' }, version: 1, createdAt: T0, updatedAt: T0, ...overrides,
+  };
 }
 
 function rule(id: string, overrides: Partial<RuleRecord> = {}): RuleRecord {
@@ -237,6 +250,134 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       expect(await again.lastSignalSeq()).toBe(s.seq);
       const [next] = await again.write({ signals: [testSignal(2)], traces: [] });
       expect(next.seq).toBeGreaterThan(s.seq);
+    });
+
+    it('writes outbox rows in the signal\'s transaction, only for new signals, idempotent by key', async () => {
+      const store = await open();
+      const withRows = (n: number) => ({ ...testSignal(n), notifications: [testNotification(`sig-${n}:ch-1:trigger`, { signalId: `sig-${n}`, payload: { n } })] });
+      await store.write({ signals: [withRows(1), withRows(2)], traces: [] });
+      // sig-2 is known: its rows are not written again, even with a new key.
+      const again = { ...testSignal(2), notifications: [testNotification('sig-2:ch-2:trigger', { signalId: 'sig-2', channelId: 'ch-2' })] };
+      await store.write({ signals: [again], traces: [] });
+      const rows = await store.listNotifications({ limit: 10 });
+      expect(rows.map((r) => r.key)).toEqual(['sig-2:ch-1:trigger', 'sig-1:ch-1:trigger']);
+      expect(rows[1]).toMatchObject({ status: 'pending', attempts: 0, lastError: null, nextAttemptAt: T0, signalId: 'sig-1', payload: { n: 1 }, suppressedCount: 0, deliveredAt: null });
+      expect(rows[0].n).toBeGreaterThan(rows[1].n);
+      expect(await store.enqueueNotifications([testNotification('sig-1:ch-1:trigger'), testNotification('other')])).toMatchObject([{ key: 'other' }]);
+      expect((await store.listNotifications({ signalId: 'sig-1', limit: 10 })).length).toBe(1);
+      expect(await store.getNotification(rows[0].n)).toEqual(rows[0]);
+      expect(await store.getNotification(99_999)).toBeNull();
+
+      const bad = { ...testSignal(3), notifications: [testNotification('sig-3:x', { payload: { big: 10n } })] };
+      await expect(store.write({ signals: [bad], traces: [] })).rejects.toBeInstanceOf(PermanentWriteError);
+      expect(await store.getSignal('sig-3')).toBeNull();
+    });
+
+    it('claims due rows one at a time per channel and order key, retries hold back later rows, and outcomes need the current claim', async () => {
+      const store = await open();
+      await store.enqueueNotifications([
+        testNotification('a1'), testNotification('a2'), testNotification('b1', { orderKey: 'rule-b' }),
+        testNotification('a1-other-channel', { channelId: 'ch-2' }), testNotification('later', { orderKey: 'rule-c', nextAttemptAt: T0 + 60_000 }),
+      ]);
+      const first = await store.claimNotifications({ now: T0, limit: 10, leaseMs: 30_000 });
+      expect(first.map((r) => r.key)).toEqual(['a1', 'b1', 'a1-other-channel']);
+      expect(first[0]).toMatchObject({ status: 'delivering', attempts: 1, leaseUntil: T0 + 30_000 });
+      expect(await store.claimNotifications({ now: T0, limit: 10, leaseMs: 30_000 })).toEqual([]);
+
+      expect(await store.completeNotification(first[0].n, 1, { status: 'retry', at: T0 + 1, nextAttemptAt: T0 + 5000, error: 'HTTP 503' })).toBe(true);
+      expect(await store.completeNotification(first[1].n, 1, { status: 'delivered', at: T0 + 2 })).toBe(true);
+      expect(await store.completeNotification(first[2].n, 1, { status: 'failed', at: T0 + 3, error: 'HTTP 400: bad payload' })).toBe(true);
+      expect(await store.completeNotification(first[2].n, 1, { status: 'delivered', at: T0 + 4 })).toBe(false);
+      expect(await store.getNotification(first[0].n)).toMatchObject({ status: 'pending', lastError: 'HTTP 503', nextAttemptAt: T0 + 5000, leaseUntil: null });
+      expect(await store.getNotification(first[1].n)).toMatchObject({ status: 'delivered', deliveredAt: T0 + 2 });
+      expect(await store.getNotification(first[2].n)).toMatchObject({ status: 'failed', lastError: 'HTTP 400: bad payload' });
+
+      // a1 retries later; a2 waits behind it.
+      expect(await store.claimNotifications({ now: T0 + 100, limit: 10, leaseMs: 30_000 })).toEqual([]);
+      const retried = await store.claimNotifications({ now: T0 + 5000, limit: 10, leaseMs: 1000 });
+      expect(retried.map((r) => [r.key, r.attempts])).toEqual([['a1', 2]]);
+      // The lease ends: another claimer takes a1 over, and the old claim's outcome is refused.
+      const takenOver = await store.claimNotifications({ now: T0 + 6000, limit: 10, leaseMs: 1000 });
+      expect(takenOver.map((r) => [r.key, r.attempts])).toEqual([['a1', 3]]);
+      expect(await store.completeNotification(retried[0].n, 2, { status: 'delivered', at: T0 + 6001 })).toBe(false);
+      expect(await store.completeNotification(retried[0].n, 3, { status: 'delivered', at: T0 + 6002 })).toBe(true);
+      expect((await store.claimNotifications({ now: T0 + 60_000, limit: 10, leaseMs: 1000 })).map((r) => r.key)).toEqual(['a2', 'later']);
+    });
+
+    it('never hands one row to two concurrent claims', async () => {
+      const store = await open();
+      await store.enqueueNotifications(Array.from({ length: 20 }, (_, i) => testNotification(`k${i}`, { orderKey: `rule-${i}` })));
+      const claims = await Promise.all([1, 2, 3, 4].map(() => store.claimNotifications({ now: T0, limit: 7, leaseMs: 30_000 })));
+      const keys = claims.flat().map((r) => r.key);
+      expect(keys.length).toBe(20);
+      expect(new Set(keys).size).toBe(20);
+    });
+
+    it('throttles per channel and group: the cap is stored pending, the rest suppressed and counted into one summary due at the window end', async () => {
+      const store = await open();
+      const throttle = { groupKey: 'rule-a', windowMs: 60_000, cap: 2 };
+      const rows = Array.from({ length: 6 }, (_, i) => testNotification(`t${i}`, { createdAt: T0 + i, throttle, payload: { i } }));
+      await store.enqueueNotifications(rows.slice(0, 3));
+      await store.enqueueNotifications(rows.slice(3));
+      await store.enqueueNotifications([testNotification('other-group', { createdAt: T0 + 7, orderKey: 'rule-b', throttle: { ...throttle, groupKey: 'rule-b' } })]);
+      const list = (await store.listNotifications({ limit: 100 })).reverse();
+      expect(list.filter((r) => r.kind === 'trigger').map((r) => [r.key, r.status])).toEqual([
+        ['t0', 'pending'], ['t1', 'pending'], ['t2', 'suppressed'], ['t3', 'suppressed'], ['t4', 'suppressed'], ['t5', 'suppressed'], ['other-group', 'pending'],
+      ]);
+      const summaries = list.filter((r) => r.kind === 'summary');
+      expect(summaries).toHaveLength(1);
+      expect(summaries[0]).toMatchObject({
+        key: `summary:ch-1:rule-a:${T0}`, status: 'pending', suppressedCount: 4, nextAttemptAt: T0 + 60_000, groupKey: 'rule-a', orderKey: 'summary:rule-a', payload: { i: 2 },
+      });
+      // The summary is not due before the window ends and does not hold back the rule's other rows.
+      expect((await store.claimNotifications({ now: T0 + 10, limit: 10, leaseMs: 1000 })).map((r) => r.key)).toEqual(['t0', 'other-group']);
+      // After the window, a new one opens.
+      await store.enqueueNotifications([testNotification('next-window', { createdAt: T0 + 60_000, throttle })]);
+      expect((await store.listNotifications({ limit: 1 }))[0]).toMatchObject({ key: 'next-window', status: 'pending' });
+    });
+
+    it('stores resolve rows in the transaction of a status change, given the status before it', async () => {
+      const store = await open();
+      await store.write({ signals: [testSignal(1)], traces: [] });
+      const seen: string[] = [];
+      const resolveRows = (from: string) => {
+        seen.push(from);
+        return from === 'resolved' ? [] : [testNotification(`sig-1:ch-1:resolve`, { kind: 'resolve', signalId: 'sig-1' })];
+      };
+      await store.updateSignalStatus('sig-1', { to: 'acknowledged', by: 'a', note: null, at: T0 }, () => []);
+      await store.updateSignalStatus('sig-1', { to: 'resolved', by: 'a', note: null, at: T0 + 1 }, resolveRows);
+      await store.updateSignalStatus('sig-1', { to: 'resolved', by: 'a', note: null, at: T0 + 2 }, resolveRows);
+      expect(seen).toEqual(['acknowledged', 'resolved']);
+      expect((await store.listNotifications({ signalId: 'sig-1', kind: 'resolve', limit: 10 })).map((r) => r.key)).toEqual(['sig-1:ch-1:resolve']);
+      expect(await store.updateSignalStatus('nope', { to: 'resolved', by: 'a', note: null, at: T0 }, resolveRows)).toBeNull();
+    });
+
+    it('expires rows not delivered within the maximum age, keeping the last error', async () => {
+      const store = await open();
+      await store.enqueueNotifications([testNotification('old', { createdAt: T0 }), testNotification('new', { createdAt: T0 + 10_000, orderKey: 'x' })]);
+      const [old] = await store.claimNotifications({ now: T0, limit: 1, leaseMs: 1000 });
+      await store.completeNotification(old.n, 1, { status: 'retry', at: T0, nextAttemptAt: T0 + 1000, error: 'connection refused' });
+      expect(await store.expireNotifications(T0 + 5000, T0 + 20_000)).toBe(1);
+      expect(await store.getNotification(old.n)).toMatchObject({ status: 'expired' });
+      expect((await store.getNotification(old.n))!.lastError).toContain('connection refused');
+      expect((await store.listNotifications({ status: 'pending', limit: 10 })).map((r) => r.key)).toEqual(['new']);
+    });
+
+    it('creates, reads, updates with a version check, and deletes channels', async () => {
+      const store = await open();
+      await store.createChannel(channel('b'));
+      await store.createChannel(channel('a', { match: null, throttle: null, enabled: false }));
+      await rejectsWith(store.createChannel(channel('a')), 'CONFLICT');
+      expect((await store.listChannels()).map((c) => c.id)).toEqual(['a', 'b']);
+      expect(await store.getChannel('b')).toEqual(channel('b'));
+      expect(await store.getChannel('a')).toEqual(channel('a', { match: null, throttle: null, enabled: false }));
+      await store.updateChannel(channel('b', { version: 2, settings: { url: 'http://x' } }), 1);
+      expect(await store.getChannel('b')).toMatchObject({ version: 2, settings: { url: 'http://x' } });
+      await rejectsWith(store.updateChannel(channel('b', { version: 3 }), 1), 'CONFLICT');
+      await rejectsWith(store.updateChannel(channel('zz', { version: 2 }), 1), 'NOT_FOUND');
+      expect(await store.deleteChannel('b')).toBe(true);
+      expect(await store.deleteChannel('b')).toBe(false);
+      expect(await store.getChannel('missing')).toBeNull();
     });
 
     it('closes idempotently and refuses calls after close', async () => {
