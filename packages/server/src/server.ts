@@ -17,6 +17,8 @@ import { describeError } from './errors.js';
 import { listenHttp, type HttpListener } from './http/listen.js';
 import { createLogger, type Logger } from './logger.js';
 import { createFluoMetrics, type FluoMetrics } from './metrics/fluoMetrics.js';
+import { DeliveryWorker } from './notify/deliveryWorker.js';
+import { NotificationRouter } from './notify/notificationRouter.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { SignalHub } from './pipeline/signalHub.js';
 import { createOtlpHttpApp } from './receivers/otlpHttp.js';
@@ -69,16 +71,31 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const hub = new SignalHub(await store.lastSignalSeq());
     let metrics: FluoMetrics | undefined;
     const getMetrics = (): FluoMetrics => metrics!;
-    const pipeline = new Pipeline({ config, store, hub, metrics: getMetrics, log });
+    let ruleSet: RuleSet | undefined;
+    let apiUrl = '';
+    const router = new NotificationRouter({
+      config: config.notifications, store, log,
+      ruleTags: (ruleId) => ruleSet?.get(ruleId)?.tags ?? [],
+      linkBase: () => config.notifications.linkBaseUrl ?? apiUrl,
+    });
+    await router.load();
+    cleanups.push(() => router.close());
+    const worker = new DeliveryWorker({ store, router, metrics: getMetrics, log });
+    const pipeline = new Pipeline({
+      config, store, hub, metrics: getMetrics, log,
+      notifications: { route: (signal, evidence) => router.route(signal, evidence), stored: () => worker.wake() },
+    });
     const streams = new SignalStreams({ store, hub, heartbeatMs: config.sseHeartbeat, log });
     metrics = createFluoMetrics({
       detector: () => pipeline.detector.stats(),
       writeQueueSpans: () => pipeline.queue.stats().spans,
       sseClients: () => streams.count,
+      notificationsInFlight: () => worker.stats().inFlight,
     });
     cleanups.push(() => pipeline.close());
+    cleanups.push(() => worker.close());
 
-    const ruleSet = new RuleSet(store, (rules) => pipeline.detector.setRules(rules), log);
+    ruleSet = new RuleSet(store, (rules) => pipeline.detector.setRules(rules), log);
     await ruleSet.load();
     let watcher: RuleFileWatcher | null = null;
     if (config.rules !== null) {
@@ -87,7 +104,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     }
 
     const api = await listenHttp(createApiApp({
-      config, store, ruleSet, pipeline, hub, streams, metrics: getMetrics, log, ruleFileErrors: () => watcher?.errors ?? [],
+      config, store, ruleSet, pipeline, hub, streams, metrics: getMetrics, log, ruleFileErrors: () => watcher?.errors ?? [], notifications: router,
     }).fetch, config.host, config.port, 'the REST API (--port)');
     cleanups.push(() => api.close(2000));
     cleanups.push(() => streams.close());
@@ -100,6 +117,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
     pipeline.start();
     const host = urlHost(config.host);
+    apiUrl = `http://${host}:${api.port}`;
+    worker.start();
     const urls = {
       api: `http://${host}:${api.port}`,
       otlpHttp: `http://${host}:${otlpHttp.port}`,
@@ -116,6 +135,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         closing = (async () => {
           // Stop taking spans first; the listeners stay up so that readyz answers 503 meanwhile.
           await pipeline.close();
+          // The signals of the last traces are in the outbox now; deliveries in flight finish or are recorded as retries.
+          await worker.close();
+          await router.close();
           await watcher?.close();
           streams.close();
           const deadline = Date.now() + 2000;

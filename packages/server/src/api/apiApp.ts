@@ -8,6 +8,7 @@ import { requestMetrics } from '../http/requestMetrics.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/metricsRegistry.js';
 import type { ApiDeps } from './apiDeps.js';
 import { apiErrorResponse } from './errorResponse.js';
+import { notificationsApi } from './notificationsApi.js';
 import { openApiDocument } from './openApiDocument.js';
 import { rulesApi } from './rulesApi.js';
 import { signalsApi } from './signalsApi.js';
@@ -22,7 +23,7 @@ const PLACEHOLDER_PAGE = `<!doctype html>
 <p>Behavioral assurance for OpenTelemetry traces. The web UI comes in a later release; the REST API is here now.</p>
 <ul>
 <li><a href="/api/v1/openapi.json">API reference (OpenAPI 3.1)</a></li>
-<li><a href="/api/v1/rules">Rules</a> &middot; <a href="/api/v1/signals">Signals</a> &middot; <a href="/api/v1/traces">Traces</a></li>
+<li><a href="/api/v1/rules">Rules</a> &middot; <a href="/api/v1/signals">Signals</a> &middot; <a href="/api/v1/traces">Traces</a> &middot; <a href="/api/v1/notifications">Notifications</a></li>
 <li><a href="/metrics">Metrics</a> &middot; <a href="/readyz">Readiness</a></li>
 </ul>
 </body>
@@ -47,6 +48,7 @@ export function createApiApp(deps: ApiDeps): Hono {
   app.route('/api/v1/rules', rulesApi(deps));
   app.route('/api/v1/signals', signalsApi(deps));
   app.route('/api/v1/traces', tracesApi(deps));
+  app.route('/api/v1/notifications', notificationsApi(deps));
 
   app.notFound((c) => apiErrorResponse(new FluoError('NOT_FOUND', `no such endpoint: ${c.req.method} ${c.req.path} (see /api/v1/openapi.json)`), deps.log));
   app.onError((err) => apiErrorResponse(err, deps.log));

@@ -1,5 +1,6 @@
 import type { ServerConfig } from '../config/config.js';
 import type { Logger } from '../logger.js';
+import type { NotificationRouter } from '../notify/notificationRouter.js';
 import type { FluoMetrics } from '../metrics/fluoMetrics.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { SignalHub } from '../pipeline/signalHub.js';
@@ -19,4 +20,5 @@ export interface ApiDeps {
   log: Logger;
   /** Problems of the last rule file load, formatted (empty when none). */
   ruleFileErrors: () => string[];
+  notifications: NotificationRouter;
 }

@@ -63,12 +63,17 @@ export function signalsApi(deps: ApiDeps): Hono {
     if (note !== undefined && note !== null && (typeof note !== 'string' || note.length > 10_000)) problems.push({ field: 'note', message: 'must be a string of at most 10000 characters' });
     if (by !== undefined && (typeof by !== 'string' || by.trim() === '' || by.length > 200)) problems.push({ field: 'by', message: 'must be a non-empty string of at most 200 characters' });
     if (problems.length > 0) throw new FluoError('VALIDATION', `invalid status change: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, { details: problems });
-    const detail = await deps.store.updateSignalStatus(c.req.param('id'), {
+    const id = c.req.param('id');
+    const at = Date.now();
+    // Resolves go out to the channels that were sent the trigger, in the transaction of the status change.
+    const triggers = status === 'resolved' || status === 'false_positive' ? await deps.store.listNotifications({ signalId: id, kind: 'trigger', limit: 1000 }) : [];
+    const resolveRows = deps.notifications.resolveRows(triggers, at);
+    const detail = await deps.store.updateSignalStatus(id, {
       to: status as SignalStatus,
       by: typeof by === 'string' ? by.trim() : 'anonymous',
       note: typeof note === 'string' ? note : null,
-      at: Date.now(),
-    });
+      at,
+    }, (from) => resolveRows(from, status as SignalStatus));
     if (!detail) throw new FluoError('NOT_FOUND', `no signal with id '${c.req.param('id')}'`);
     return c.json(signalDetailJson(detail));
   });

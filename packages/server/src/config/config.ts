@@ -12,6 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { DEFAULT_NOTIFICATIONS, parseNotificationsConfig, type NotificationsConfig } from '../notify/notificationsConfig.js';
 import { parseStoreUrl } from '../store/stores.js';
 import { DURATION_HELP, SIZE_HELP, formatDurationMs, formatSizeBytes, parseDurationMs, parseSizeBytes } from './units.js';
 
@@ -48,6 +49,8 @@ export interface ServerConfig {
   /** ms between SSE heartbeat comments. */
   sseHeartbeat: number;
   logLevel: LogLevel;
+  /** The config file's `notifications:` section (channels, routes, delivery); see docs/notifications.md. */
+  notifications: NotificationsConfig;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -84,6 +87,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   tickInterval: 250,
   sseHeartbeat: 15_000,
   logLevel: 'info',
+  notifications: DEFAULT_NOTIFICATIONS,
 });
 
 function option(key: keyof ServerConfig, type: OptionType, description: string): ConfigOption {
@@ -113,6 +117,9 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('sseHeartbeat', 'duration', 'interval of SSE heartbeat comments'),
   option('logLevel', 'logLevel', `log level: ${LOG_LEVELS.join(', ')}`),
 ];
+
+/** Sections only the config file has (nested settings no flag can carry). */
+export const FILE_ONLY_SECTIONS = ['notifications'] as const;
 
 /** The flag and variable of the config file itself. */
 export const CONFIG_FILE_FLAG = 'config';
@@ -235,10 +242,16 @@ export function resolveConfig(sources: ConfigSources = {}): ServerConfig {
   const sourceOf: Record<string, string> = {};
 
   if (file) {
-    const known = new Set<string>(CONFIG_OPTIONS.map((o) => o.key));
+    const known = new Set<string>([...CONFIG_OPTIONS.map((o) => o.key), ...FILE_ONLY_SECTIONS]);
     for (const key of Object.keys(file.values)) {
       if (!known.has(key)) problems.push({ field: key, source: `${fileName}: ${key}`, message: `unknown option '${key}'${suggest(key)}` });
     }
+  }
+
+  if (file && Object.hasOwn(file.values, 'notifications')) {
+    const parsed = parseNotificationsConfig(file.values.notifications);
+    config.notifications = parsed.config;
+    for (const p of parsed.problems) problems.push({ field: p.field, source: `${fileName}: ${p.field}`, message: p.message });
   }
 
   for (const opt of CONFIG_OPTIONS) {

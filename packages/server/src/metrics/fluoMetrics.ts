@@ -28,6 +28,8 @@ export interface MetricsSources {
   detector: () => DetectorStatsSource;
   writeQueueSpans: () => number;
   sseClients: () => number;
+  /** Notification deliveries in flight (0 when there is no worker). */
+  notificationsInFlight?: () => number;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30, 60, 120, 300];
@@ -50,6 +52,11 @@ export interface FluoMetrics {
   storeItemsDropped: Counter<'kind'>;
   tracesKept: Counter;
   tracesPruned: Counter;
+  /** Notification delivery attempts by channel id, channel type and outcome (delivered, retry, failed). */
+  notificationAttempts: Counter<'channel' | 'type' | 'outcome'>;
+  notificationDuration: Histogram<'type'>;
+  /** Outbox rows expired undelivered. */
+  notificationsExpired: Counter;
 }
 
 export function createFluoMetrics(sources: MetricsSources): FluoMetrics {
@@ -67,6 +74,9 @@ export function createFluoMetrics(sources: MetricsSources): FluoMetrics {
     storeItemsDropped: registry.counter('fluo_store_items_dropped_total', 'Signals or traces the store could never take (each logged).', ['kind']),
     tracesKept: registry.counter('fluo_traces_kept_total', 'Completed traces written to the store.'),
     tracesPruned: registry.counter('fluo_traces_pruned_total', 'Kept traces deleted by the retention limits.'),
+    notificationAttempts: registry.counter('fluo_notification_attempts_total', 'Notification delivery attempts, by channel, channel type and outcome (delivered, retry, failed).', ['channel', 'type', 'outcome']),
+    notificationDuration: registry.histogram('fluo_notification_delivery_duration_seconds', 'Duration of notification delivery attempts.', HTTP_BUCKETS, ['type']),
+    notificationsExpired: registry.counter('fluo_notifications_expired_total', 'Notifications expired undelivered after the maximum age.'),
   };
   registry.gauge('fluo_buffered_spans', 'Spans in open traces held by the detector.', () => d().bufferedSpans);
   registry.gauge('fluo_buffered_traces', 'Open traces held by the detector.', () => d().bufferedTraces);
@@ -77,5 +87,6 @@ export function createFluoMetrics(sources: MetricsSources): FluoMetrics {
   registry.observedCounter('fluo_rule_evaluations_total', 'Rule evaluations by the detector.', () => d().ruleEvaluations);
   registry.gauge('fluo_write_queue_spans', 'Spans (evidence and completed traces) waiting to be stored.', sources.writeQueueSpans);
   registry.gauge('fluo_sse_clients', 'Open SSE streams.', sources.sseClients);
+  registry.gauge('fluo_notifications_in_flight', 'Notification deliveries in flight.', sources.notificationsInFlight ?? (() => 0));
   return metrics;
 }

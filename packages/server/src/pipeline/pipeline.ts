@@ -14,14 +14,14 @@
  * A request whose spans were admitted is never dropped: its signals and trace
  * reach the store, or the shutdown log says how many did not.
  */
-import { Detector, type Detection, type RejectedSpan, type Span } from '@fluohq/engine';
+import { Detector, type Detection, type RejectedSpan, type Signal, type Span } from '@fluohq/engine';
 import type { ServerConfig } from '../config/config.js';
 import { FluoError, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { FluoMetrics } from '../metrics/fluoMetrics.js';
 import { keptTrace } from '../store/keptTrace.js';
-import { serializeSpan } from '../store/serializedSpan.js';
-import type { SignalRecord, Store } from '../store/store.js';
+import { serializeSpan, type SerializedSpan } from '../store/serializedSpan.js';
+import type { NewNotification, SignalRecord, Store } from '../store/store.js';
 import type { SignalHub } from './signalHub.js';
 import { WriteQueue, type WriteItem } from './writeQueue.js';
 
@@ -36,6 +36,11 @@ export interface PipelineOptions {
   log: Logger;
   /** ms the shutdown waits for the store to take queued signals and traces. */
   closeTimeout?: number;
+  /** Notifications: the outbox rows of a new signal (written in its transaction), and a call after signals were stored. */
+  notifications?: {
+    route(signal: Signal, evidence: readonly SerializedSpan[]): NewNotification[];
+    stored(): void;
+  };
 }
 
 export class Pipeline {
@@ -164,7 +169,9 @@ export class Pipeline {
       const completedArrival = this.completedInCall.get(d.signal.traceId);
       const phase = completedArrival !== undefined || receivedAt === undefined ? 'completion' : 'ingest';
       const arrivedAt = phase === 'ingest' ? receivedAt! : completedArrival ?? d.signal.detectedAt;
-      this.queue.push({ kind: 'signal', signal: { signal: d.signal, evidence: d.spans.map(serializeSpan) }, phase, arrivedAt });
+      const evidence = d.spans.map(serializeSpan);
+      const notifications = this.options.notifications?.route(d.signal, evidence) ?? [];
+      this.queue.push({ kind: 'signal', signal: { signal: d.signal, evidence, ...(notifications.length > 0 ? { notifications } : {}) }, phase, arrivedAt });
     }
     this.completedInCall.clear();
   }
@@ -181,6 +188,7 @@ export class Pipeline {
       metrics.detectionLatency.observe(Math.max(0, now - item.arrivedAt) / 1000, { phase: item.phase });
     }
     this.options.hub.publish(stored);
+    if (stored.length > 0) this.options.notifications?.stored();
   }
 
   /**
