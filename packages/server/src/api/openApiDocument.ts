@@ -20,7 +20,7 @@ export const openApiDocument = {
   info: {
     title: 'FLUO REST API',
     version: '1',
-    description: 'Rules, signals and traces of a FLUO server. Times are milliseconds since the epoch; spans also carry exact nanosecond strings. '
+    description: 'Rules, signals, traces and notifications of a FLUO server. Times are milliseconds since the epoch; spans also carry exact nanosecond strings. '
       + 'Errors have one shape: {"error": {"code", "message", "details"?}}. OTLP receivers (ports 4318 and 4317) follow the OTLP specification and are not described here.',
     license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
   },
@@ -171,6 +171,67 @@ export const openApiDocument = {
         responses: { 200: { description: 'the trace', content: json({ allOf: [ref('TraceSummary'), { type: 'object', properties: { state: { enum: ['open', 'complete'] }, spans: { type: 'array', items: ref('Span') } } }] }) }, ...errors(400, 404) },
       },
     },
+    '/api/v1/notifications': {
+      get: {
+        summary: 'The notification outbox, newest first', tags: ['notifications'],
+        description: 'Every notification FLUO wrote (triggers, resolves, throttling summaries, suppressed triggers) with its delivery status, attempts, last error and next attempt. See docs/notifications.md for the guarantees.',
+        parameters: [
+          { name: 'status', in: 'query', required: false, schema: ref('NotificationStatus') },
+          { name: 'kind', in: 'query', required: false, schema: ref('NotificationKind') },
+          { name: 'channelId', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'signalId', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'ruleId', in: 'query', required: false, schema: { type: 'string' } },
+          limitParam, cursorParam,
+        ],
+        responses: { 200: { description: 'a page', content: json({ type: 'object', required: ['notifications', 'nextCursor'], properties: { notifications: { type: 'array', items: ref('Notification') }, nextCursor: { type: ['string', 'null'] } } }) }, ...errors(400) },
+      },
+    },
+    '/api/v1/notifications/{n}': {
+      parameters: [{ name: 'n', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }],
+      get: { summary: 'One outbox row', tags: ['notifications'], responses: { 200: { description: 'the notification', content: json(ref('Notification')) }, ...errors(404) } },
+    },
+    '/api/v1/notifications/channel-types': {
+      get: {
+        summary: 'The channel types, with their secret (write-only) settings', tags: ['notifications'],
+        responses: { 200: { description: 'types', content: json({ type: 'object', properties: { types: { type: 'array', items: { type: 'object', properties: { type: { type: 'string' }, description: { type: 'string' }, secretFields: { type: 'array', items: { type: 'string' } }, sendResolvedByDefault: { type: 'boolean' } } } } } }) } },
+      },
+    },
+    '/api/v1/notifications/channels': {
+      get: {
+        summary: 'Channels: from the config file (source "config", read-only) and from the API (source "api")', tags: ['notifications'],
+        responses: { 200: { description: 'channels, by id', content: json({ type: 'object', properties: { channels: { type: 'array', items: ref('Channel') } } }) } },
+      },
+      post: {
+        summary: 'Create a channel', tags: ['notifications'],
+        description: 'Settings are validated for the type (400 VALIDATION with every bad field in details). Secret settings are stored but never returned; secretsSet names those that have a value.',
+        requestBody: { required: true, content: json(ref('ChannelInput')) },
+        responses: { 201: { description: 'created', content: json(ref('Channel')) }, ...errors(400, 409, 413, 415) },
+      },
+    },
+    '/api/v1/notifications/channels/{id}': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      get: { summary: 'One channel (secrets left out)', tags: ['notifications'], responses: { 200: { description: 'the channel', content: json(ref('Channel')) }, ...errors(404) } },
+      put: {
+        summary: 'Replace a channel', tags: ['notifications'],
+        description: '`version` must be the version you edited (409 CONFLICT otherwise). Secret settings left out keep their stored value. Channels from the config file answer 409 READ_ONLY.',
+        requestBody: { required: true, content: json({ allOf: [ref('ChannelInput'), { type: 'object', required: ['version'], properties: { version: { type: 'integer' } } }] }) },
+        responses: { 200: { description: 'replaced', content: json(ref('Channel')) }, ...errors(400, 404, 409, 413, 415) },
+      },
+      delete: {
+        summary: 'Delete a channel', tags: ['notifications'],
+        description: 'Its undelivered notifications fail ("channel no longer exists") when they come due.',
+        responses: { 204: { description: 'deleted' }, ...errors(404, 409) },
+      },
+    },
+    '/api/v1/notifications/channels/{id}/test': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      post: {
+        summary: 'Send a test notification now', tags: ['notifications'],
+        description: 'Delivered at once, not through the outbox; the answer says how it went (the receiver\'s error for a failure).',
+        requestBody: { required: false, content: json({ type: 'object', additionalProperties: false, properties: { text: { type: 'string', maxLength: 2000 } } }) },
+        responses: { 200: { description: 'the attempt\'s outcome', content: json(ref('DeliveryResult')) }, ...errors(400, 404) },
+      },
+    },
   },
   components: {
     responses: {
@@ -238,6 +299,57 @@ export const openApiDocument = {
             history: { type: 'array', items: { type: 'object', properties: { at: { type: 'number' }, by: { type: 'string' }, from: ref('SignalStatus'), to: ref('SignalStatus'), note: { type: ['string', 'null'] } } } },
           },
         }],
+      },
+      NotificationStatus: { type: 'string', enum: ['pending', 'delivering', 'delivered', 'failed', 'expired', 'suppressed'] },
+      NotificationKind: { type: 'string', enum: ['trigger', 'resolve', 'summary', 'test'] },
+      Notification: {
+        type: 'object',
+        properties: {
+          n: { type: 'integer', description: 'outbox order (and cursor)' },
+          key: { type: 'string', description: 'idempotency key, e.g. <signal id>:<channel id>:trigger' },
+          channelId: { type: 'string' }, kind: ref('NotificationKind'), signalId: { type: ['string', 'null'] }, ruleId: { type: ['string', 'null'] },
+          orderKey: { type: 'string', description: 'rows with the same channel and order key are delivered one at a time, in order' },
+          groupKey: { type: ['string', 'null'], description: 'throttling group' },
+          payload: { type: 'object', description: 'the signal snapshot the message is made from' },
+          status: ref('NotificationStatus'), attempts: { type: 'integer' }, lastError: { type: ['string', 'null'] },
+          nextAttemptAt: { type: 'number' }, leaseUntil: { type: ['number', 'null'] }, createdAt: { type: 'number' }, updatedAt: { type: 'number' },
+          deliveredAt: { type: ['number', 'null'] }, suppressedCount: { type: 'integer', description: 'summaries: signals not sent one by one' },
+        },
+      },
+      ChannelMatch: {
+        type: ['object', 'null'], additionalProperties: false,
+        description: 'which signals the channel receives: each list given must contain the signal\'s value; {} receives all; null only what config routes send',
+        properties: { rules: { type: 'array', items: { type: 'string' } }, severities: { type: 'array', items: ref('Severity') }, tags: { type: 'array', items: { type: 'string' }, description: 'any of the rule\'s tags' } },
+      },
+      ChannelThrottle: {
+        type: ['object', 'null'], additionalProperties: false,
+        description: 'per rule (and service with groupBy "service"): at most cap notifications per window, then one summary; null turns throttling off (default window 5m, cap 10)',
+        properties: { window: { type: ['string', 'number'], description: "duration such as '5m', or ms" }, cap: { type: 'integer', minimum: 1 }, groupBy: { type: ['string', 'null'], enum: ['service', null] } },
+      },
+      ChannelInput: {
+        type: 'object', required: ['id', 'type'],
+        properties: {
+          id: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,99}$' }, type: { type: 'string', enum: ['webhook', 'slack', 'alertmanager', 'pagerduty', 'otlp'] },
+          name: { type: 'string' }, enabled: { type: 'boolean', default: true },
+          settings: { type: 'object', description: 'per type (docs/notifications.md), plus timeout, sendResolved and template {title, text} (Mustache)' },
+          match: ref('ChannelMatch'), throttle: ref('ChannelThrottle'),
+        },
+      },
+      Channel: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' }, type: { type: 'string' }, name: { type: 'string' }, enabled: { type: 'boolean' },
+          settings: { type: 'object', description: 'without secret settings' }, secretsSet: { type: 'array', items: { type: 'string' }, description: 'secret settings that have a value' },
+          match: ref('ChannelMatch'), throttle: ref('ChannelThrottle'), source: { type: 'string', enum: ['config', 'api'] },
+          version: { type: 'integer' }, createdAt: { type: 'number' }, updatedAt: { type: 'number' },
+        },
+      },
+      DeliveryResult: {
+        type: 'object',
+        properties: {
+          channelId: { type: 'string' }, outcome: { type: 'string', enum: ['delivered', 'retry', 'failed'], description: 'retry: may work later (network, 5xx, 429); failed: will not (4xx)' },
+          reason: { type: 'string' }, detail: { type: 'string' }, retryAfterMs: { type: 'number' },
+        },
       },
       TraceSummary: {
         type: 'object',
