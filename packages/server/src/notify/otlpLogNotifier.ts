@@ -96,7 +96,7 @@ export class OtlpLogNotifier implements Notifier {
         if (result.code === ExportResultCode.SUCCESS) { resolve({ outcome: 'delivered' }); return; }
         const err = result.error as (Error & { code?: number; data?: string }) | undefined;
         const status = typeof err?.code === 'number' ? err.code : undefined;
-        const reason = `OTLP export to ${this.settings.url} failed: ${err?.message ?? 'unknown error'}${err?.data ? ` (${err.data.slice(0, 300)})` : ''}`;
+        const reason = `OTLP export to ${this.settings.url} failed${status !== undefined ? ` (HTTP ${status})` : ''}: ${err?.message ?? 'unknown error'}${err?.data ? ` (${err.data.slice(0, 300)})` : ''}`;
         // The exporter retries retryable answers itself within its timeout; what is left is permanent only for a client error.
         if (status !== undefined && status >= 400 && status < 500 && ![408, 425, 429].includes(status)) resolve({ outcome: 'failed', reason });
         else resolve({ outcome: 'retry', reason });
