@@ -1,9 +1,9 @@
 /**
  * Message text from templates: Mustache (logic-less, so a template from the
- * API cannot run code), rendered over the fields of a notification. Each
- * channel escapes values for its format (`escape`): nothing for plain text
- * and JSON (the JSON encoder escapes), `&`, `<`, `>` for Slack mrkdwn.
- * `{{{field}}}` inserts a value unescaped.
+ * API cannot run code), rendered over the fields of a notification. Titles
+ * are plain text; in texts each channel escapes values for its format
+ * (`escape`): nothing for plain text and JSON (the JSON encoder escapes),
+ * `&`, `<`, `>` for Slack mrkdwn. `{{{field}}}` inserts a value unescaped.
  *
  * Fields: kind, ruleId, ruleName, ruleVersion, severity, message, signalId,
  * traceId, service (the first), services (comma-separated), tags

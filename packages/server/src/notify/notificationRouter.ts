@@ -21,7 +21,7 @@ import type { Logger } from '../logger.js';
 import type { SerializedSpan } from '../store/serializedSpan.js';
 import type { ChannelRecord, NewNotification, NotificationRecord, SignalStatus, Store } from '../store/store.js';
 import { SettingsError } from './channelSettings.js';
-import { DEFAULT_TEMPLATES, renderTemplate, templateView } from './messageTemplate.js';
+import { DEFAULT_TEMPLATES, plainText, renderTemplate, templateView } from './messageTemplate.js';
 import type { DeliveryResult, NotificationMessage, NotificationPayload, Notifier, SignalSnapshot, WitnessSpan } from './notifier.js';
 import { parseChannel, type ChannelMatch, type NotificationsConfig } from './notificationsConfig.js';
 import { notifiers, parseChannelSettings, type ParsedChannelSettings } from './notifiers.js';
@@ -185,7 +185,8 @@ export class NotificationRouter {
     const own = row.kind === 'trigger' || row.kind === 'resolve' ? channel.parsed.common.template : {};
     const defaults = DEFAULT_TEMPLATES[row.kind];
     const escape = channel.parsed.factory.escape;
-    return { ...partial, title: renderTemplate(own.title ?? defaults.title, view, escape), text: renderTemplate(own.text ?? defaults.text, view, escape) };
+    // Titles are plain text everywhere (Slack's header block, PagerDuty's summary); texts use the channel's format.
+    return { ...partial, title: renderTemplate(own.title ?? defaults.title, view, plainText), text: renderTemplate(own.text ?? defaults.text, view, escape) };
   }
 
   /** The channel's notifier, made once per channel version. */

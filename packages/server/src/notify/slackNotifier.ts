@@ -53,7 +53,7 @@ export function slackBody(message: NotificationMessage, settings: Pick<SlackSett
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `FLUO · ${new Date(message.at).toISOString()}` }] });
   return {
-    text: truncate(`${message.title}${message.text ? `: ${message.text}` : ''}`, 3000),
+    text: truncate(`${slackEscape(message.title)}${message.text ? `: ${message.text}` : ''}`, 3000),
     blocks,
     ...(settings.channel ? { channel: settings.channel } : {}),
     ...(settings.username ? { username: settings.username } : {}),
