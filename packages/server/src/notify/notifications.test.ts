@@ -130,6 +130,7 @@ describe('notifications end to end', () => {
     expect(record.traceId).toBe(spans[0].traceId);
     expect(record.spanId).toBe(spans[0].spanId);
     expect(record.severityText).toBe('ERROR');
+    expect(record.eventName).toBe('fluo.signal.trigger');
     const attributes = Object.fromEntries(record.attributes.map((a: { key: string; value: Record<string, unknown> }) => [a.key, Object.values(a.value)[0]]));
     expect(attributes).toMatchObject({ 'fluo.rule.id': 'checkout-error', 'fluo.severity': 'critical', 'fluo.signal.id': signal.id });
     expect(logs.resourceLogs[0].resource.attributes).toContainEqual({ key: 'service.name', value: { stringValue: 'fluo' } });
