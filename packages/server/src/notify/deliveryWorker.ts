@@ -8,7 +8,8 @@
  * → pending again after an exponential back-off with jitter: the n-th attempt
  * waits a random time between half and all of min(maxRetryDelay,
  * retryInitialDelay × 2^(n-1)), and at least what the receiver's Retry-After
- * asked. Rows older than `maxAge` are expired. Order per rule per channel
+ * asked. Rows older than `maxAge` are expired; rows done for longer than
+ * `retention` are deleted (checked every minute). Order per rule per channel
  * comes from the claim (store contract).
  *
  * close() stops claiming, lets deliveries in flight finish for a while, then
@@ -51,6 +52,7 @@ export class DeliveryWorker {
   private again = false;
   private closing: Promise<void> | null = null;
   private lastExpiry = 0;
+  private lastPrune = 0;
   private readonly counts = { delivered: 0, retried: 0, failed: 0, expired: 0 };
 
   constructor(private readonly options: DeliveryWorkerOptions) {}
@@ -88,6 +90,10 @@ export class DeliveryWorker {
           this.options.metrics().notificationsExpired.inc({}, expired);
           log.warn(`${expired} notification(s) expired undelivered after ${Math.round(config.maxAge / 1000)} s`);
         }
+      }
+      if (now - this.lastPrune >= 60_000) {
+        this.lastPrune = now;
+        await store.pruneNotifications(now - config.retention);
       }
       const free = config.concurrency - this.inFlight.size;
       if (free <= 0 || this.closing) return;

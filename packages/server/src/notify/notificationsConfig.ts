@@ -22,6 +22,8 @@ export interface NotificationsConfig {
   linkBaseUrl: string | null;
   /** Outbox rows not delivered this long after they were written are marked expired. */
   maxAge: number;
+  /** Notifications that are done (delivered, failed, expired, suppressed) are deleted this long after their last change. */
+  retention: number;
   /** First retry delay; doubles per attempt (with jitter) up to maxRetryDelay. */
   retryInitialDelay: number;
   maxRetryDelay: number;
@@ -40,6 +42,7 @@ export const GROUP_BY_KEYS = ['service'] as const;
 export const DEFAULT_NOTIFICATIONS: NotificationsConfig = Object.freeze({
   linkBaseUrl: null,
   maxAge: 24 * 3_600_000,
+  retention: 7 * 86_400_000,
   retryInitialDelay: 1000,
   maxRetryDelay: 5 * 60_000,
   concurrency: 4,
@@ -115,6 +118,7 @@ export function parseNotificationsConfig(raw: unknown): { config: NotificationsC
   const config: NotificationsConfig = {
     linkBaseUrl,
     maxAge: r.duration('maxAge', DEFAULT_NOTIFICATIONS.maxAge),
+    retention: r.duration('retention', DEFAULT_NOTIFICATIONS.retention),
     retryInitialDelay: r.duration('retryInitialDelay', DEFAULT_NOTIFICATIONS.retryInitialDelay),
     maxRetryDelay: r.duration('maxRetryDelay', DEFAULT_NOTIFICATIONS.maxRetryDelay),
     concurrency: r.count('concurrency', DEFAULT_NOTIFICATIONS.concurrency),

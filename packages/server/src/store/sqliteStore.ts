@@ -465,6 +465,15 @@ export class SqliteStore implements Store {
       WHERE status IN ('pending', 'delivering') AND created_at < @createdBefore`).run({ createdBefore, at }).changes;
   }
 
+  async pruneNotifications(before: number): Promise<number> {
+    const rows = this.stmt("DELETE FROM notifications WHERE status IN ('delivered', 'failed', 'expired', 'suppressed') AND updated_at < ?");
+    const windows = this.stmt('DELETE FROM notification_windows WHERE ends_at < ?');
+    return this.db.transaction((): number => {
+      windows.run(before);
+      return rows.run(before).changes;
+    }).immediate();
+  }
+
   async listNotifications(query: NotificationQuery): Promise<NotificationRecord[]> {
     const where: string[] = [];
     const params: unknown[] = [];

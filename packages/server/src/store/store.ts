@@ -177,6 +177,10 @@ export interface WriteBatch {
  * - `expireNotifications(createdBefore, at)` sets status 'expired' (lastError
  *   says why) on rows still 'pending' or 'delivering' that were created before
  *   `createdBefore`; resolves to how many.
+ * - `pruneNotifications(before)` deletes rows that are done (status
+ *   'delivered', 'failed', 'expired' or 'suppressed') and were last updated
+ *   before `before`, and throttling windows that ended before it; resolves to
+ *   how many rows. Rows still 'pending' or 'delivering' are never deleted.
  * - `listNotifications` is newest first (n descending); filters combine with AND.
  */
 export const NOTIFICATION_KINDS = ['trigger', 'resolve', 'summary', 'test'] as const;
@@ -311,6 +315,7 @@ export interface Store {
   claimNotifications(options: { now: number; limit: number; leaseMs: number }): Promise<NotificationRecord[]>;
   completeNotification(n: number, attempt: number, outcome: DeliveryOutcomeRecord): Promise<boolean>;
   expireNotifications(createdBefore: number, at: number): Promise<number>;
+  pruneNotifications(before: number): Promise<number>;
   listNotifications(query: NotificationQuery): Promise<NotificationRecord[]>;
   getNotification(n: number): Promise<NotificationRecord | null>;
 

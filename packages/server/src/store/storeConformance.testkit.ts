@@ -363,6 +363,25 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       expect((await store.listNotifications({ status: 'pending', limit: 10 })).map((r) => r.key)).toEqual(['new']);
     });
 
+    it('prunes notifications that are done and older than the bound, never pending ones', async () => {
+      const store = await open();
+      const throttle = { groupKey: 'g', windowMs: 1000, cap: 1 };
+      await store.enqueueNotifications([
+        testNotification('done', { orderKey: 'a' }), testNotification('waiting', { orderKey: 'b' }),
+        testNotification('sent', { orderKey: 'c', throttle }), testNotification('dropped', { orderKey: 'c', throttle }),
+      ]);
+      const claimed = await store.claimNotifications({ now: T0, limit: 10, leaseMs: 1000 });
+      const done = claimed.find((r) => r.key === 'done')!;
+      await store.completeNotification(done.n, 1, { status: 'delivered', at: T0 + 10 });
+      expect(await store.pruneNotifications(T0 + 5)).toBe(1); // 'dropped' (suppressed at T0)
+      expect(await store.pruneNotifications(T0 + 100)).toBe(1); // 'done'
+      expect((await store.listNotifications({ limit: 10 })).map((r) => r.key).sort()).toEqual(['sent', 'summary:ch-1:g:' + T0, 'waiting'].sort());
+      // Pruning after the window ended removes the window; the next row opens a new one.
+      expect(await store.pruneNotifications(T0 + 2000)).toBe(0);
+      await store.enqueueNotifications([testNotification('after', { orderKey: 'c', throttle, createdAt: T0 + 2500 })]);
+      expect((await store.listNotifications({ limit: 1 }))[0]).toMatchObject({ key: 'after', status: 'pending' });
+    });
+
     it('creates, reads, updates with a version check, and deletes channels', async () => {
       const store = await open();
       await store.createChannel(channel('b'));
