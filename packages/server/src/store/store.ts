@@ -168,6 +168,19 @@ export interface WriteBatch {
  *   leaseUntil = now + leaseMs, and returns the rows as updated. Two concurrent
  *   claims never return the same row (PostgreSQL: SELECT ... FOR UPDATE SKIP
  *   LOCKED in one transaction with the UPDATE).
+ *   A PostgreSQL claim, in one statement:
+ *     WITH due AS (SELECT n FROM notifications o
+ *       WHERE ((status = 'pending' AND next_attempt_at <= $now) OR (status = 'delivering' AND lease_until <= $now))
+ *         AND NOT EXISTS (SELECT 1 FROM notifications p WHERE p.channel_id = o.channel_id AND p.order_key = o.order_key
+ *                         AND p.n < o.n AND p.status IN ('pending', 'delivering'))
+ *       ORDER BY n LIMIT $limit FOR UPDATE SKIP LOCKED)
+ *     UPDATE notifications SET status = 'delivering', attempts = attempts + 1, lease_until = $now + $lease, updated_at = $now
+ *     FROM due WHERE notifications.n = due.n RETURNING notifications.*
+ *   (a head row locked by another claimer is skipped, and the rows behind it
+ *   still see it pending, so order holds). Throttling windows: lock the
+ *   window row (SELECT ... FOR UPDATE, or INSERT ... ON CONFLICT DO UPDATE
+ *   RETURNING) in the writing transaction, after inserting the row itself
+ *   with ON CONFLICT (key) DO NOTHING so a known key counts nothing.
  * - `completeNotification(n, attempt, outcome)` records an attempt's outcome
  *   only when the row is 'delivering' with `attempts === attempt` (the claim
  *   it answers has not been taken over after its lease ended); it resolves to
