@@ -15,6 +15,7 @@ import { createApiApp } from './api/apiApp.js';
 import { SignalStreams } from './api/signalStreams.js';
 import { describeError } from './errors.js';
 import { listenHttp, type HttpListener } from './http/listen.js';
+import { RateMonitor } from './learn/rateMonitor.js';
 import { createLogger, type Logger } from './logger.js';
 import { createFluoMetrics, type FluoMetrics } from './metrics/fluoMetrics.js';
 import { Pipeline } from './pipeline/pipeline.js';
@@ -86,8 +87,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       cleanups.push(() => watcher!.close());
     }
 
+    const rateMonitor = new RateMonitor({ store, ruleSet, hub, log }, {
+      windowMs: config.rateWindow, historyMs: config.rateHistory, intervalMs: config.rateCheckInterval,
+    });
+    cleanups.push(() => rateMonitor.close());
+
     const api = await listenHttp(createApiApp({
-      config, store, ruleSet, pipeline, hub, streams, metrics: getMetrics, log, ruleFileErrors: () => watcher?.errors ?? [],
+      config, store, ruleSet, pipeline, hub, streams, metrics: getMetrics, log, rateMonitor, ruleFileErrors: () => watcher?.errors ?? [],
     }).fetch, config.host, config.port, 'the REST API (--port)');
     cleanups.push(() => api.close(2000));
     cleanups.push(() => streams.close());
@@ -99,6 +105,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     cleanups.push(() => otlpGrpc.close(2000));
 
     pipeline.start();
+    rateMonitor.start();
     const host = urlHost(config.host);
     const urls = {
       api: `http://${host}:${api.port}`,
@@ -116,6 +123,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         closing = (async () => {
           // Stop taking spans first; the listeners stay up so that readyz answers 503 meanwhile.
           await pipeline.close();
+          await rateMonitor.close();
           await watcher?.close();
           streams.close();
           const deadline = Date.now() + 2000;
