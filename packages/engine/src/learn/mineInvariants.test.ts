@@ -55,6 +55,8 @@ describe('mineInvariants', () => {
     const c = find(candidates, 'co-occurrence:web GET /checkout→payments charge');
     expect(c).toMatchObject({ support: g.checkout, holding: g.checkout, confidence: 1, unit: 'traces', counterExamples: [] });
     expect(c!.examples.length).toBeGreaterThan(0);
+    // Charges happen only in checkouts (about half the traces): A really implies B.
+    expect(c!.lift).toBeCloseTo(g.traces.length / g.checkout, 12);
     expect(stats).toMatchObject({ traces: 600, spanKinds: 6, droppedSpans: 0 });
   });
 

@@ -50,6 +50,12 @@ export interface InvariantCandidate {
   holding: number;
   /** holding / support. */
   confidence: number;
+  /**
+   * Co-occurrence and ordering: confidence / share of all traces having B.
+   * Near 1 means B is everywhere anyway (a weak invariant); higher means A
+   * really implies B. Null for the other kinds.
+   */
+  lift: number | null;
   /** Trace ids where the invariant holds (up to maxExamples). */
   examples: string[];
   /** Trace ids that violate it (up to maxExamples). */
@@ -296,7 +302,7 @@ export class InvariantMiner {
             kind: 'co-occurrence',
             description: `every trace with ${formatSpanKey(ta.key)} also has ${formatSpanKey(tb.key)}`,
             subject: ta.key, object: tb.key, unit: 'traces',
-            support: ta.traces, holding: both, confidence: both / ta.traces,
+            support: ta.traces, holding: both, confidence: both / ta.traces, lift: (both / ta.traces) / (tb.traces / this.traces),
             examples: [...(this.pairExamples.get(slot) ?? [])],
             counterExamples: [...(this.pairCounterExamples.get(slot) ?? [])],
             dsl: `${hasSpan(ta.key)}.and(trace.missing(span => ${spanKeyCondition(tb.key)}))`,
@@ -311,7 +317,7 @@ export class InvariantMiner {
             kind: 'ordering',
             description: `${formatSpanKey(ta.key)} is always followed by ${formatSpanKey(tb.key)} (starting after it ends)`,
             subject: ta.key, object: tb.key, unit: 'traces',
-            support: ta.traces, holding: ordered, confidence: ordered / ta.traces,
+            support: ta.traces, holding: ordered, confidence: ordered / ta.traces, lift: (ordered / ta.traces) / (tb.traces / this.traces),
             examples: [...(this.pairExamples.get(slot) ?? [])],
             counterExamples: counter,
             dsl: `${hasSpan(ta.key)}.and(trace.not(${hasSpan(ta.key)}.followedBy(${hasSpan(tb.key)})))`,
@@ -351,7 +357,7 @@ export class InvariantMiner {
       kind: 'duration',
       description: `${formatSpanKey(t.key)} takes at most ${bound} ms at ${pct} (upper bound at ${Math.round(o.durationLevel * 100)} % confidence from ${n} samples)`,
       subject: t.key, unit: 'spans',
-      support: n, holding, confidence,
+      support: n, holding, confidence, lift: null,
       examples: t.examples.slice(0, o.maxExamples),
       counterExamples: t.longest.filter((l) => l.duration > bound).map((l) => l.traceId),
       dsl: hasSpan(t.key, `span.duration > ${literal(bound)}`),
@@ -386,7 +392,7 @@ export class InvariantMiner {
       kind: 'attribute-values',
       description: `attribute ${key} of ${formatSpanKey(t.key)} is always one of ${shown.map((v) => literal(v)).join(', ')}`,
       subject: t.key, unit: 'spans',
-      support: a.total, holding: covered, confidence,
+      support: a.total, holding: covered, confidence, lift: null,
       examples: a.examples.slice(0, o.maxExamples),
       counterExamples,
       dsl: hasSpan(t.key, `${read} !== undefined && ${outside}`),

@@ -395,6 +395,7 @@ export const openApiDocument = {
           subject: { type: 'object', properties: { service: { type: ['string', 'null'] }, name: { type: 'string' } } },
           object: { type: 'object', properties: { service: { type: ['string', 'null'] }, name: { type: 'string' } } },
           unit: { enum: ['traces', 'spans'] }, support: { type: 'integer' }, holding: { type: 'integer' }, confidence: { type: 'number' },
+          lift: { type: ['number', 'null'], description: 'co-occurrence and ordering: confidence / share of all traces with B (near 1: B is everywhere anyway)' },
           examples: { type: 'array', items: { type: 'string' } }, counterExamples: { type: 'array', items: { type: 'string' } },
           dsl: { type: 'string', description: 'a rule that fires on a violation' },
           duration: { type: 'object', properties: { quantile: { type: 'number' }, level: { type: 'number' }, boundMs: { type: 'number' }, samples: { type: 'integer' }, observedMaxMs: { type: 'number' } } },
