@@ -208,8 +208,9 @@ function read(span: Span, c: Pick<RefinementCondition, 'source' | 'key'>): unkno
   return c.source === 'resource' ? span.resource[c.key] : span.attributes[c.key];
 }
 
+/** Whether a signal still fires under condition c: some feature span satisfies it, or the target predicate played no part (no span matched it). */
 function kept(features: Span[], c: RefinementCondition): boolean {
-  return features.some((s) => holds(read(s, c), c.op, c.value));
+  return features.length === 0 || features.some((s) => holds(read(s, c), c.op, c.value));
 }
 
 function metrics(examples: readonly Example[], fires: (e: Example) => boolean): RefinementMetrics {

@@ -219,4 +219,13 @@ describe('rate baselines in the server', () => {
     expect((byRule.get('steady') as any).expected.historyTraces).toBe(48 * 150);
     expect((await signalsOf(s, 'fluo.rate-anomaly')).some((sig) => sig.message.startsWith("rule 'steady'"))).toBe(false);
   });
+
+  it('restarts learning when a rule\'s expression changes, not when other fields do', async () => {
+    expect((await s.json('/api/v1/rules/jumpy', { method: 'PATCH', body: { dsl: "trace.has(span => span.name === 'rate-op' && span.attributes['steady'] === false)" } })).status).toBe(200);
+    expect((await s.json('/api/v1/rules/steady', { method: 'PATCH', body: { tags: ['renamed'], severity: 'info' } })).status).toBe(200);
+    const rates = await s.json('/api/v1/insights/rates');
+    const byRule = new Map(rates.body.assessments.map((a: any) => [a.ruleId, a]));
+    expect(byRule.get('jumpy')).toMatchObject({ status: 'learning', expected: { historyTraces: 0 } });
+    expect(byRule.get('steady')).toMatchObject({ status: 'normal', expected: { historyTraces: 48 * 150 } });
+  });
 });

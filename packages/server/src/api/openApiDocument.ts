@@ -405,7 +405,7 @@ export const openApiDocument = {
       RateAssessment: {
         type: 'object',
         properties: {
-          ruleId: { type: 'string' }, ruleName: { type: 'string' }, status: { enum: ['learning', 'normal', 'jump', 'collapse'] },
+          ruleId: { type: 'string' }, ruleName: { type: 'string' }, mode: { type: 'string', enum: ['alert', 'shadow'] }, status: { enum: ['learning', 'normal', 'jump', 'collapse'] },
           window: { type: 'object', properties: { start: { type: 'number' }, end: { type: 'number' }, traces: { type: 'integer' }, signals: { type: 'integer' }, rate: { type: ['number', 'null'] } } },
           expected: { type: 'object', properties: { rate: { type: 'number' }, signals: { type: 'number' }, slot: { type: ['integer', 'null'] }, slotTraces: { type: 'integer' }, historyTraces: { type: 'integer' }, historySignals: { type: 'integer' } } },
           ratio: { type: ['number', 'null'] }, pValue: { type: 'number' }, message: { type: 'string' },

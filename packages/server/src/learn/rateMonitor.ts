@@ -2,7 +2,7 @@
  * The rate monitor: every `intervalMs` it compares each enabled rule's
  * signals per trace in the last `windowMs` with the rule's seasonal baseline
  * (engine `assessRate`: hour-of-day slots learnt from up to `historyMs` of
- * history, starting no earlier than the rule's current version) and, for a
+ * history, starting no earlier than the rule's current DSL) and, for a
  * jump or a collapse, stores a meta-signal of the built-in rule
  * `fluo.rate-anomaly` (published on the SSE stream like any signal, so
  * notifications and the UI see it). At most one meta-signal per rule per
@@ -15,7 +15,7 @@
  * limited by trace retention: keep traces at least as long as `historyMs`
  * for a full seasonal baseline.
  */
-import { assessRate, signalId, type RateAssessment, type RateBaselineOptions, type RateBucket, type Signal } from '@fluohq/engine';
+import { assessRate, signalId, type RuleMode, type RateAssessment, type RateBaselineOptions, type RateBucket, type Signal } from '@fluohq/engine';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { SignalHub } from '../pipeline/signalHub.js';
@@ -38,6 +38,8 @@ export interface RateMonitorOptions {
 export interface RuleRateAssessment extends RateAssessment {
   ruleId: string;
   ruleName: string;
+  /** The rule's mode; a meta-signal about a shadow rule is a shadow signal too (nobody is paged about a rule still on trial). */
+  mode: RuleMode;
 }
 
 export interface RateCheck {
@@ -77,16 +79,33 @@ export class RateMonitor {
     const out: RuleRateAssessment[] = [];
     for (const rule of ruleSet.active()) {
       if (rule.id === RATE_ANOMALY_RULE_ID) continue;
-      const view = ruleSet.get(rule.id);
-      // Learn only from the rule's current version: buckets wholly after it was saved.
-      const since = Math.max(historySince, view?.updatedAt ?? 0);
+      // Learn only from the rule's current expression: buckets wholly after it was saved.
+      const since = Math.max(historySince, await this.expressionSince(rule.id));
       const buckets: RateBucket[] = history.traces
         .filter((b) => b.start >= since)
         .map((b) => ({ start: b.start, traces: b.count, signals: historySignals.get(`${rule.id}\u0000${b.start}`) ?? 0 }));
       const assessment = assessRate(buckets, { start: windowStart, end: now, traces: currentTraces, signals: currentSignals.get(rule.id) ?? 0 }, { ...this.options.baseline, bucketMs: HOUR });
-      out.push({ ruleId: rule.id, ruleName: rule.name, ...assessment });
+      out.push({ ruleId: rule.id, ruleName: rule.name, mode: rule.mode, ...assessment });
     }
     return out.sort((a, b) => (a.ruleId < b.ruleId ? -1 : 1));
+  }
+
+  /**
+   * Since when an API rule has had its current DSL: the save time of the
+   * oldest of the latest run of versions with the same DSL (enabling,
+   * renaming or promoting does not reset the baseline). 0 for file rules,
+   * whose history FLUO does not know.
+   */
+  private async expressionSince(ruleId: string): Promise<number> {
+    const view = this.deps.ruleSet.get(ruleId);
+    if (!view || view.source !== 'api') return 0;
+    const versions = await this.deps.store.listRuleVersions(ruleId);
+    let since = view.updatedAt;
+    for (const v of versions) {
+      if (v.dsl !== view.dsl) break;
+      since = v.savedAt;
+    }
+    return since;
   }
 
   /** Assesses and stores a meta-signal per jump or collapse; resolves to the meta-signals newly stored. */
@@ -102,7 +121,7 @@ export class RateMonitor {
         ruleName: 'Rule rate anomaly',
         ruleVersion: 1,
         severity: 'warning',
-        mode: 'alert',
+        mode: a.mode,
         traceId: '',
         spanIds: [],
         message: `rule '${a.ruleId}' ${a.message}`,
