@@ -95,7 +95,12 @@ describe('learnRefinements', () => {
   it('does not recommend a refinement when false positives are indistinguishable from true ones', () => {
     const random = seededRandom(1);
     const history = triaged(100, 21).map((s) => ({ ...s, truePositive: random() < 0.5 }));
-    const result = learnRefinements(RULE, history);
-    for (const p of result.proposals) expect(p.recommended).toBe(false);
+    // Allowed to lose half the true positives, the learner finds conditions that fit the training data by chance.
+    const result = learnRefinements(RULE, history, { maxRecallLoss: 0.5 });
+    expect(result.proposals.length).toBeGreaterThan(0);
+    for (const p of result.proposals) {
+      expect(p.recommended).toBe(false);
+      expect(p.heldOut!.after.precision! <= p.heldOut!.before.precision! || p.heldOut!.after.recall! < 0.5).toBe(true);
+    }
   });
 });
