@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { compileRule } from '../engine/rule.js';
 import { evaluateTrace } from '../engine/evaluateCondition.js';
 import { buildTrace, type SpanSpec } from '../testing/traceBuilder.js';
-import type { Span } from '../trace/span.js';
+import { createSpan, type Span } from '../trace/span.js';
 import { mineInvariants, type InvariantCandidate } from './mineInvariants.js';
 import { seededRandom } from './statistics.js';
 
@@ -115,6 +115,34 @@ describe('mineInvariants', () => {
     // Too few samples for p99.9 at 95 %: no bound is claimed.
     const few = mineInvariants(traces.slice(0, 2000), { minSupport: 20, kinds: ['duration'] });
     expect(few.candidates).toEqual([]);
+  });
+
+  it('writes rules that compile and match for span kinds with odd names, no service, and non-string attribute values', () => {
+    const odd = 'it\'s "quoted"\n\u2028 ${x} \\';
+    const traces = Array.from({ length: 30 }, (_, i) => {
+      const spans = buildTrace(`odd-${i}`, [
+        { id: 'a', name: odd, start: 0, duration: 50, attributes: { 'odd key\'"': i % 2 === 0, 'http.status_code': i % 3 === 0 ? 200 : 404 } },
+        { id: 'b', name: 'child', parent: 'a', start: 60, duration: 5 },
+      ]);
+      // Without a service.name resource attribute.
+      return spans.map((sp) => createSpan({ ...sp, resource: {}, attributes: { ...sp.attributes }, events: [], links: [] }));
+    });
+    const { candidates: found } = mineInvariants(traces, { minSupport: 10, minConfidence: 0.95 });
+    expect(found.map((c) => c.id).sort()).toEqual([
+      `attribute-values:${odd}:http.status_code`, `attribute-values:${odd}:odd key'"`,
+      `co-occurrence:${odd}→child`, `co-occurrence:child→${odd}`, `ordering:${odd}→child`,
+    ].sort());
+    for (const c of found) {
+      expect(c.subject.service).toBeNull();
+      const rule = compileRule({ id: 'x', name: 'x', severity: 'info', dsl: c.dsl });
+      for (const t of traces) expect(evaluateTrace(rule, t).matched, c.id).toBe(false);
+    }
+    // A violation of each is caught.
+    const broken = buildTrace('odd-broken', [{ id: 'a', name: odd, start: 0, attributes: { 'odd key\'"': 'no', 'http.status_code': 500 } }])
+      .map((sp) => createSpan({ ...sp, resource: {}, attributes: { ...sp.attributes }, events: [], links: [] }));
+    for (const c of found.filter((x) => x.subject.name === odd)) {
+      expect(evaluateTrace(compileRule({ id: 'x', name: 'x', severity: 'info', dsl: c.dsl }), broken).matched, c.id).toBe(true);
+    }
   });
 
   it('keeps memory bounded: kinds beyond the cap are counted as dropped', () => {
