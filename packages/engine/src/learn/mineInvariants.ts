@@ -159,6 +159,8 @@ export class InvariantMiner {
   private readonly both: Uint32Array;
   /** ordered[a * max + b]: traces where some b starts at or after the end of some a. */
   private readonly ordered: Uint32Array;
+  /** partners[a]: kinds b that ever appeared in a trace with a. */
+  private readonly partners: number[][] = [];
   private readonly pairExamples = new Map<number, string[]>();
   private readonly pairCounterExamples = new Map<number, string[]>();
   private readonly orderCounterExamples = new Map<number, string[]>();
@@ -185,6 +187,7 @@ export class InvariantMiner {
     if (this.kinds.length >= this.options.maxSpanKinds) return -1;
     const index = this.kinds.length;
     this.kinds.push({ key, traces: 0, spans: 0, examples: [], durations: [], longest: [], attributes: new Map() });
+    this.partners.push([]);
     this.kindIndex.set(id, index);
     return index;
   }
@@ -248,20 +251,11 @@ export class InvariantMiner {
       const tally = this.kinds[a];
       tally.traces++;
       pushCapped(tally.examples, traceId, maxExamples);
-      for (let b = 0; b < this.kinds.length; b++) {
+      const partners = this.partners[a];
+      for (const [b, sb] of present) {
         if (b === a) continue;
         const slot = a * maxSpanKinds + b;
-        const sb = present.get(b);
-        if (sb === undefined) {
-          // Counter-examples are only worth keeping for pairs that co-occur at all.
-          if (this.both[slot] > 0) {
-            let list = this.pairCounterExamples.get(slot);
-            if (!list) { list = []; this.pairCounterExamples.set(slot, list); }
-            pushCapped(list, traceId, maxExamples);
-          }
-          continue;
-        }
-        this.both[slot]++;
+        if (this.both[slot]++ === 0) partners.push(b);
         let examples = this.pairExamples.get(slot);
         if (!examples) { examples = []; this.pairExamples.set(slot, examples); }
         pushCapped(examples, traceId, maxExamples);
@@ -271,6 +265,14 @@ export class InvariantMiner {
           if (!list) { list = []; this.orderCounterExamples.set(slot, list); }
           pushCapped(list, traceId, maxExamples);
         }
+      }
+      // Counter-examples are only worth keeping for pairs that co-occur at all (the partners seen before this trace).
+      for (const b of partners) {
+        if (present.has(b)) continue;
+        const slot = a * maxSpanKinds + b;
+        let list = this.pairCounterExamples.get(slot);
+        if (!list) { list = []; this.pairCounterExamples.set(slot, list); }
+        pushCapped(list, traceId, maxExamples);
       }
     }
   }
