@@ -25,3 +25,16 @@ export {
   type DetectorOptions, type DetectorStats, type DetectorListener,
 } from './engine/detector.js';
 export { buildTrace, hexId, BASE_TIME_MS, type SpanSpec } from './testing/traceBuilder.js';
+export {
+  InvariantMiner, mineInvariants, DEFAULT_INVARIANT_MINING_OPTIONS,
+  type InvariantCandidate, type InvariantKind, type InvariantMiningOptions, type InvariantMiningStats,
+} from './learn/mineInvariants.js';
+export {
+  learnRefinements, DEFAULT_REFINEMENT_OPTIONS,
+  type TriagedSignal, type RefinementCondition, type RefinementMetrics, type RefinementOp, type RefinementOptions, type RefinementProposal, type RefinementResult,
+} from './learn/learnRefinement.js';
+export {
+  assessRate, DEFAULT_RATE_BASELINE_OPTIONS,
+  type RateAssessment, type RateBaselineOptions, type RateBucket, type RateStatus,
+} from './learn/assessRate.js';
+export type { SpanKey } from './learn/ruleText.js';

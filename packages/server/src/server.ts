@@ -15,6 +15,7 @@ import { createApiApp } from './api/apiApp.js';
 import { SignalStreams } from './api/signalStreams.js';
 import { describeError } from './errors.js';
 import { listenHttp, type HttpListener } from './http/listen.js';
+import { RateMonitor } from './learn/rateMonitor.js';
 import { createLogger, type Logger } from './logger.js';
 import { createFluoMetrics, type FluoMetrics } from './metrics/fluoMetrics.js';
 import { DeliveryWorker } from './notify/deliveryWorker.js';
@@ -103,8 +104,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       cleanups.push(() => watcher!.close());
     }
 
+    const rateMonitor = new RateMonitor({ store, ruleSet, hub, log }, {
+      windowMs: config.rateWindow, historyMs: config.rateHistory, intervalMs: config.rateCheckInterval,
+    });
+    cleanups.push(() => rateMonitor.close());
+
     const api = await listenHttp(createApiApp({
-      config, store, ruleSet, pipeline, hub, streams, metrics: getMetrics, log, ruleFileErrors: () => watcher?.errors ?? [], notifications: router,
+      config, store, ruleSet, pipeline, hub, streams, metrics: getMetrics, log, rateMonitor, ruleFileErrors: () => watcher?.errors ?? [], notifications: router,
     }).fetch, config.host, config.port, 'the REST API (--port)');
     cleanups.push(() => api.close(2000));
     cleanups.push(() => streams.close());
@@ -116,6 +122,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     cleanups.push(() => otlpGrpc.close(2000));
 
     pipeline.start();
+    rateMonitor.start();
     const host = urlHost(config.host);
     apiUrl = `http://${host}:${api.port}`;
     worker.start();
@@ -138,6 +145,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
           // The signals of the last traces are in the outbox now; deliveries in flight finish or are recorded as retries.
           await worker.close();
           await router.close();
+          await rateMonitor.close();
           await watcher?.close();
           streams.close();
           const deadline = Date.now() + 2000;

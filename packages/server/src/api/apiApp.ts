@@ -9,6 +9,7 @@ import { PROMETHEUS_CONTENT_TYPE } from '../metrics/metricsRegistry.js';
 import type { ApiDeps } from './apiDeps.js';
 import { apiErrorResponse } from './errorResponse.js';
 import { notificationsApi } from './notificationsApi.js';
+import { insightsApi, invariantsApi, ruleLearningApi } from './learningApi.js';
 import { openApiDocument } from './openApiDocument.js';
 import { rulesApi } from './rulesApi.js';
 import { signalsApi } from './signalsApi.js';
@@ -46,6 +47,9 @@ export function createApiApp(deps: ApiDeps): Hono {
 
   app.get('/api/v1/openapi.json', (c) => c.json(openApiDocument));
   app.route('/api/v1/rules', rulesApi(deps));
+  app.route('/api/v1/rules', ruleLearningApi(deps));
+  app.route('/api/v1/invariants', invariantsApi(deps));
+  app.route('/api/v1/insights', insightsApi(deps));
   app.route('/api/v1/signals', signalsApi(deps));
   app.route('/api/v1/traces', tracesApi(deps));
   app.route('/api/v1/notifications', notificationsApi(deps));

@@ -1,4 +1,5 @@
 import type { ServerConfig } from '../config/config.js';
+import type { RateMonitor } from '../learn/rateMonitor.js';
 import type { Logger } from '../logger.js';
 import type { NotificationRouter } from '../notify/notificationRouter.js';
 import type { FluoMetrics } from '../metrics/fluoMetrics.js';
@@ -17,6 +18,8 @@ export interface ApiDeps {
   hub: SignalHub;
   streams: SignalStreams;
   metrics: () => FluoMetrics;
+  /** Rate baselines of the rules (GET /api/v1/insights/rates). */
+  rateMonitor: RateMonitor;
   log: Logger;
   /** Problems of the last rule file load, formatted (empty when none). */
   ruleFileErrors: () => string[];

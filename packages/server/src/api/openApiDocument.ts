@@ -117,6 +117,119 @@ export const openApiDocument = {
       },
       delete: { summary: 'Delete a rule', tags: ['rules'], responses: { 204: { description: 'deleted' }, ...errors(404, 409) } },
     },
+    '/api/v1/rules/{id}/versions': {
+      parameters: [ruleIdParam],
+      get: {
+        summary: 'Every saved version of a rule, newest first', tags: ['learning'],
+        description: 'Each create and edit keeps the version it saved; signals name the version that raised them (ruleVersion). A file rule lists only its current version.',
+        responses: { 200: { description: 'versions', content: json({ type: 'object', properties: { ruleId: { type: 'string' }, versions: { type: 'array', items: ref('RuleVersion') } } }) }, ...errors(404) },
+      },
+    },
+    '/api/v1/rules/{id}/versions/{version}': {
+      parameters: [ruleIdParam, { name: 'version', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }],
+      get: { summary: 'One saved version of a rule', tags: ['learning'], responses: { 200: { description: 'the version', content: json(ref('RuleVersion')) }, ...errors(400, 404) } },
+    },
+    '/api/v1/rules/{id}/precision': {
+      parameters: [ruleIdParam],
+      get: {
+        summary: "A rule's precision from triage, per version and over time", tags: ['learning'],
+        description: 'resolved signals are true positives, false_positive ones false; open and acknowledged ones do not count. precision = true / (true + false) with a 95 % Wilson interval; trend buckets by detectedAt. falsePositiveReasons are the notes given when signals were marked false_positive.',
+        parameters: [
+          timeParam('since', 'detectedAt >= since'), timeParam('until', 'detectedAt < until'),
+          { name: 'bucket', in: 'query', required: false, description: 'trend bucket, a duration such as 1h or 7d (default 1d)', schema: { type: 'string' } },
+          { name: 'maxSignals', in: 'query', required: false, description: 'newest triaged signals read per status (default 10000)', schema: { type: 'integer', minimum: 1, maximum: 100000 } },
+        ],
+        responses: { 200: { description: 'precision', content: json(ref('RulePrecision')) }, ...errors(400, 404) },
+      },
+    },
+    '/api/v1/rules/{id}/shadow': {
+      parameters: [ruleIdParam],
+      get: {
+        summary: 'What a rule raised in shadow mode (what it would have notified)', tags: ['learning'],
+        parameters: [timeParam('since', 'detectedAt >= since'), timeParam('until', 'detectedAt < until'), limitParam,
+          { name: 'maxSignals', in: 'query', required: false, description: 'signals of the rule read at most (default 10000)', schema: { type: 'integer', minimum: 1, maximum: 100000 } }],
+        responses: {
+          200: {
+            description: 'shadow signals',
+            content: json({ type: 'object', properties: {
+              ruleId: { type: 'string' }, mode: { type: 'string', enum: ['alert', 'shadow'] }, ruleVersion: { type: 'integer' },
+              wouldHaveNotified: { type: 'integer', description: 'signals raised in shadow mode' },
+              byVersion: { type: 'array', items: { type: 'object', properties: { version: { type: 'integer' }, signals: { type: 'integer' } } } },
+              signals: { type: 'array', items: ref('Signal'), description: 'newest first, at most limit' }, truncated: { type: 'boolean' },
+            } }),
+          },
+          ...errors(400, 404),
+        },
+      },
+    },
+    '/api/v1/rules/{id}/promote': {
+      parameters: [ruleIdParam],
+      post: {
+        summary: 'Promote a shadow rule to alert mode (a new version)', tags: ['learning'],
+        requestBody: { required: true, content: json({ type: 'object', additionalProperties: false, properties: { version: { type: 'integer', description: 'the version being promoted (409 when not current)' } } }) },
+        responses: { 200: { description: 'promoted', content: json(ref('Rule')) }, ...errors(400, 404, 409) },
+      },
+    },
+    '/api/v1/rules/{id}/refinements': {
+      parameters: [ruleIdParam],
+      get: {
+        summary: 'Refinements learnt from triaged signals', tags: ['learning'],
+        description: 'Compares the witness spans (attributes and resource) of false positives with true ones and proposes attribute conditions added to a has(...) predicate. Precision and recall are measured by evaluating the refined rule on the evidence of every triaged signal; heldOut is k-fold cross-validated. Triaged signals the current version would not raise (e.g. raised by an older version) are left out (notFiringNow).',
+        parameters: [timeParam('since', 'detectedAt >= since'), timeParam('until', 'detectedAt < until'),
+          { name: 'maxSignals', in: 'query', required: false, description: 'newest triaged signals read per status (default 500)', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+          { name: 'folds', in: 'query', required: false, description: 'cross-validation folds (default 5)', schema: { type: 'integer', minimum: 2, maximum: 20 } },
+          { name: 'maxRecallLoss', in: 'query', required: false, description: 'share of true positives a refinement may lose (default 0)', schema: { type: 'number', minimum: 0, maximum: 0.5 } }],
+        responses: { 200: { description: 'proposals', content: json(ref('Refinements')) }, ...errors(400, 404) },
+      },
+    },
+    '/api/v1/rules/{id}/refinements/apply': {
+      parameters: [ruleIdParam],
+      post: {
+        summary: 'Apply a refinement: the proposal\'s dsl becomes a new version', tags: ['learning'],
+        requestBody: { required: true, content: json({ type: 'object', required: ['dsl', 'version'], additionalProperties: false, properties: { dsl: { type: 'string' }, version: { type: 'integer', description: 'the rule version the proposal was computed for (409 when not current)' }, mode: { type: 'string', enum: ['alert', 'shadow'] } } }) },
+        responses: { 200: { description: 'saved', content: json(ref('Rule')) }, ...errors(400, 404, 409) },
+      },
+    },
+    '/api/v1/invariants': {
+      get: {
+        summary: 'Candidate invariants mined from kept traces', tags: ['learning'],
+        description: 'Scans at most maxTraces kept traces (newest first) and returns candidates meeting minSupport and minConfidence, each with the dsl of a rule that fires on a violation.',
+        parameters: [timeParam('since', 'startTime >= since'), timeParam('until', 'startTime < until'),
+          { name: 'maxTraces', in: 'query', required: false, description: 'default 5000', schema: { type: 'integer', minimum: 1, maximum: 50000 } },
+          { name: 'minSupport', in: 'query', required: false, description: 'default 20', schema: { type: 'integer', minimum: 1 } },
+          { name: 'minConfidence', in: 'query', required: false, description: 'default 0.99', schema: { type: 'number', minimum: 0.5, maximum: 1 } },
+          { name: 'quantile', in: 'query', required: false, description: 'duration bound quantile (default 0.999)', schema: { type: 'number', minimum: 0.5, maximum: 0.9999 } },
+          { name: 'kinds', in: 'query', required: false, description: 'comma-separated: co-occurrence, ordering, duration, attribute-values', schema: { type: 'string' } },
+          { ...limitParam, description: 'most candidates (default 100)' }],
+        responses: {
+          200: { description: 'candidates', content: json({ type: 'object', properties: { tracesScanned: { type: 'integer' }, truncated: { type: 'boolean' }, stats: { type: 'object' }, options: { type: 'object' }, candidates: { type: 'array', items: ref('InvariantCandidate') } } }) },
+          ...errors(400),
+        },
+      },
+    },
+    '/api/v1/invariants/adopt': {
+      post: {
+        summary: 'Create a shadow rule from a candidate invariant', tags: ['learning'],
+        requestBody: { required: true, content: json({ type: 'object', required: ['dsl'], additionalProperties: false, properties: { dsl: { type: 'string' }, description: { type: 'string' }, id: { type: 'string' }, name: { type: 'string' }, severity: ref('Severity'), tags: { type: 'array', items: { type: 'string' } } } }) },
+        responses: { 201: { description: 'created (mode shadow)', content: json(ref('Rule')) }, ...errors(400, 409) },
+      },
+    },
+    '/api/v1/insights/precision': {
+      get: {
+        summary: 'Precision of every rule from triage', tags: ['learning'],
+        parameters: [timeParam('since', 'detectedAt >= since'), timeParam('until', 'detectedAt < until'),
+          { name: 'maxSignals', in: 'query', required: false, description: 'per rule and status (default 2000)', schema: { type: 'integer', minimum: 1, maximum: 100000 } }],
+        responses: { 200: { description: 'per rule', content: json({ type: 'object', properties: { rules: { type: 'array', items: { allOf: [ref('PrecisionCounts'), { type: 'object', properties: { ruleId: { type: 'string' }, name: { type: 'string' }, mode: { type: 'string' }, version: { type: 'integer' }, truncated: { type: 'boolean' } } }] } } } }) }, ...errors(400) },
+      },
+    },
+    '/api/v1/insights/rates': {
+      get: {
+        summary: 'Each enabled rule\'s signal rate against its seasonal baseline', tags: ['learning'],
+        description: 'Computed for the window [at - windowMs, at). The server runs the same check every rateCheckInterval and stores a signal of rule fluo.rate-anomaly per jump or collapse (lastCheck is its latest result).',
+        parameters: [timeParam('at', 'end of the window (default now)')],
+        responses: { 200: { description: 'assessments', content: json({ type: 'object', properties: { at: { type: 'number' }, ruleId: { const: 'fluo.rate-anomaly' }, windowMs: { type: 'number' }, historyMs: { type: 'number' }, intervalMs: { type: 'number' }, assessments: { type: 'array', items: ref('RateAssessment') }, lastCheck: { type: ['object', 'null'] } } }) }, ...errors(400) },
+      },
+    },
     '/api/v1/signals': {
       get: {
         summary: 'List signals, newest first', tags: ['signals'],
@@ -281,6 +394,84 @@ export const openApiDocument = {
       },
       RuleProblem: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, line: { type: 'integer' }, column: { type: 'integer' } } },
       Validation: { type: 'object', required: ['ok', 'errors'], properties: { ok: { type: 'boolean' }, errors: { type: 'array', items: ref('RuleProblem') } } },
+      RuleVersion: {
+        type: 'object',
+        properties: {
+          ruleId: { type: 'string' }, version: { type: 'integer' }, name: { type: 'string' }, description: { type: 'string' }, severity: ref('Severity'),
+          dsl: { type: 'string' }, enabled: { type: 'boolean' }, mode: { type: 'string', enum: ['alert', 'shadow'] }, tags: { type: 'array', items: { type: 'string' } },
+          savedAt: { type: 'number' },
+        },
+      },
+      PrecisionCounts: {
+        type: 'object',
+        properties: {
+          truePositives: { type: 'integer' }, falsePositives: { type: 'integer' }, precision: { type: ['number', 'null'] },
+          interval: { type: ['array', 'null'], items: { type: 'number' }, description: '95 % Wilson score interval' },
+        },
+      },
+      RulePrecision: {
+        allOf: [ref('PrecisionCounts'), {
+          type: 'object',
+          properties: {
+            ruleId: { type: 'string' }, ruleVersion: { type: 'integer' }, bucketMs: { type: 'number' }, truncated: { type: 'boolean' },
+            byVersion: { type: 'array', items: { allOf: [ref('PrecisionCounts'), { type: 'object', properties: { version: { type: 'integer' } } }] } },
+            trend: { type: 'array', items: { allOf: [ref('PrecisionCounts'), { type: 'object', properties: { start: { type: 'number' } } }] } },
+            falsePositiveReasons: { type: 'array', items: { type: 'object', properties: { reason: { type: 'string' }, count: { type: 'integer' } } } },
+          },
+        }],
+      },
+      RefinementMetrics: {
+        type: 'object',
+        properties: {
+          truePositives: { type: 'integer' }, falsePositives: { type: 'integer' }, lostTruePositives: { type: 'integer' }, excludedFalsePositives: { type: 'integer' },
+          precision: { type: ['number', 'null'] }, recall: { type: ['number', 'null'] },
+        },
+      },
+      Refinements: {
+        type: 'object',
+        properties: {
+          ruleId: { type: 'string' }, ruleVersion: { type: 'integer' }, dsl: { type: 'string' },
+          signals: { type: 'object', properties: { truePositives: { type: 'integer' }, falsePositives: { type: 'integer' }, notFiringNow: { type: 'integer' }, truncated: { type: 'boolean' } } },
+          baseline: ref('RefinementMetrics'), reason: { type: ['string', 'null'], description: 'why there is no proposal' },
+          proposals: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                dsl: { type: 'string', description: 'the refined rule; compiles' },
+                conditions: { type: 'array', items: { type: 'object', properties: { source: { enum: ['attributes', 'resource'] }, key: { type: 'string' }, op: { enum: ['===', '!==', '<', '>='] }, value: {}, text: { type: 'string' } } } },
+                predicate: { type: 'object', properties: { text: { type: 'string' }, line: { type: 'integer' }, column: { type: 'integer' } } },
+                history: { type: 'object', properties: { before: ref('RefinementMetrics'), after: ref('RefinementMetrics') } },
+                heldOut: { type: ['object', 'null'], properties: { folds: { type: 'integer' }, before: ref('RefinementMetrics'), after: ref('RefinementMetrics') } },
+                recommended: { type: 'boolean' },
+              },
+            },
+          },
+        },
+      },
+      InvariantCandidate: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' }, kind: { enum: ['co-occurrence', 'ordering', 'duration', 'attribute-values'] }, description: { type: 'string' },
+          subject: { type: 'object', properties: { service: { type: ['string', 'null'] }, name: { type: 'string' } } },
+          object: { type: 'object', properties: { service: { type: ['string', 'null'] }, name: { type: 'string' } } },
+          unit: { enum: ['traces', 'spans'] }, support: { type: 'integer' }, holding: { type: 'integer' }, confidence: { type: 'number' },
+          lift: { type: ['number', 'null'], description: 'co-occurrence and ordering: confidence / share of all traces with B (near 1: B is everywhere anyway)' },
+          examples: { type: 'array', items: { type: 'string' } }, counterExamples: { type: 'array', items: { type: 'string' } },
+          dsl: { type: 'string', description: 'a rule that fires on a violation' },
+          duration: { type: 'object', properties: { quantile: { type: 'number' }, level: { type: 'number' }, boundMs: { type: 'number' }, samples: { type: 'integer' }, observedMaxMs: { type: 'number' } } },
+          attribute: { type: 'object', properties: { key: { type: 'string' }, values: { type: 'array' }, otherCount: { type: 'integer' } } },
+        },
+      },
+      RateAssessment: {
+        type: 'object',
+        properties: {
+          ruleId: { type: 'string' }, ruleName: { type: 'string' }, mode: { type: 'string', enum: ['alert', 'shadow'] }, status: { enum: ['learning', 'normal', 'jump', 'collapse'] },
+          window: { type: 'object', properties: { start: { type: 'number' }, end: { type: 'number' }, traces: { type: 'integer' }, signals: { type: 'integer' }, rate: { type: ['number', 'null'] } } },
+          expected: { type: 'object', properties: { rate: { type: 'number' }, signals: { type: 'number' }, slot: { type: ['integer', 'null'] }, slotTraces: { type: 'integer' }, historyTraces: { type: 'integer' }, historySignals: { type: 'integer' } } },
+          ratio: { type: ['number', 'null'] }, pValue: { type: 'number' }, message: { type: 'string' },
+        },
+      },
       Signal: {
         type: 'object',
         properties: {

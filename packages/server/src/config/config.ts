@@ -48,6 +48,12 @@ export interface ServerConfig {
   tickInterval: number;
   /** ms between SSE heartbeat comments. */
   sseHeartbeat: number;
+  /** ms between rate-baseline checks of every enabled rule. */
+  rateCheckInterval: number;
+  /** ms of recent traffic a rate check compares with the baseline. */
+  rateWindow: number;
+  /** ms of history the rate baseline learns from (limited by traceRetention). */
+  rateHistory: number;
   logLevel: LogLevel;
   /** The config file's `notifications:` section (channels, routes, delivery); see docs/notifications.md. */
   notifications: NotificationsConfig;
@@ -86,6 +92,9 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   writeQueueMaxSpans: 200_000,
   tickInterval: 250,
   sseHeartbeat: 15_000,
+  rateCheckInterval: 300_000,
+  rateWindow: 900_000,
+  rateHistory: 14 * 86_400_000,
   logLevel: 'info',
   notifications: DEFAULT_NOTIFICATIONS,
 });
@@ -115,6 +124,9 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('writeQueueMaxSpans', 'count', 'spans waiting to be stored before senders are asked to retry'),
   option('tickInterval', 'duration', 'how often idle traces are completed'),
   option('sseHeartbeat', 'duration', 'interval of SSE heartbeat comments'),
+  option('rateCheckInterval', 'duration', 'how often each rule\'s signal rate is compared with its baseline'),
+  option('rateWindow', 'duration', 'recent traffic a rate check looks at'),
+  option('rateHistory', 'duration', 'history a rate baseline learns from (keep traces at least this long)'),
   option('logLevel', 'logLevel', `log level: ${LOG_LEVELS.join(', ')}`),
 ];
 

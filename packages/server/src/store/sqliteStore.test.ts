@@ -46,6 +46,22 @@ describe('SqliteStore', () => {
     expect(() => SqliteStore.open({ path: file, busyTimeout: 100 })).toThrow(`schema version ${MIGRATIONS.length + 1}, newer than this FLUO knows (${MIGRATIONS.length})`);
   });
 
+  it('migrates a version 1 database: existing rules get their current version recorded', async () => {
+    const file = path.join(root, 'v1.db');
+    const db = new Database(file);
+    db.exec(MIGRATIONS[0]);
+    db.pragma('user_version = 1');
+    db.prepare(`INSERT INTO rules (id, name, description, severity, dsl, enabled, mode, tags, version, created_at, updated_at)
+      VALUES ('old', 'Old', '', 'info', 'trace.has(s => true)', 1, 'alert', '[]', 4, 10, 20)`).run();
+    db.close();
+    const store = SqliteStore.open({ path: file, busyTimeout: 100 });
+    expect(store.schemaVersion).toBe(MIGRATIONS.length);
+    expect(await store.listRuleVersions('old')).toEqual([
+      { ruleId: 'old', version: 4, name: 'Old', description: '', severity: 'info', dsl: 'trace.has(s => true)', enabled: true, mode: 'alert', tags: [], savedAt: 20 },
+    ]);
+    await store.close();
+  });
+
   it('says why a database cannot be opened', () => {
     const notADb = path.join(root, 'not-a-db');
     Database(notADb).close();

@@ -20,6 +20,7 @@ import { nullPrototypeReviver, type SerializedSpan } from './serializedSpan.js';
 import { PermanentWriteError } from './store.js';
 import type {
   ChannelRecord, DeliveryOutcomeRecord, NewNotification, NotificationQuery, NotificationRecord,
+  ActivityCounts, ActivityQuery, RuleVersionRecord,
   KeptTrace, NewSignal, PruneResult, RuleRecord, SignalDetail, SignalQuery, SignalRecord, SignalStatus, StatusChange,
   Store, StoreStats, TraceQuery, TraceSummary, WriteBatch,
 } from './store.js';
@@ -143,6 +144,24 @@ export const MIGRATIONS: readonly string[] = [
     updated_at REAL NOT NULL
   );
   `,
+  // 3: rule versions (every saved version of an API rule; the current ones are copied in).
+  `
+  CREATE TABLE rule_versions (
+    rule_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    dsl TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    mode TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    saved_at REAL NOT NULL,
+    PRIMARY KEY (rule_id, version)
+  );
+  INSERT INTO rule_versions (rule_id, version, name, description, severity, dsl, enabled, mode, tags, saved_at)
+    SELECT id, version, name, description, severity, dsl, enabled, mode, tags, updated_at FROM rules;
+  `,
 ];
 
 const SIGNAL_COLUMNS = `seq, id, rule_id, rule_name, rule_version, severity, mode, trace_id, span_ids, message,
@@ -152,6 +171,7 @@ const TRACE_COLUMNS = 'trace_id, root_name, services, span_count, error_count, s
 interface RuleRow { id: string; name: string; description: string; severity: string; dsl: string; enabled: number; mode: string; tags: string; version: number; created_at: number; updated_at: number }
 interface SignalRow { seq: number; id: string; rule_id: string; rule_name: string; rule_version: number; severity: string; mode: string; trace_id: string; span_ids: string; message: string; detected_at: number; first_span_time: number; last_span_time: number; services: string; status: string; status_updated_at: number; evidence?: string }
 interface TraceRow { trace_id: string; root_name: string; services: string; span_count: number; error_count: number; start_time: number; end_time: number; completed_at: number; spans?: string }
+interface RuleVersionRow { rule_id: string; version: number; name: string; description: string; severity: string; dsl: string; enabled: number; mode: string; tags: string; saved_at: number }
 interface HistoryRow { at: number; by: string; from_status: string; to_status: string; note: string | null }
 
 interface NotificationRow {
@@ -191,6 +211,13 @@ function ruleFromRow(r: RuleRow): RuleRecord {
     id: r.id, name: r.name, description: r.description, severity: r.severity as RuleRecord['severity'], dsl: r.dsl,
     enabled: r.enabled === 1, mode: r.mode as RuleRecord['mode'], tags: JSON.parse(r.tags) as string[], version: r.version,
     createdAt: r.created_at, updatedAt: r.updated_at, source: 'api',
+  };
+}
+
+function ruleVersionFromRow(r: RuleVersionRow): RuleVersionRecord {
+  return {
+    ruleId: r.rule_id, version: r.version, name: r.name, description: r.description, severity: r.severity as RuleVersionRecord['severity'],
+    dsl: r.dsl, enabled: r.enabled === 1, mode: r.mode as RuleVersionRecord['mode'], tags: JSON.parse(r.tags) as string[], savedAt: r.saved_at,
   };
 }
 
@@ -273,24 +300,61 @@ export class SqliteStore implements Store {
     return row ? ruleFromRow(row) : null;
   }
 
+  private saveVersion(rule: RuleRecord): void {
+    this.stmt(`INSERT OR REPLACE INTO rule_versions (rule_id, version, name, description, severity, dsl, enabled, mode, tags, saved_at)
+      VALUES (@id, @version, @name, @description, @severity, @dsl, @enabled, @mode, @tags, @updatedAt)`).run(ruleParams(rule));
+  }
+
   async createRule(rule: RuleRecord): Promise<void> {
-    const result = this.stmt(`INSERT OR IGNORE INTO rules (id, name, description, severity, dsl, enabled, mode, tags, version, created_at, updated_at)
-      VALUES (@id, @name, @description, @severity, @dsl, @enabled, @mode, @tags, @version, @createdAt, @updatedAt)`).run(ruleParams(rule));
-    if (result.changes === 0) throw new FluoError('CONFLICT', `a rule with id '${rule.id}' exists already`, { details: { id: rule.id } });
+    const insert = this.stmt(`INSERT OR IGNORE INTO rules (id, name, description, severity, dsl, enabled, mode, tags, version, created_at, updated_at)
+      VALUES (@id, @name, @description, @severity, @dsl, @enabled, @mode, @tags, @version, @createdAt, @updatedAt)`);
+    const created = this.db.transaction((): boolean => {
+      if (insert.run(ruleParams(rule)).changes === 0) return false;
+      this.saveVersion(rule);
+      return true;
+    }).immediate();
+    if (!created) throw new FluoError('CONFLICT', `a rule with id '${rule.id}' exists already`, { details: { id: rule.id } });
   }
 
   async updateRule(rule: RuleRecord, expectedVersion: number): Promise<void> {
-    const result = this.stmt(`UPDATE rules SET name = @name, description = @description, severity = @severity, dsl = @dsl, enabled = @enabled,
-      mode = @mode, tags = @tags, version = @version, created_at = @createdAt, updated_at = @updatedAt WHERE id = @id AND version = @expectedVersion`)
-      .run({ ...ruleParams(rule), expectedVersion });
-    if (result.changes === 1) return;
+    const update = this.stmt(`UPDATE rules SET name = @name, description = @description, severity = @severity, dsl = @dsl, enabled = @enabled,
+      mode = @mode, tags = @tags, version = @version, created_at = @createdAt, updated_at = @updatedAt WHERE id = @id AND version = @expectedVersion`);
+    const updated = this.db.transaction((): boolean => {
+      if (update.run({ ...ruleParams(rule), expectedVersion }).changes !== 1) return false;
+      this.saveVersion(rule);
+      return true;
+    }).immediate();
+    if (updated) return;
     const current = await this.getRule(rule.id);
     if (!current) throw new FluoError('NOT_FOUND', `no rule with id '${rule.id}'`);
     throw new FluoError('CONFLICT', `rule '${rule.id}' is at version ${current.version}, not ${expectedVersion}: it was changed meanwhile`, { details: { id: rule.id, version: current.version } });
   }
 
   async deleteRule(id: string): Promise<boolean> {
-    return this.stmt('DELETE FROM rules WHERE id = ?').run(id).changes > 0;
+    const remove = this.stmt('DELETE FROM rules WHERE id = ?');
+    const removeVersions = this.stmt('DELETE FROM rule_versions WHERE rule_id = ?');
+    return this.db.transaction((): boolean => {
+      removeVersions.run(id);
+      return remove.run(id).changes > 0;
+    }).immediate();
+  }
+
+  async listRuleVersions(ruleId: string): Promise<RuleVersionRecord[]> {
+    return (this.stmt('SELECT * FROM rule_versions WHERE rule_id = ? ORDER BY version DESC').all(ruleId) as RuleVersionRow[]).map(ruleVersionFromRow);
+  }
+
+  async getRuleVersion(ruleId: string, version: number): Promise<RuleVersionRecord | null> {
+    const row = this.stmt('SELECT * FROM rule_versions WHERE rule_id = ? AND version = ?').get(ruleId, version) as RuleVersionRow | undefined;
+    return row ? ruleVersionFromRow(row) : null;
+  }
+
+  async countActivity(query: ActivityQuery): Promise<ActivityCounts> {
+    // Bucket starts computed in SQL: floor(t / bucketMs) * bucketMs (times are positive, so CAST truncation is floor).
+    const traces = this.stmt(`SELECT CAST(completed_at / @bucketMs AS INTEGER) * @bucketMs AS start, COUNT(*) AS count FROM traces
+      WHERE completed_at >= @since AND completed_at < @until GROUP BY 1 ORDER BY 1`).all(query) as Array<{ start: number; count: number }>;
+    const signals = this.stmt(`SELECT rule_id AS ruleId, CAST(detected_at / @bucketMs AS INTEGER) * @bucketMs AS start, COUNT(*) AS count FROM signals
+      WHERE detected_at >= @since AND detected_at < @until GROUP BY 1, 2 ORDER BY 1, 2`).all(query) as Array<{ ruleId: string; start: number; count: number }>;
+    return { traces: traces.map((r) => ({ ...r })), signals: signals.map((r) => ({ ...r })) };
   }
 
   async write(batch: WriteBatch): Promise<SignalRecord[]> {

@@ -51,6 +51,42 @@ export interface RuleRecord {
   source: RuleSource;
 }
 
+/**
+ * One saved version of an API rule. Every createRule and updateRule records
+ * the version it saves (in the same transaction), so the previous versions of
+ * a rule stay readable after an edit; signals name the version that raised
+ * them (`Signal.ruleVersion`).
+ */
+export interface RuleVersionRecord {
+  ruleId: string;
+  version: number;
+  name: string;
+  description: string;
+  severity: Severity;
+  dsl: string;
+  enabled: boolean;
+  mode: RuleMode;
+  tags: string[];
+  /** When this version was saved (the rule's updatedAt then). */
+  savedAt: number;
+}
+
+/** Counts per time bucket for rate baselines; buckets start at multiples of bucketMs since the epoch. */
+export interface ActivityQuery {
+  /** Inclusive. */
+  since: number;
+  /** Exclusive. */
+  until: number;
+  bucketMs: number;
+}
+
+export interface ActivityCounts {
+  /** Kept traces by completedAt, ascending bucket start; empty buckets left out. */
+  traces: Array<{ start: number; count: number }>;
+  /** Signals by detectedAt, per rule, ordered by ruleId then bucket start; empty buckets left out. */
+  signals: Array<{ ruleId: string; start: number; count: number }>;
+}
+
 export const SIGNAL_STATUSES = ['open', 'acknowledged', 'resolved', 'false_positive'] as const;
 export type SignalStatus = (typeof SIGNAL_STATUSES)[number];
 
@@ -301,8 +337,11 @@ export interface Store {
   createRule(rule: RuleRecord): Promise<void>;
   /** Replaces a rule whose stored version is `expectedVersion`. Rejects with FluoError NOT_FOUND or CONFLICT. */
   updateRule(rule: RuleRecord, expectedVersion: number): Promise<void>;
-  /** false when there was no such rule. */
+  /** false when there was no such rule. Deletes the rule's versions too (a rule created again with the id starts at version 1). */
   deleteRule(id: string): Promise<boolean>;
+  /** Every saved version of an API rule, the current one included, newest first; empty for an unknown id. */
+  listRuleVersions(ruleId: string): Promise<RuleVersionRecord[]>;
+  getRuleVersion(ruleId: string, version: number): Promise<RuleVersionRecord | null>;
 
   /** Stores signals (idempotent by id) and traces atomically; resolves to the newly stored signals, with their seq, in seq order. */
   write(batch: WriteBatch): Promise<SignalRecord[]>;
@@ -348,6 +387,9 @@ export interface Store {
   scanTraces(query: TraceQuery): Promise<KeptTrace[]>;
   /** Deletes traces completed before `completedBefore`, then the oldest until at most `maxSpans` spans remain. */
   pruneTraces(options: { completedBefore: number; maxSpans: number }): Promise<PruneResult>;
+
+  /** Kept traces and signals counted per time bucket (rate baselines). */
+  countActivity(query: ActivityQuery): Promise<ActivityCounts>;
 
   stats(): Promise<StoreStats>;
   close(): Promise<void>;

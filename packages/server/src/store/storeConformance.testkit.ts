@@ -101,6 +101,48 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       expect((await store.listRules()).map((r) => r.id)).toEqual(['b']);
     });
 
+    it('keeps every saved version of a rule, newest first, and drops them with the rule', async () => {
+      const store = await open();
+      await store.createRule(rule('a', { dsl: 'v1 text', mode: 'shadow', tags: ['x'] }));
+      await store.updateRule(rule('a', { version: 2, dsl: 'v2 text', mode: 'alert', updatedAt: T0 + 5 }), 1);
+      // A refused update records nothing.
+      await rejectsWith(store.updateRule(rule('a', { version: 3, dsl: 'lost' }), 1), 'CONFLICT');
+      await store.createRule(rule('b'));
+      const versions = await store.listRuleVersions('a');
+      expect(versions).toEqual([
+        { ruleId: 'a', version: 2, name: 'Rule a', description: '', severity: 'warning', dsl: 'v2 text', enabled: true, mode: 'alert', tags: ['a'], savedAt: T0 + 5 },
+        { ruleId: 'a', version: 1, name: 'Rule a', description: '', severity: 'warning', dsl: 'v1 text', enabled: true, mode: 'shadow', tags: ['x'], savedAt: T0 },
+      ]);
+      expect(await store.getRuleVersion('a', 1)).toEqual(versions[1]);
+      expect(await store.getRuleVersion('a', 3)).toBeNull();
+      expect(await store.listRuleVersions('missing')).toEqual([]);
+      expect(await store.deleteRule('a')).toBe(true);
+      expect(await store.listRuleVersions('a')).toEqual([]);
+      await store.createRule(rule('a', { dsl: 'again' }));
+      expect((await store.listRuleVersions('a')).map((v) => [v.version, v.dsl])).toEqual([[1, 'again']]);
+      expect((await store.listRuleVersions('b')).map((v) => v.version)).toEqual([1]);
+    });
+
+    it('counts kept traces and signals per time bucket', async () => {
+      const store = await open();
+      const hour = 3_600_000;
+      const base = Math.floor(T0 / hour) * hour;
+      const trace = (id: string, completedAt: number) => keptTrace(id.padStart(32, '0'), [testSpan(id.padStart(32, '0'), '1'.padStart(16, '0'))], completedAt);
+      await store.write({
+        signals: [
+          testSignal(1, { detectedAt: base + 10 }), testSignal(2, { detectedAt: base + hour - 1 }), testSignal(3, { detectedAt: base + hour }),
+          testSignal(4, { detectedAt: base + 5, ruleId: 'rule-b' }), testSignal(5, { detectedAt: base + 3 * hour }),
+        ],
+        traces: [trace('a', base), trace('b', base + 1), trace('c', base + 2 * hour + 7), trace('d', base + 3 * hour)],
+      });
+      const counts = await store.countActivity({ since: base, until: base + 3 * hour, bucketMs: hour });
+      expect(counts).toEqual({
+        traces: [{ start: base, count: 2 }, { start: base + 2 * hour, count: 1 }],
+        signals: [{ ruleId: 'rule-a', start: base, count: 2 }, { ruleId: 'rule-a', start: base + hour, count: 1 }, { ruleId: 'rule-b', start: base, count: 1 }],
+      });
+      expect(await store.countActivity({ since: base + 4 * hour, until: base + 5 * hour, bucketMs: hour })).toEqual({ traces: [], signals: [] });
+    });
+
     it('stores signals idempotently by id, with increasing seq, and returns only new ones', async () => {
       const store = await open();
       expect(await store.lastSignalSeq()).toBe(0);
