@@ -146,6 +146,9 @@ class ConditionCompiler {
       this.roots.traces ??= node.callee.object;
       return null;
     }
+    if (methodName(node) === 'by') {
+      fail('BAD_RULE_SHAPE', 'A correlated rule has one key: traces.by(span => ...) is written once, at the start of the rule', methodNode(node));
+    }
     if (methodName(node) === 'where') {
       const parent = this.scope(node.callee.object, 'where');
       const [arg] = this.args(node, 'where', 1, "trace.where(span => span.service === 'payment')");

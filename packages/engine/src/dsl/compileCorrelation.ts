@@ -33,7 +33,7 @@ export interface CorrelationSpec {
   windowMs: number;
   /** The condition inside the window (the rule without its outer within). */
   condition: Condition;
-  /** Predicate indices whose matches open a window: has and count clauses not under not/missing. */
+  /** Predicate indices whose matches open a window: has and count clauses not under not/missing, and the where anchors of their views. */
   openers: number[];
   /** Whether the condition reads views (where): such rules keep every keyed span, not only matching ones. */
   usesViews: boolean;
@@ -63,7 +63,8 @@ export function normalizeKey(value: unknown): string | null {
 function openersOf(c: Condition, out: number[], views: { used: boolean }): void {
   switch (c.k) {
     case 'has': case 'count':
-      if (c.scope !== null) views.used = true;
+      // A view's anchors start before the spans under them: they open windows too.
+      for (let scope = c.scope; scope !== null; scope = scope.parent) { views.used = true; out.push(scope.where); }
       out.push(c.pred); return;
     case 'missing': if (c.scope !== null) views.used = true; return;
     case 'not': { const ignored: number[] = []; openersOf(c.item, ignored, views); return; }
