@@ -46,6 +46,23 @@ describe('SqliteStore', () => {
     expect(() => SqliteStore.open({ path: file, busyTimeout: 100 })).toThrow(`schema version ${MIGRATIONS.length + 1}, newer than this FLUO knows (${MIGRATIONS.length})`);
   });
 
+  it('migrates a version 1 database: its signals read back as per-trace signals, new ones keep their correlated fields', async () => {
+    const file = path.join(root, 'v1.db');
+    const db = new Database(file);
+    db.exec(MIGRATIONS[0]);
+    db.pragma('user_version = 1');
+    db.prepare(`INSERT INTO signals (id, rule_id, rule_name, rule_version, severity, mode, trace_id, span_ids, message, detected_at,
+      first_span_time, last_span_time, services, status, status_updated_at, evidence)
+      VALUES ('old', 'r', 'R', 1, 'info', 'alert', 't', '["s"]', 'm', 1, 1, 2, '[]', 'open', 1, '[]')`).run();
+    db.close();
+    const store = SqliteStore.open({ path: file, busyTimeout: 100 });
+    expect(store.schemaVersion).toBe(MIGRATIONS.length);
+    const old = await store.getSignal('old');
+    expect(old).toMatchObject({ id: 'old', traceId: 't', spanIds: ['s'] });
+    expect(old!.traceIds).toBeUndefined();
+    await store.close();
+  });
+
   it('says why a database cannot be opened', () => {
     const notADb = path.join(root, 'not-a-db');
     Database(notADb).close();
