@@ -63,6 +63,7 @@ import { correlatedSignalId, type Signal } from './signal.js';
 import type { Detection } from './detection.js';
 import { evaluateCondition, type Outcome, type TraceMatches } from './evaluateCondition.js';
 import { DetectorClosedError } from './detector.js';
+import { formatDuration } from '../dsl/duration.js';
 
 export interface CorrelatorOptions {
   /** How far behind the latest span of its key a span may start and still count; windows close this long after their end. */
@@ -408,7 +409,7 @@ function describe(ruleName: string, key: string, witnesses: Span[], traces: numb
   if (counts.size > 4) names.push(`${counts.size - 4} more`);
   const shownKey = key.length > 80 ? `${key.slice(0, 77)}...` : key;
   const what = witnesses.length > 0 ? `${witnesses.length} witness span${witnesses.length === 1 ? '' : 's'} (${names.join(', ')})` : 'the pattern holds';
-  return `${ruleName}: key ${shownKey}: ${what} across ${traces} trace${traces === 1 ? '' : 's'} within ${windowMs} ms`;
+  return `${ruleName}: key ${shownKey}: ${what} across ${traces} trace${traces === 1 ? '' : 's'} within ${formatDuration(windowMs)}`;
 }
 
 /**
