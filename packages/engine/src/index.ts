@@ -25,7 +25,7 @@ export {
   type DetectorOptions, type DetectorStats, type DetectorListener,
 } from './engine/detector.js';
 export {
-  Correlator, DEFAULT_CORRELATOR_OPTIONS, bruteForceCorrelate,
+  Correlator, DEFAULT_CORRELATOR_OPTIONS, evaluateCorrelatedRule,
   type CorrelatorOptions, type CorrelatorStats,
 } from './engine/correlator.js';
 export { normalizeKey, type CorrelationSpec } from './dsl/compileCorrelation.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Correlator, bruteForceCorrelate } from './correlator.js';
+import { Correlator, evaluateCorrelatedRule } from './correlator.js';
 import { compileRule, type CompiledRule } from './rule.js';
 import { Detector } from './detector.js';
 import { buildTrace, BASE_TIME_MS, type SpanSpec } from '../testing/traceBuilder.js';
@@ -87,7 +87,7 @@ describe('Correlator', () => {
     expect(all.map((d) => d.signal.windowStart)).toEqual([T + 70_000]);
     expect(all[0].signal.spanIds).toHaveLength(5);
     expect(all[0].signal.traceIds).toHaveLength(5);
-    expect(bruteForceCorrelate(rule(PAYMENT_ERRORS), errors).map((x) => x.id)).toEqual(all.map((d) => d.signal.id));
+    expect(evaluateCorrelatedRule(rule(PAYMENT_ERRORS), errors).map((x) => x.id)).toEqual(all.map((d) => d.signal.id));
   });
 
   it('after a signal, the next window opens after the fired window ends', () => {
@@ -138,6 +138,20 @@ describe('Correlator', () => {
     ], T);
     expect(c.stats().keys).toBe(0);
     expect(c.stats().spansHeld).toBe(0);
+  });
+
+  it('takes no part for keys that are maps, arrays or NaN, and counts key functions that throw', () => {
+    const c = correlator("traces.by(s => s.attributes.k).has(s => s.name === 'a').within('1s')");
+    c.ingest([span('a', 0, { k: ['x'] }), span('a', 0, { k: 0 / 0 }), span('a', 0, { k: 7 })], T);
+    expect(c.stats().keys).toBe(1);
+    const t = correlator("traces.by(s => s.attributes.k < s.attributes.m).has(s => s.name === 'a').within('1s')");
+    const weird = span('a', 0, {});
+    // Comparing two maps converts them to primitives; a map whose conversion throws counts as an error, not a crash.
+    const throwing = Object.create(null);
+    throwing[Symbol.toPrimitive] = () => { throw new Error('no'); };
+    weird.attributes = Object.assign(Object.create(weird.resource), { k: throwing, m: 1 });
+    expect(t.ingest([weird], T)).toEqual([]);
+    expect(t.stats().keyErrors).toBe(1);
   });
 
   it('keys on resource attributes and concatenations', () => {
@@ -259,7 +273,7 @@ describe('Correlator property: streaming result equals brute-force batch evaluat
         if (rand() < 0.2) for (const d of c.tick(T)) streamed.push({ id: d.signal.id, spanIds: d.signal.spanIds });
       }
       for (const d of c.flush(T)) streamed.push({ id: d.signal.id, spanIds: d.signal.spanIds });
-      const expected = bruteForceCorrelate(r, spans);
+      const expected = evaluateCorrelatedRule(r, spans);
       signals += expected.length;
       const context = `seed ${seed}: ${dsl}`;
       expect(c.stats().spansLate, context).toBe(0);

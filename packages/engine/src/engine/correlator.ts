@@ -9,8 +9,8 @@
  * on a trace: `has`, `count`, `followedBy` and also `missing`, `not` and
  * `where` look only inside the window.
  *
- * Windows (the semantics; `bruteForceCorrelate` states them as a batch
- * evaluation and is the test oracle):
+ * Windows (the semantics; `evaluateCorrelatedRule` states them as a batch
+ * evaluation, the test oracle):
  * - Candidate windows start at the start time t of each span matching an
  *   opener (has/count clauses not under not/missing). They are tried in
  *   order of t: the first whose condition holds raises a signal, and then no
@@ -413,11 +413,11 @@ function describe(ruleName: string, key: string, witnesses: Span[], traces: numb
 }
 
 /**
- * The correlated semantics as a batch evaluation over all spans at once: the
- * test oracle of the streaming Correlator (same windows, same ids). Spans
- * sent twice count once.
+ * Evaluates a correlated rule over all spans at once (POST /rules/test): the
+ * semantics stated as a batch evaluation, and the test oracle of the
+ * streaming Correlator (same windows, same ids). Spans sent twice count once.
  */
-export function bruteForceCorrelate(rule: CompiledRule, spans: readonly Span[]): Array<{ key: string; windowStart: number; id: string; spanIds: string[]; traceIds: string[] }> {
+export function evaluateCorrelatedRule(rule: CompiledRule, spans: readonly Span[]): Array<{ key: string; windowStart: number; id: string; spanIds: string[]; traceIds: string[] }> {
   const spec = rule.condition.correlation;
   if (spec === undefined) throw new Error(`rule ${rule.id} is not correlated`);
   const groups = new Map<string, Span[]>();

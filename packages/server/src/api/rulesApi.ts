@@ -2,7 +2,7 @@
  * /api/v1/rules: CRUD, validation, and dry runs over kept traces.
  */
 import { Hono } from 'hono';
-import { RuleError, bruteForceCorrelate, compileRule, evaluateTrace, validateRuleDsl, type CompiledRule, type Span } from '@fluohq/engine';
+import { RuleError, evaluateCorrelatedRule, compileRule, evaluateTrace, validateRuleDsl, type CompiledRule, type Span } from '@fluohq/engine';
 import { FluoError } from '../errors.js';
 import { toSpans } from '../store/serializedSpan.js';
 import type { TraceCursor } from '../store/store.js';
@@ -101,7 +101,7 @@ export function rulesApi(deps: ApiDeps): Hono {
       await new Promise((resolve) => setImmediate(resolve));
     }
     if (correlated !== null) {
-      const windows = bruteForceCorrelate(rule, correlated);
+      const windows = evaluateCorrelatedRule(rule, correlated);
       matched = windows.length;
       for (const w of windows.slice(0, limit)) {
         traces.push({ traceId: w.traceIds[0], witnesses: w.spanIds, rootName: rootNames.get(w.traceIds[0]) ?? '', startTime: w.windowStart, traceIds: w.traceIds, correlationKey: w.key, windowStart: w.windowStart });
