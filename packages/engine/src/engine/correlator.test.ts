@@ -287,4 +287,48 @@ describe('Correlator property: streaming result equals brute-force batch evaluat
     }
     expect(signals, 'the random inputs exercise firing windows').toBeGreaterThan(100);
   });
+
+  it('with the clock moving as in live traffic: windows close by the clock, keys expire and come back, same result', () => {
+    const lateness = 2000;
+    let signals = 0;
+    let expired = 0;
+    for (let seed = 1; seed <= 120; seed++) {
+      const rand = mulberry32(1000 + seed);
+      const dsl = PROPERTY_RULES[seed % PROPERTY_RULES.length];
+      const r = rule(dsl, `clock${seed}`);
+      const names = ['a', 'b', 'auth.login', 'c'];
+      const spans: Span[] = [];
+      const n = 5 + Math.floor(rand() * 40);
+      for (let i = 0; i < n; i++) {
+        const attrs: Record<string, unknown> = {};
+        if (rand() < 0.9) attrs['enduser.id'] = attrs.user = `u${Math.floor(rand() * 3)}`;
+        if (rand() < 0.5) attrs.card = `c${Math.floor(rand() * 2)}`;
+        const status = (['OK', 'ERROR', 'UNSET'] as const)[Math.floor(rand() * 3)];
+        // Sparse in time (up to 60 s): keys go quiet, windows close by the clock.
+        spans.push(span(names[Math.floor(rand() * names.length)], Math.floor(rand() * 60_000 / 250) * 250, attrs, status, `clock${seed}t${i}`));
+      }
+      // A span arrives (the clock reads) its start time plus an export delay under the lateness.
+      const arrival = spans.map((s) => ({ s, at: s.startTime + rand() * lateness * 0.9 })).sort((x, y) => x.at - y.at);
+      const c = new Correlator({ allowedLatenessMs: lateness });
+      c.setRules([r]);
+      const streamed: string[] = [];
+      for (let i = 0; i < arrival.length; i++) {
+        const now = arrival[i].at;
+        for (const d of c.ingest([arrival[i].s], now)) streamed.push(d.signal.id);
+        const next = i + 1 < arrival.length ? arrival[i + 1].at : now + 100_000;
+        // Ticks between arrivals, as the server's timer does.
+        for (let t = now + 500; t < next; t += 500 + rand() * 3000) for (const d of c.tick(t)) streamed.push(d.signal.id);
+      }
+      for (const d of c.tick(arrival[arrival.length - 1].at + 100_000)) streamed.push(d.signal.id);
+      expect(c.stats().keys, `seed ${seed}: every key decided and expired by the clock`).toBe(0);
+      expect(c.flush(0)).toEqual([]);
+      const expected = evaluateCorrelatedRule(r, spans);
+      signals += expected.length;
+      expired += c.stats().keysExpired;
+      expect(c.stats().spansLate, `seed ${seed}`).toBe(0);
+      expect(streamed.sort(), `seed ${seed}: ${dsl}`).toEqual(expected.map((x) => x.id).sort());
+    }
+    expect(signals).toBeGreaterThan(50);
+    expect(expired).toBeGreaterThan(120);
+  });
 });

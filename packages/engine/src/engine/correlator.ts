@@ -29,8 +29,10 @@
  *   monotone rule (only has, count >/>=, and, or, followedBy) fires as soon
  *   as its window holds and the watermark has passed t, i.e. no earlier
  *   window can still appear.
- * - A span starting before the watermark of its key, or inside a decided
- *   range, is late: it is dropped and counted (`spansLate`). Spans that
+ * - A span starting before the watermark of its key is late: it is dropped
+ *   and counted (`spansLate`). A span inside a window already decided (one
+ *   that fired early) can join no window to come: it is dropped and counted
+ *   (`spansInDecidedWindows`). Spans that
  *   arrive within the allowed lateness of the latest span of their key are
  *   never late, so the streaming result equals the batch one.
  * - A key whose spans all fell behind its decided range is expired: its state
@@ -88,6 +90,8 @@ export interface CorrelatorStats {
   spansCorrelated: number;
   spansDuplicate: number;
   spansLate: number;
+  /** spans starting inside a window already decided (typically one that fired early): they can change nothing */
+  spansInDecidedWindows: number;
   spansEvicted: number;
   keysEvicted: number;
   keysExpired: number;
@@ -136,7 +140,7 @@ export class Correlator {
   private held = 0;
   private closed = false;
   private readonly counters = {
-    spansCorrelated: 0, spansDuplicate: 0, spansLate: 0, spansEvicted: 0, keysEvicted: 0, keysExpired: 0,
+    spansCorrelated: 0, spansDuplicate: 0, spansLate: 0, spansInDecidedWindows: 0, spansEvicted: 0, keysEvicted: 0, keysExpired: 0,
     windowsDecided: 0, evaluationErrors: 0, signals: 0,
   };
 
@@ -194,7 +198,9 @@ export class Correlator {
         const state = this.open(entry, key, now, detections);
         const id = `${span.traceId}:${span.spanId}`;
         if (state.ids.has(id)) { this.counters.spansDuplicate++; continue; }
-        if (span.startTime < state.watermark || span.startTime <= state.frontier) { this.counters.spansLate++; continue; }
+        if (span.startTime < state.watermark) { this.counters.spansLate++; continue; }
+        // Inside a window already decided (e.g. after an early signal): it can join no window to come.
+        if (span.startTime <= state.frontier) { this.counters.spansInDecidedWindows++; continue; }
         const opener = entry.spec.openers.some((p) => matches[p] === 1);
         this.insert(state, { span: { ...span, parent: null, children: [] }, matches, opener });
         state.ids.add(id);
