@@ -29,6 +29,7 @@ export interface CorrelatorStatsSource {
   spansHeld: number;
   spansCorrelated: number;
   spansLate: number;
+  spansInDecidedWindows: number;
   spansEvicted: number;
   keysEvicted: number;
   keysExpired: number;
@@ -95,6 +96,7 @@ export function createFluoMetrics(sources: MetricsSources): FluoMetrics {
     registry.gauge('fluo_correlation_spans', 'Spans held by correlated rules for their open windows.', () => c().spansHeld);
     registry.observedCounter('fluo_correlation_spans_total', 'Spans taken by a correlated rule and key.', () => c().spansCorrelated);
     registry.observedCounter('fluo_correlation_spans_late_total', 'Spans dropped because they started behind their key\'s watermark (later than the allowed lateness).', () => c().spansLate);
+    registry.observedCounter('fluo_correlation_spans_in_decided_windows_total', 'Spans not kept because their window had already raised its signal.', () => c().spansInDecidedWindows);
     registry.observedCounter('fluo_correlation_spans_evicted_total', 'Spans evicted because a key reached --correlation-max-spans-per-key.', () => c().spansEvicted);
     registry.observedCounter('fluo_correlation_keys_evicted_total', 'Keys decided early and dropped because --correlation-max-keys was reached.', () => c().keysEvicted);
     registry.observedCounter('fluo_correlation_keys_expired_total', 'Keys whose windows were all decided and whose state was dropped.', () => c().keysExpired);
