@@ -204,6 +204,18 @@ describe('Correlator', () => {
     expect(d.flush(T)).toHaveLength(1);
   });
 
+  it('keeps a rule\'s open windows across a rule-set change when its text is unchanged, drops them otherwise', () => {
+    const c = new Correlator({ allowedLatenessMs: 1000 });
+    c.setRules([rule(NO_SUCCESS, 'a'), rule(LOGIN_RETRY, 'b')]);
+    c.ingest([span('auth.login', 0, { 'enduser.id': 'k' }, 'ERROR')], T);
+    expect(c.stats().keys).toBe(2);
+    c.setRules([{ ...rule(NO_SUCCESS, 'a'), version: 2 }, rule(PAYMENT_ERRORS, 'b')]);
+    expect(c.stats().keys).toBe(1);
+    expect(c.flush(T).map((d) => [d.signal.ruleId, d.signal.ruleVersion])).toEqual([['a', 2]]);
+    c.setRules([rule("trace.has(s => s.name === 'auth.login')", 'per-trace')]);
+    expect(c.ruleCount).toBe(0);
+  });
+
   it('leaves correlated rules to itself: the detector ignores them', () => {
     const det = new Detector();
     det.setRules([rule(LOGIN_RETRY)]);

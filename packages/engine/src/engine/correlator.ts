@@ -126,6 +126,10 @@ interface KeyState {
   watermark: number;
   /** Spans starting at or before this are decided (dropped, late when they arrive). */
   frontier: number;
+  /** Bumped when a span is kept: a monotone window found not holding is evaluated again only after a change. */
+  version: number;
+  /** The window start and version of the last monotone evaluation that did not hold. */
+  checked: { t: number; version: number } | null;
 }
 
 function compareSpans(a: Span, b: Span): number {
@@ -270,7 +274,7 @@ export class Correlator {
       if (this.keys.has(oldId)) this.drop(oldId, old);
       this.counters.keysEvicted++;
     }
-    state = { id, entry, key, spans: [], ids: new Set(), maxStart: -Infinity, lastArrival: now, watermark: -Infinity, frontier: -Infinity };
+    state = { id, entry, key, spans: [], ids: new Set(), maxStart: -Infinity, lastArrival: now, watermark: -Infinity, frontier: -Infinity, version: 0, checked: null };
     this.keys.set(id, state);
     return state;
   }
@@ -285,6 +289,7 @@ export class Correlator {
     let i = list.length;
     while (i > 0 && compareSpans(list[i - 1].span, held.span) > 0) i--;
     list.splice(i, 0, held);
+    state.version++;
     this.held++;
     if (list.length > this.options.maxSpansPerKey) {
       const evicted = list.shift()!;
@@ -309,6 +314,7 @@ export class Correlator {
       const t = opener.span.startTime;
       const closed = watermark > t + windowMs;
       if (!closed && !(monotone && watermark > t)) { firstOpen = t; break; }
+      if (!closed && state.checked !== null && state.checked.t === t && state.checked.version === state.version) { firstOpen = t; break; }
       const outcome = this.evaluate(state, t);
       if (outcome !== null) {
         this.counters.windowsDecided++;
@@ -319,6 +325,7 @@ export class Correlator {
         state.frontier = t;
       } else {
         firstOpen = t; // monotone, not yet holding: wait for more spans or the window's end
+        state.checked = { t, version: state.version };
         break;
       }
     }
