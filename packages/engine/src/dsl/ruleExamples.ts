@@ -288,6 +288,11 @@ export const REJECTED_RULES: RejectedExample[] = [
     message: "A correlated rule has one key: traces.by(span => ...) is written once, at the start of the rule",
   },
   {
+    dsl: "traces.by(s => s.attributes.user).has(s => s.name === 'a').and(traces.by(s => s.attributes.session).has(s => s.name === 'b')).within('5s')",
+    code: 'BAD_RULE_SHAPE', line: 1, column: 71,
+    message: "A correlated rule has one key: write traces.by(...) once and traces.has(...) for the other clauses",
+  },
+  {
     dsl: "traces.by('enduser.id').has(s => true).within('5s')",
     code: 'BAD_ARGUMENT', line: 1, column: 11,
     message: "traces.by() takes a key function, e.g. traces.by(span => span.attributes['enduser.id'])",
