@@ -130,6 +130,8 @@ interface KeyState {
   version: number;
   /** The window start and version of the last monotone evaluation that did not hold. */
   checked: { t: number; version: number } | null;
+  /** Clock time until which a tick cannot change anything for the key (its watermark stays below the next threshold). */
+  wakeAt: number;
 }
 
 function compareSpans(a: Span, b: Span): number {
@@ -224,7 +226,10 @@ export class Correlator {
   /** Advances every key's watermark by the clock: decides closed windows and expires keys. */
   tick(now: number): Detection[] {
     const detections: Detection[] = [];
-    for (const state of [...this.keys.values()]) this.decide(state, now, false, detections);
+    for (const state of [...this.keys.values()]) {
+      if (now <= state.wakeAt) continue;
+      this.decide(state, now, false, detections);
+    }
     return detections;
   }
 
@@ -274,7 +279,7 @@ export class Correlator {
       if (this.keys.has(oldId)) this.drop(oldId, old);
       this.counters.keysEvicted++;
     }
-    state = { id, entry, key, spans: [], ids: new Set(), maxStart: -Infinity, lastArrival: now, watermark: -Infinity, frontier: -Infinity, version: 0, checked: null };
+    state = { id, entry, key, spans: [], ids: new Set(), maxStart: -Infinity, lastArrival: now, watermark: -Infinity, frontier: -Infinity, version: 0, checked: null, wakeAt: -Infinity };
     this.keys.set(id, state);
     return state;
   }
@@ -344,7 +349,15 @@ export class Correlator {
         this.drop(state.id, state);
         if (!final) this.counters.keysExpired++;
       }
+      return;
     }
+    // The next watermark a tick must reach to change something: the open window's start (a monotone
+    // rule may fire) or end (it closes), else past every held span (the key expires).
+    let threshold: number;
+    if (firstOpen !== Infinity) threshold = monotone && watermark <= firstOpen ? firstOpen : firstOpen + windowMs;
+    else threshold = Math.max(state.frontier, state.spans.length > 0 ? state.spans[state.spans.length - 1].span.startTime : -Infinity);
+    const wakeAt = threshold - state.maxStart + allowedLatenessMs + state.lastArrival;
+    state.wakeAt = Number.isFinite(wakeAt) ? wakeAt : -Infinity;
   }
 
   /** The condition on the key's spans starting in [t, t + window]: its outcome over those spans, or null when it does not hold. */
