@@ -19,7 +19,7 @@
  * its signals go through the same write queue. On shutdown its open windows
  * are dropped, not decided (deciding an absence early would be wrong); on
  * start `restoreCorrelation` rebuilds them by replaying the kept traces of the
- * last `longest window + lateness + max trace lifetime` of event time (the
+ * last `2 × (longest window + lateness) + max trace lifetime` of event time (the
  * detector completes and keeps every buffered trace on shutdown). Windows that
  * fired before the restart fire again with the same deterministic id, which
  * the store ignores: no duplicate, no lost window.
@@ -103,9 +103,9 @@ export class Pipeline {
 
   /**
    * Rebuilds open correlation windows from kept traces (call once, before
-   * start). Replays, in start-time order, the traces that started within the
-   * longest correlated window + lateness + max trace lifetime before the
-   * newest kept trace, at most MAX_RESTORED_SPANS spans. Resolves to the
+   * start). Replays, in start-time order, the traces that started within
+   * twice (longest correlated window + lateness) + max trace lifetime before
+   * the newest kept trace, at most MAX_RESTORED_SPANS spans. Resolves to the
    * number of spans replayed.
    */
   async restoreCorrelation(now: number = Date.now()): Promise<number> {
@@ -114,7 +114,9 @@ export class Pipeline {
     try {
       const [newest] = await store.listTraces({ limit: 1 });
       if (newest === undefined) return 0;
-      const since = newest.startTime - (this.correlator.longestWindowMs + config.correlationLateness + config.maxTraceLifetime);
+      // An open window's key received a span within window + lateness (clock) before the shutdown, and the
+      // window started up to window + lateness before that span; its traces started up to a trace lifetime earlier.
+      const since = newest.startTime - (2 * (this.correlator.longestWindowMs + config.correlationLateness) + config.maxTraceLifetime);
       const spans: Span[] = [];
       let after: { startTime: number; traceId: string } | undefined;
       for (;;) {
