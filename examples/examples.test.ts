@@ -9,6 +9,9 @@
  *   the rules it legitimately raises.
  * - quiet.json (and any other quiet*.json): a near miss that no rule of the
  *   whole library may fire.
+ * Files hold one trace, except for correlated rules (traces.by), whose files
+ * hold the several traces the pattern spans; their signals must name traces
+ * of the file only, and at least two of them.
  *
  * Needs the CLI built (`npm run build`; `npm test` does it).
  */
@@ -43,6 +46,8 @@ for (const file of ruleFiles) {
   for (const rule of doc?.rules ?? []) rules.push({ ...rule, file });
 }
 const ruleIds = rules.map((r) => r.id);
+const isCorrelated = (dsl: string) => dsl.trim().startsWith('traces.by(');
+const correlatedIds = new Set(rules.filter((r) => isCorrelated(r.dsl)).map((r) => r.id));
 const enabledRules = rules.filter((r) => r.enabled !== false);
 
 const SEED_DSL: Record<string, string> = {
@@ -94,7 +99,7 @@ function spansOf(file: OtlpFile): OtlpSpan[] {
 }
 
 /** Problems with one trace file: ids, parents, times, resources. Empty when well-formed. */
-function checkTraceFile(file: OtlpFile): string[] {
+function checkTraceFile(file: OtlpFile, severalTraces = false): string[] {
   const problems: string[] = [];
   if (!Array.isArray(file.resourceSpans) || file.resourceSpans.length === 0) return ['no resourceSpans'];
   for (const rs of file.resourceSpans) {
@@ -123,16 +128,20 @@ function checkTraceFile(file: OtlpFile): string[] {
   for (const s of spans) {
     if (s.parentSpanId !== undefined && !ids.has(s.parentSpanId)) problems.push(`${s.name}: parent ${s.parentSpanId} not in the file`);
   }
-  const roots = spans.filter((s) => s.parentSpanId === undefined);
-  if (roots.length !== 1) problems.push(`expected one root span, found ${roots.length}`);
-  if (new Set(spans.map((s) => s.traceId)).size !== 1) problems.push('expected exactly one trace per file');
+  const traceIds = new Set(spans.map((s) => s.traceId));
+  for (const traceId of traceIds) {
+    const roots = spans.filter((s) => s.traceId === traceId && s.parentSpanId === undefined);
+    if (roots.length !== 1) problems.push(`trace ${traceId}: expected one root span, found ${roots.length}`);
+  }
+  if (!severalTraces && traceIds.size !== 1) problems.push('expected exactly one trace per file');
+  if (severalTraces && traceIds.size < 2) problems.push('a correlated rule\'s example holds at least two traces');
   return problems;
 }
 
 // ---- the CLI ---------------------------------------------------------------
 
 interface CheckOutput {
-  signals: Array<{ ruleId: string; ruleName: string; traceId: string; spanIds: string[]; severity: string; message: string }>;
+  signals: Array<{ ruleId: string; ruleName: string; traceId: string; spanIds: string[]; severity: string; message: string; traceIds?: string[]; correlationKey?: string }>;
   traces: number;
   spans: number;
   rules: number;
@@ -175,7 +184,7 @@ describe('example rule library', () => {
       expect(typeof r.name === 'string' && r.name.trim() !== '', `${r.id}: name`).toBe(true);
       expect(typeof r.description === 'string' && r.description.trim() !== '', `${r.id}: description`).toBe(true);
       expect(['info', 'warning', 'critical'], `${r.id}: severity`).toContain(r.severity);
-      expect(typeof r.dsl === 'string' && r.dsl.trim().startsWith('trace.'), `${r.id}: dsl`).toBe(true);
+      expect(typeof r.dsl === 'string' && (r.dsl.trim().startsWith('trace.') || isCorrelated(r.dsl)), `${r.id}: dsl`).toBe(true);
       expect(Array.isArray(r.tags) && r.tags.length > 0, `${r.id}: tags`).toBe(true);
       expect(r.enabled, `${r.id}: every example rule is enabled`).toBe(true);
     }
@@ -219,10 +228,11 @@ describe('example rule library', () => {
       for (const name of [...fires, ...quiet]) {
         const path = rel(folder, name);
         const file = readTraceFile(join(ROOT, path));
-        expect(checkTraceFile(file), path).toEqual([]);
-        const traceId = spansOf(file)[0].traceId;
-        expect(seen.get(traceId), `${path} reuses the trace id of ${seen.get(traceId)}`).toBeUndefined();
-        seen.set(traceId, path);
+        expect(checkTraceFile(file, correlatedIds.has(folder)), path).toEqual([]);
+        for (const traceId of new Set(spansOf(file).map((s) => s.traceId))) {
+          expect(seen.get(traceId), `${path} reuses the trace id of ${seen.get(traceId)}`).toBeUndefined();
+          seen.set(traceId, path);
+        }
       }
     }
   });
@@ -240,18 +250,24 @@ describe('fluo check on the example traces', () => {
         const expected = name === 'fires.json' ? expectedFires(folder) : [folder];
         const file = readTraceFile(join(ROOT, path));
         const spanIds = new Set(spansOf(file).map((s) => s.spanId));
-        const traceId = spansOf(file)[0].traceId;
+        const traceIds = new Set(spansOf(file).map((s) => s.traceId));
 
         const run = await fluoCheck([path]);
         const out = parseOutput(run, path);
         expect(run.code, `exit code; stderr: ${run.stderr}`).toBe(1);
-        expect(out.traces).toBe(1);
+        expect(out.traces).toBe(traceIds.size);
         expect(out.spans).toBe(spanIds.size);
         expect(out.rules).toBe(enabledRules.length);
         expect([...new Set(out.signals.map((s) => s.ruleId))].sort()).toEqual([...expected].sort());
-        expect(out.signals.length, 'one signal per rule and trace').toBe(expected.length);
+        expect(out.signals.length, 'one signal per rule and trace (correlated: per key and window)').toBe(expected.length);
         for (const signal of out.signals) {
-          expect(signal.traceId).toBe(traceId);
+          expect(traceIds.has(signal.traceId), `${signal.ruleId}: trace ${signal.traceId} is in the file`).toBe(true);
+          if (correlatedIds.has(signal.ruleId)) {
+            expect(signal.traceIds?.[0]).toBe(signal.traceId);
+            expect(signal.traceIds!.length, `${signal.ruleId}: a pattern across traces`).toBeGreaterThanOrEqual(signal.ruleId === 'checkout-abandoned-in-session' ? 1 : 2);
+            for (const id of signal.traceIds!) expect(traceIds.has(id), `${signal.ruleId}: trace ${id} is in the file`).toBe(true);
+            expect(typeof signal.correlationKey).toBe('string');
+          }
           expect(signal.spanIds.length, `${signal.ruleId}: witnesses`).toBeGreaterThan(0);
           for (const id of signal.spanIds) expect(spanIds.has(id), `${signal.ruleId}: witness ${id} is a span of the file`).toBe(true);
           const rule = rules.find((r) => r.id === signal.ruleId)!;
@@ -268,7 +284,7 @@ describe('fluo check on the example traces', () => {
         const out = parseOutput(run, path);
         expect(out.signals.map((s) => s.ruleId), 'rules fired by a near miss').toEqual([]);
         expect(run.code, `exit code; stderr: ${run.stderr}`).toBe(0);
-        expect(out.traces).toBe(1);
+        expect(out.traces).toBe(new Set(spansOf(readTraceFile(join(ROOT, path))).map((s) => s.traceId)).size);
       });
     }
   }
@@ -288,7 +304,8 @@ describe('fluo check on the example traces', () => {
     const run = await fluoCheck([...fires, ...quiet]);
     const out = parseOutput(run, 'all traces');
     expect(run.code, `exit code; stderr: ${run.stderr}`).toBe(1);
-    expect(out.traces).toBe(fires.length + quiet.length);
+    const traceCount = [...fires, ...quiet].reduce((n, p) => n + new Set(spansOf(readTraceFile(join(ROOT, p))).map((s) => s.traceId)).size, 0);
+    expect(out.traces).toBe(traceCount);
     expect(out.signals.length).toBe(expectedSignals);
   });
 });

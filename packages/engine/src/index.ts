@@ -17,13 +17,18 @@ export {
   type RuleDefinition, type CompiledRule, type Severity, type RuleMode, type RuleFieldError,
 } from './engine/rule.js';
 export { parseRuleDocument, formatRuleFileError, type ParsedRuleDocument, type RuleFileError } from './engine/parseRuleDocument.js';
-export { signalId, type Signal } from './engine/signal.js';
+export { signalId, correlatedSignalId, type Signal } from './engine/signal.js';
 export type { Detection, CompletedTrace, RejectedSpan, IngestResult } from './engine/detection.js';
 export { evaluateTrace, evaluateCondition, directMatches, witnessesOf, type TraceMatches, type Outcome } from './engine/evaluateCondition.js';
 export {
   Detector, DetectorClosedError, DEFAULT_DETECTOR_OPTIONS,
   type DetectorOptions, type DetectorStats, type DetectorListener,
 } from './engine/detector.js';
+export {
+  Correlator, DEFAULT_CORRELATOR_OPTIONS, evaluateCorrelatedRule,
+  type CorrelatorOptions, type CorrelatorStats,
+} from './engine/correlator.js';
+export { normalizeKey, type CorrelationSpec } from './dsl/compileCorrelation.js';
 export { buildTrace, hexId, BASE_TIME_MS, type SpanSpec } from './testing/traceBuilder.js';
 export {
   InvariantMiner, mineInvariants, DEFAULT_INVARIANT_MINING_OPTIONS,

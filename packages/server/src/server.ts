@@ -89,6 +89,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const streams = new SignalStreams({ store, hub, heartbeatMs: config.sseHeartbeat, log });
     metrics = createFluoMetrics({
       detector: () => pipeline.detector.stats(),
+      correlator: () => pipeline.correlator.stats(),
       writeQueueSpans: () => pipeline.queue.stats().spans,
       sseClients: () => streams.count,
       notificationsInFlight: () => worker.stats().inFlight,
@@ -96,7 +97,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     cleanups.push(() => pipeline.close());
     cleanups.push(() => worker.close());
 
-    ruleSet = new RuleSet(store, (rules) => pipeline.detector.setRules(rules), log);
+    ruleSet = new RuleSet(store, (rules) => pipeline.setRules(rules), log);
     await ruleSet.load();
     let watcher: RuleFileWatcher | null = null;
     if (config.rules !== null) {
@@ -121,6 +122,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const otlpGrpc: GrpcListener = await listenGrpc(config.host, config.otlpGrpcPort, { pipeline, metrics: getMetrics, log, maxBodySize: config.maxBodySize });
     cleanups.push(() => otlpGrpc.close(2000));
 
+    // Before taking spans: open correlation windows are rebuilt from kept traces (see Pipeline.restoreCorrelation).
+    await pipeline.restoreCorrelation();
     pipeline.start();
     rateMonitor.start();
     const host = urlHost(config.host);

@@ -4,7 +4,7 @@
  * Exit 0: no signal; 1: signals; 2: bad input (rules or trace files).
  */
 import { parseArgs } from 'node:util';
-import { Detector, formatRuleFileError, type Detection, type Span } from '@fluohq/engine';
+import { Correlator, Detector, formatRuleFileError, type Detection, type Span } from '@fluohq/engine';
 import { loadRuleFiles } from '@fluohq/server/rule-files';
 import { readTraceFiles, formatTraceFileError } from '../readTraceFiles.js';
 
@@ -73,8 +73,15 @@ export async function check(argv: string[]): Promise<number> {
     maxSpansPerTrace: Number.MAX_SAFE_INTEGER,
   });
   detector.setRules(rules);
+  // Correlated rules (traces.by): every span is in the input, so windows are decided at its end.
+  const correlator = new Correlator({ maxKeys: Number.MAX_SAFE_INTEGER, maxSpansPerKey: Number.MAX_SAFE_INTEGER });
+  correlator.setRules(rules);
   const now = Date.now();
-  const detections: Detection[] = [...detector.ingest(traces.spans, now).detections, ...detector.close(now)];
+  const detections: Detection[] = [
+    ...detector.ingest(traces.spans, now).detections, ...detector.close(now),
+    ...correlator.ingest(traces.spans, now), ...correlator.flush(now),
+  ];
+  correlator.close();
   const traceCount = new Set(traces.spans.map((s) => s.traceId)).size;
   detections.sort((a, b) => a.signal.traceId.localeCompare(b.signal.traceId) || a.signal.ruleId.localeCompare(b.signal.ruleId));
 
@@ -99,7 +106,9 @@ function renderText(detections: Detection[], traces: number, spans: number, rule
   const lines: string[] = [];
   for (const d of detections) {
     const s = d.signal;
-    lines.push(`${s.severity.toUpperCase().padEnd(8)} ${s.ruleId}  trace ${s.traceId}`);
+    lines.push(s.correlationKey !== undefined
+      ? `${s.severity.toUpperCase().padEnd(8)} ${s.ruleId}  key ${s.correlationKey}  traces ${(s.traceIds ?? [s.traceId]).join(', ')}`
+      : `${s.severity.toUpperCase().padEnd(8)} ${s.ruleId}  trace ${s.traceId}`);
     lines.push(`         ${s.message}`);
     for (const w of witnessSummary(d)) {
       lines.push(`         - ${w.name} [${w.service ?? 'unknown service'}] span ${w.spanId} ${w.status} ${formatMs(w.duration)}`);

@@ -58,8 +58,6 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env
     if (err instanceof ListenError) return fail(err.message, 1);
     return fail(`cannot start: ${err instanceof Error ? err.message : String(err)}`, 1);
   }
-  process.stdout.write(`${server.listeningLine}\n`);
-
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const stop = (s: NodeJS.Signals): void => {
       process.off('SIGTERM', stop);
@@ -68,6 +66,8 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+    // Announce readiness only once a SIGTERM would be handled: a supervisor (or test) may stop us right after the line.
+    process.stdout.write(`${server.listeningLine}\n`);
   });
   process.stderr.write(`fluo: ${signal}: stopping (evaluating buffered traces, storing signals)\n`);
   // A second signal while stopping means "now": give up on a clean shutdown.

@@ -10,6 +10,10 @@
  *          | cond && cond | cond || cond | !cond | (cond)
  *   count := scope.count(pred)
  *   scope := trace | scope.where(pred)
+ * Correlated rules (across traces, see engine/correlator.ts) use the same
+ * grammar with `traces` for `trace`; exactly one scope starts with
+ * `traces.by(keyFn)` and the whole rule ends with `.within(duration)`:
+ *   rule  := cond(traces).within(duration)    where some scope is traces.by(key)
  * `trace.count(p) >= 5 .within('1m')` is read as `(trace.count(p) >= 5).within('1m')`,
  * which is what people mean when they write it (JavaScript would bind
  * `.within` to the number).
@@ -20,6 +24,7 @@ import { checkPredicate, suggest } from './checkPredicate.js';
 import { generatePredicate, type PredicateState } from './generatePredicate.js';
 import { parseDuration, DURATION_HELP } from './duration.js';
 import type { Span } from '../trace/span.js';
+import { compileCorrelation, type CorrelationSpec } from './compileCorrelation.js';
 
 export type CountOp = '>' | '>=' | '<' | '<=' | '===' | '!==';
 
@@ -61,6 +66,8 @@ export interface CompiledCondition {
    */
   monotone: boolean;
   text: string;
+  /** Set for rules starting from traces.by(...): evaluated by the Correlator across traces, never per trace. */
+  correlation?: CorrelationSpec;
 }
 
 const SCOPE_METHODS = ['has', 'missing', 'count', 'where'];
@@ -88,6 +95,9 @@ function methodNode(call: EsNode): EsNode {
 class ConditionCompiler {
   readonly predicates: CompiledPredicate[] = [];
   private byKey = new Map<string, number>();
+
+  /** Where `trace`, `traces` and `traces.by(...)` were used: a rule is either per trace or correlated. */
+  readonly roots: { trace: EsNode | null; traces: EsNode | null; by: EsNode | null; keyArg: EsNode | null } = { trace: null, traces: null, by: null, keyArg: null };
 
   constructor(private readonly text: string) {}
 
@@ -123,14 +133,21 @@ class ConditionCompiler {
   /** Resolves `trace` or `trace.where(...)...` to a scope; fails for anything else. */
   scope(node: EsNode, usedAs: string): Scope | null {
     if (node.type === 'Identifier') {
-      if (node.name === 'trace') return null;
-      if (node.name === 'traces') {
-        fail('NOT_ALLOWED', 'Correlated rules across traces (traces.by(...)) are not supported by this version; use trace.* for patterns inside one trace', node);
-      }
+      if (node.name === 'trace') { this.roots.trace ??= node; return null; }
+      if (node.name === 'traces') { this.roots.traces ??= node; return null; }
       fail('UNKNOWN_IDENTIFIER', `'${node.name}' is not defined in rules${suggest(node.name, ['trace'])}: a rule starts with trace, e.g. trace.${usedAs}(span => ...)`, node);
     }
     if (methodName(node) === 'by' && node.callee.object.type === 'Identifier' && node.callee.object.name === 'traces') {
-      fail('NOT_ALLOWED', 'Correlated rules across traces (traces.by(...)) are not supported by this version; use trace.* for patterns inside one trace', node);
+      if (this.roots.by !== null) fail('BAD_RULE_SHAPE', 'A correlated rule has one key: write traces.by(...) once and traces.has(...) for the other clauses', methodNode(node));
+      const [arg] = this.args(node, 'by', 1, "traces.by(span => span.attributes['enduser.id'])");
+      if (arg.type !== 'ArrowFunctionExpression') fail('BAD_ARGUMENT', "traces.by() takes a key function, e.g. traces.by(span => span.attributes['enduser.id'])", arg);
+      this.roots.by = node;
+      this.roots.keyArg = arg;
+      this.roots.traces ??= node.callee.object;
+      return null;
+    }
+    if (methodName(node) === 'by') {
+      fail('BAD_RULE_SHAPE', 'A correlated rule has one key: traces.by(span => ...) is written once, at the start of the rule', methodNode(node));
     }
     if (methodName(node) === 'where') {
       const parent = this.scope(node.callee.object, 'where');
@@ -203,6 +220,7 @@ class ConditionCompiler {
       case 'ChainExpression':
         return this.condition(node.expression);
       case 'Identifier':
+        if (node.name === 'traces') fail('BAD_RULE_SHAPE', "traces alone is not a condition: write traces.by(span => ...).has(span => ...) ... .within('5 seconds')", node);
         if (node.name === 'trace') fail('BAD_RULE_SHAPE', "trace alone is not a condition: write trace.has(span => ...), trace.missing(...) or trace.count(...) > n", node);
         return this.scope(node, 'has') as never;
       case 'ArrowFunctionExpression':
@@ -266,13 +284,18 @@ class ConditionCompiler {
     if (method === 'count') {
       fail('BAD_RULE_SHAPE', 'count(...) is a number: compare it to make a condition, e.g. trace.count(span => ...) > 3', methodNode(node));
     }
+    if (method === 'by') {
+      fail('BAD_RULE_SHAPE', "traces.by(...) chooses the key but is not a condition: follow it with .has(...), .missing(...) or .count(...), e.g. traces.by(span => span.attributes['enduser.id']).has(span => ...)", methodNode(node));
+    }
     if (method === 'where') {
       fail('BAD_RULE_SHAPE', 'where(...) selects spans but is not a condition: follow it with .has(...), .missing(...) or .count(...)', methodNode(node));
     }
     if (method === 'not') {
-      if (object.type !== 'Identifier' || object.name !== 'trace') {
+      if (object.type !== 'Identifier' || (object.name !== 'trace' && object.name !== 'traces')) {
         fail('BAD_RULE_SHAPE', 'not is written trace.not(condition)', methodNode(node));
       }
+      if (object.name === 'trace') this.roots.trace ??= object;
+      else this.roots.traces ??= object;
       const [arg] = this.args(node, 'not', 1, 'trace.not(trace.has(span => ...))');
       return { k: 'not', item: this.condition(arg) };
     }
@@ -298,6 +321,9 @@ class ConditionCompiler {
       const [arg] = this.args(node, 'followedBy', 1, '.followedBy(trace.has(span => ...))');
       if (arg.type === 'ArrowFunctionExpression') fail('BAD_ARGUMENT', '.followedBy() takes a condition such as trace.has(span => ...), not a bare predicate', arg);
       return { k: 'followedBy', first, then: this.condition(arg) };
+    }
+    if (object.type === 'Identifier' && object.name === 'traces') {
+      fail('UNKNOWN_METHOD', `traces.${method}() does not exist${suggest(method, [...SCOPE_METHODS, 'not', 'by'])}; traces offers by, has, missing, count, where and not`, callee.property);
     }
     if (object.type === 'Identifier' && object.name === 'trace') {
       fail('UNKNOWN_METHOD', `trace.${method}() does not exist${suggest(method, [...SCOPE_METHODS, 'not'])}; trace offers has, missing, count, where and not`, callee.property);
@@ -357,7 +383,10 @@ export function compileCondition(text: string): CompiledCondition {
     throw new RuleError('TOO_LARGE', `The rule nests conditions more than ${MAX_CONDITION_DEPTH} deep: split it into several rules`, 1, 1);
   }
   const structural = compiler.predicates.some((p) => p.structural);
-  return { root, predicates: compiler.predicates, monotone: !structural && isMonotone(root), text };
+  const correlation = compileCorrelation(compiler.roots, root, compiler.predicates, text);
+  const compiled: CompiledCondition = { root, predicates: compiler.predicates, monotone: !structural && isMonotone(root), text };
+  if (correlation !== null) compiled.correlation = correlation;
+  return compiled;
 }
 
 /** Validation for editors and the API: every problem found (currently the first), never throws. */

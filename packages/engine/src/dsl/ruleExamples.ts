@@ -29,6 +29,10 @@ export const VALID_RULES: ValidExample[] = [
   { name: "in, ternary, Math, Number, arrays", monotone: true, dsl: "trace.has(s => ('http.route' in s.attributes ? Math.max(Number(s.attributes['http.response.status_code']), 0) >= 500 : false) && ['GET', 'POST'].includes(s.attributes['http.request.method']))" },
   { name: "template literal and arithmetic", monotone: true, dsl: "trace.has(s => `${s.service}:${s.name}` === 'auth:login' && (s.endTime - s.startTime) % 2 === 0)" },
   { name: "numeric durations", monotone: true, dsl: "trace.has(s => s.name === 'a').and(trace.has(s => s.name === 'b')).within(250)" },
+  { name: "correlated: failed login then success for the same user", monotone: true, dsl: "traces.by(span => span.attributes['enduser.id'])\n  .has(span => span.name === 'auth.login' && span.status === 'ERROR')\n  .followedBy(traces.has(span => span.name === 'auth.login' && span.status === 'OK'))\n  .within('5 seconds')" },
+  { name: "correlated: five payment errors per user per minute", monotone: true, dsl: "traces.by(span => span.attributes['enduser.id'])\n  .count(span => span.name.startsWith('payment') && span.status === 'ERROR') >= 5\n  .within('1 minute')" },
+  { name: "correlated: key from resource and span attributes, with missing", monotone: false, dsl: "traces.by(s => `${s.resource['host.name']}/${s.attributes.user}`).has(s => s.status === 'ERROR').and(traces.missing(s => s.name === 'alert')).within('30s')" },
+  { name: "correlated: concatenated key, where and not", monotone: false, dsl: "traces.by(s => s.attributes.tenant + ':' + s.attributes.user).where(s => s.name === 'checkout').has(s => s.name === 'charge').and(traces.not(traces.has(s => s.name === 'refund'))).within('10m')" },
   { name: "comments are fine", monotone: true, dsl: "// payment spans only\ntrace.where(s => s.service === 'payment') /* scope */ .has(s => s.status === 'ERROR')" },
 ];
 
@@ -249,9 +253,74 @@ export const REJECTED_RULES: RejectedExample[] = [
     message: "'foo' is not defined in rules: a rule starts with trace, e.g. trace.has(span => ...)",
   },
   {
-    dsl: "traces.by(span => span.attributes['enduser.id']).has(span => true)",
-    code: 'NOT_ALLOWED', line: 1, column: 1,
-    message: "Correlated rules across traces (traces.by(...)) are not supported by this version; use trace.* for patterns inside one trace",
+    dsl: "traces.by(span => span.attributes['enduser.id']).has(span => span.name === 'auth.login')",
+    code: 'BAD_RULE_SHAPE', line: 1, column: 8,
+    message: "A correlated rule must state its window: end it with .within(...), e.g. traces.by(span => ...).has(span => ...).within('5 seconds')",
+  },
+  {
+    dsl: "traces.by(s => s.attributes.user).has(s => s.name === 'a').within('5s').and(traces.has(s => s.name === 'b'))",
+    code: 'BAD_RULE_SHAPE', line: 1, column: 8,
+    message: "A correlated rule must state its window: end it with .within(...), e.g. traces.by(span => ...).has(span => ...).within('5 seconds')",
+  },
+  {
+    dsl: "traces.has(span => span.name === 'a').within('5s')",
+    code: 'BAD_RULE_SHAPE', line: 1, column: 1,
+    message: "traces.has(...) and the like belong to correlated rules, which start with traces.by(span => ...) and end with .within(...); for a pattern inside one trace write trace.has(...)",
+  },
+  {
+    dsl: "traces.by(s => s.attributes.user).has(s => s.name === 'a')\n  .and(trace.has(s => s.name === 'b')).within('5s')",
+    code: 'BAD_RULE_SHAPE', line: 2, column: 8,
+    message: "A correlated rule looks at every trace of the key: write traces.has(...) (not trace.has(...)) after traces.by(...)",
+  },
+  {
+    dsl: "traces.by(s => s.attributes.user).missing(s => s.name === 'a').within('5s')",
+    code: 'BAD_RULE_SHAPE', line: 1, column: 8,
+    message: "A correlated rule needs a clause that opens its window, has(...) or count(...): e.g. traces.by(span => ...).has(span => ...).and(traces.missing(span => ...)).within('5 seconds')",
+  },
+  {
+    dsl: "traces.by(s => s.parent?.attributes.user).has(s => s.name === 'a').within('5s')",
+    code: 'NOT_ALLOWED', line: 1, column: 8,
+    message: "Correlated rules cannot read span.parent or span.children: spans are grouped by key across traces, and a trace's spans without the key take no part",
+  },
+  {
+    dsl: "traces.by(s => s.attributes.user).by(s => s.attributes.session).has(s => true).within('5s')",
+    code: 'BAD_RULE_SHAPE', line: 1, column: 35,
+    message: "A correlated rule has one key: traces.by(span => ...) is written once, at the start of the rule",
+  },
+  {
+    dsl: "traces.by(s => s.attributes.user).has(s => s.name === 'a').and(traces.by(s => s.attributes.session).has(s => s.name === 'b')).within('5s')",
+    code: 'BAD_RULE_SHAPE', line: 1, column: 71,
+    message: "A correlated rule has one key: write traces.by(...) once and traces.has(...) for the other clauses",
+  },
+  {
+    dsl: "traces.by('enduser.id').has(s => true).within('5s')",
+    code: 'BAD_ARGUMENT', line: 1, column: 11,
+    message: "traces.by() takes a key function, e.g. traces.by(span => span.attributes['enduser.id'])",
+  },
+  {
+    dsl: "traces.by(s => s.attributes.user, s => s.name).has(s => true).within('5s')",
+    code: 'BAD_ARGUMENT', line: 1, column: 8,
+    message: ".by() takes one argument, got 2: traces.by(span => span.attributes['enduser.id'])",
+  },
+  {
+    dsl: "traces.by(s => s.attributes.user)",
+    code: 'BAD_RULE_SHAPE', line: 1, column: 8,
+    message: "traces.by(...) chooses the key but is not a condition: follow it with .has(...), .missing(...) or .count(...), e.g. traces.by(span => span.attributes['enduser.id']).has(span => ...)",
+  },
+  {
+    dsl: "traces.hass(s => true)",
+    code: 'UNKNOWN_METHOD', line: 1, column: 8,
+    message: "traces.hass() does not exist (did you mean 'has'?); traces offers by, has, missing, count, where and not",
+  },
+  {
+    dsl: "traces",
+    code: 'BAD_RULE_SHAPE', line: 1, column: 1,
+    message: "traces alone is not a condition: write traces.by(span => ...).has(span => ...) ... .within('5 seconds')",
+  },
+  {
+    dsl: "traces.by(s => s.attributes.user.replace('a', 'b')).has(s => true).within('5s')",
+    code: 'UNKNOWN_METHOD', line: 1, column: 34,
+    message: ".replace() is not allowed in rules; allowed methods: startsWith, endsWith, includes, toLowerCase, toUpperCase, trim, match, test, some, every, filter, find (and .length)",
   },
   {
     dsl: "trace.has((a, b) => true)",

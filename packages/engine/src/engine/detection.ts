@@ -4,7 +4,7 @@ import type { Signal } from './signal.js';
 /** A signal together with the trace's spans as they were when it fired (the evidence). */
 export interface Detection {
   signal: Signal;
-  /** Snapshot of the trace's spans at detection time, in start-time order. */
+  /** Snapshot of the trace's spans at detection time, in start-time order (correlated rules: the key's spans in the window, from several traces). */
   spans: Span[];
 }
 

@@ -171,6 +171,7 @@ export class Detector {
     const previousKeys = this.predicateKeys;
     const keys: string[] = [];
     for (const rule of rules) {
+      if (rule.condition.correlation !== undefined) continue; // correlated rules run in the Correlator, across traces
       const predicateIds = rule.condition.predicates.map((p) => {
         let id = byKey.get(p.key);
         if (id === undefined) {

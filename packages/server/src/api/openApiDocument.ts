@@ -93,7 +93,7 @@ export const openApiDocument = {
               properties: {
                 tracesScanned: { type: 'integer' }, matched: { type: 'integer', description: 'traces that matched (all of them, not only those listed)' },
                 truncated: { type: 'boolean', description: 'the scan stopped at maxTraces' },
-                traces: { type: 'array', items: { type: 'object', properties: { traceId: { type: 'string' }, witnesses: { type: 'array', items: { type: 'string' } }, rootName: { type: 'string' }, startTime: { type: 'number' } } } },
+                traces: { type: 'array', items: { type: 'object', properties: { traceId: { type: 'string' }, witnesses: { type: 'array', items: { type: 'string' } }, rootName: { type: 'string' }, startTime: { type: 'number' }, traceIds: { type: 'array', items: { type: 'string' }, description: 'correlated rules: one entry per window' }, correlationKey: { type: 'string' }, windowStart: { type: 'number' } } } },
               },
             }),
           },
@@ -480,6 +480,10 @@ export const openApiDocument = {
           spanIds: { type: 'array', items: { type: 'string' }, description: 'witness spans' }, message: { type: 'string' },
           detectedAt: { type: 'number' }, firstSpanTime: { type: 'number' }, lastSpanTime: { type: 'number' },
           services: { type: 'array', items: { type: 'string' } }, status: ref('SignalStatus'), statusUpdatedAt: { type: 'number' },
+          traceIds: { type: 'array', items: { type: 'string' }, description: 'correlated rules (traces.by): every trace involved, traceId first; absent for per-trace rules' },
+          correlationKey: { type: 'string', description: 'correlated rules: the key value (e.g. the user id)' },
+          windowStart: { type: 'number', description: 'correlated rules: window start (ms, span start time)' },
+          windowEnd: { type: 'number', description: 'correlated rules: window end (ms)' },
         },
       },
       SignalDetail: {

@@ -2,7 +2,7 @@
  * /api/v1/rules: CRUD, validation, and dry runs over kept traces.
  */
 import { Hono } from 'hono';
-import { RuleError, compileRule, evaluateTrace, validateRuleDsl, type CompiledRule } from '@fluohq/engine';
+import { RuleError, evaluateCorrelatedRule, compileRule, evaluateTrace, validateRuleDsl, type CompiledRule, type Span } from '@fluohq/engine';
 import { FluoError } from '../errors.js';
 import { toSpans } from '../store/serializedSpan.js';
 import type { TraceCursor } from '../store/store.js';
@@ -73,14 +73,22 @@ export function rulesApi(deps: ApiDeps): Hono {
     const until = timeField(body, 'until');
     const limit = boundedInt(body, 'limit', 1, 1000, 50);
     const maxTraces = boundedInt(body, 'maxTraces', 1, RULE_TEST_MAX_SCAN, 10_000);
-    const traces: Array<{ traceId: string; witnesses: string[]; rootName: string; startTime: number }> = [];
+    const traces: Array<{ traceId: string; witnesses: string[]; rootName: string; startTime: number; traceIds?: string[]; correlationKey?: string; windowStart?: number }> = [];
     let scanned = 0;
     let matched = 0;
     let after: TraceCursor | undefined;
+    // Correlated rules (traces.by) look across traces: collect the scanned spans, evaluate the windows once at the end.
+    const correlated: Span[] | null = rule.condition.correlation !== undefined ? [] : null;
+    const rootNames = new Map<string, string>();
     for (;;) {
       const page = await deps.store.scanTraces({ since, until, after, limit: Math.min(SCAN_PAGE, maxTraces - scanned) });
       for (const kept of page) {
         scanned++;
+        if (correlated !== null) {
+          for (const span of toSpans(kept.spans)) correlated.push(span);
+          rootNames.set(kept.traceId, kept.rootName);
+          continue;
+        }
         const result = evaluateTrace(rule, toSpans(kept.spans));
         if (!result.matched) continue;
         matched++;
@@ -91,6 +99,13 @@ export function rulesApi(deps: ApiDeps): Hono {
       after = { startTime: last.startTime, traceId: last.traceId };
       // Let other requests and the detector's timer run between pages.
       await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (correlated !== null) {
+      const windows = evaluateCorrelatedRule(rule, correlated);
+      matched = windows.length;
+      for (const w of windows.slice(0, limit)) {
+        traces.push({ traceId: w.traceIds[0], witnesses: w.spanIds, rootName: rootNames.get(w.traceIds[0]) ?? '', startTime: w.windowStart, traceIds: w.traceIds, correlationKey: w.key, windowStart: w.windowStart });
+      }
     }
     return c.json({ tracesScanned: scanned, matched, truncated: scanned >= maxTraces, traces });
   });

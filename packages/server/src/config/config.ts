@@ -46,6 +46,12 @@ export interface ServerConfig {
   writeQueueMaxSpans: number;
   /** ms between detector ticks (idle traces completed, absence rules decided). */
   tickInterval: number;
+  /** Correlated rules: how far behind the latest span of its key a span may start and still count (windows close this long after their end). */
+  correlationLateness: number;
+  /** Correlated rules: keys held across rules; beyond it the least recently active key is decided early. */
+  correlationMaxKeys: number;
+  /** Correlated rules: spans held per rule and key; beyond it the earliest is evicted. */
+  correlationMaxSpansPerKey: number;
   /** ms between SSE heartbeat comments. */
   sseHeartbeat: number;
   /** ms between rate-baseline checks of every enabled rule. */
@@ -91,6 +97,9 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   maxSpansPerTrace: 10_000,
   writeQueueMaxSpans: 200_000,
   tickInterval: 250,
+  correlationLateness: 10_000,
+  correlationMaxKeys: 100_000,
+  correlationMaxSpansPerKey: 1_000,
   sseHeartbeat: 15_000,
   rateCheckInterval: 300_000,
   rateWindow: 900_000,
@@ -123,6 +132,9 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('maxSpansPerTrace', 'count', 'spans accepted per trace (more are rejected)'),
   option('writeQueueMaxSpans', 'count', 'spans waiting to be stored before senders are asked to retry'),
   option('tickInterval', 'duration', 'how often idle traces are completed'),
+  option('correlationLateness', 'duration', 'correlated rules: how late a span of a key may arrive; windows close this long after their end'),
+  option('correlationMaxKeys', 'count', 'correlated rules: keys held at most (then the least recently active is decided early)'),
+  option('correlationMaxSpansPerKey', 'count', 'correlated rules: spans held per rule and key (then the earliest is evicted)'),
   option('sseHeartbeat', 'duration', 'interval of SSE heartbeat comments'),
   option('rateCheckInterval', 'duration', 'how often each rule\'s signal rate is compared with its baseline'),
   option('rateWindow', 'duration', 'recent traffic a rate check looks at'),

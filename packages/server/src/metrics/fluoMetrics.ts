@@ -24,8 +24,23 @@ export interface DetectorStatsSource {
   signals: number;
 }
 
+export interface CorrelatorStatsSource {
+  keys: number;
+  spansHeld: number;
+  spansCorrelated: number;
+  spansLate: number;
+  spansInDecidedWindows: number;
+  spansEvicted: number;
+  keysEvicted: number;
+  keysExpired: number;
+  windowsDecided: number;
+  signals: number;
+}
+
 export interface MetricsSources {
   detector: () => DetectorStatsSource;
+  /** Correlated rules (traces.by); absent in tools without a correlator. */
+  correlator?: () => CorrelatorStatsSource;
   writeQueueSpans: () => number;
   sseClients: () => number;
   /** Notification deliveries in flight (0 when there is no worker). */
@@ -85,6 +100,18 @@ export function createFluoMetrics(sources: MetricsSources): FluoMetrics {
   registry.observedCounter('fluo_traces_completed_total', 'Traces completed by the detector.', () => d().tracesCompleted);
   registry.observedCounter('fluo_traces_forced_total', 'Traces completed early because a buffer bound was reached.', () => d().tracesForced);
   registry.observedCounter('fluo_rule_evaluations_total', 'Rule evaluations by the detector.', () => d().ruleEvaluations);
+  const c = sources.correlator;
+  if (c !== undefined) {
+    registry.gauge('fluo_correlation_keys', 'Keys held by correlated rules (traces.by), across rules.', () => c().keys);
+    registry.gauge('fluo_correlation_spans', 'Spans held by correlated rules for their open windows.', () => c().spansHeld);
+    registry.observedCounter('fluo_correlation_spans_total', 'Spans taken by a correlated rule and key.', () => c().spansCorrelated);
+    registry.observedCounter('fluo_correlation_spans_late_total', 'Spans dropped because they started behind their key\'s watermark (later than the allowed lateness).', () => c().spansLate);
+    registry.observedCounter('fluo_correlation_spans_in_decided_windows_total', 'Spans not kept because their window had already raised its signal.', () => c().spansInDecidedWindows);
+    registry.observedCounter('fluo_correlation_spans_evicted_total', 'Spans evicted because a key reached --correlation-max-spans-per-key.', () => c().spansEvicted);
+    registry.observedCounter('fluo_correlation_keys_evicted_total', 'Keys decided early and dropped because --correlation-max-keys was reached.', () => c().keysEvicted);
+    registry.observedCounter('fluo_correlation_keys_expired_total', 'Keys whose windows were all decided and whose state was dropped.', () => c().keysExpired);
+    registry.observedCounter('fluo_correlation_windows_decided_total', 'Correlation windows decided (fired or not).', () => c().windowsDecided);
+  }
   registry.gauge('fluo_write_queue_spans', 'Spans (evidence and completed traces) waiting to be stored.', sources.writeQueueSpans);
   registry.gauge('fluo_sse_clients', 'Open SSE streams.', sources.sseClients);
   registry.gauge('fluo_notifications_in_flight', 'Notification deliveries in flight.', sources.notificationsInFlight ?? (() => 0));

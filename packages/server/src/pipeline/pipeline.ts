@@ -13,14 +13,24 @@
  * - UNAVAILABLE: starting or stopping.
  * A request whose spans were admitted is never dropped: its signals and trace
  * reach the store, or the shutdown log says how many did not.
+ *
+ * Correlated rules (traces.by) run in the Correlator beside the detector: it
+ * takes every admitted span as it arrives, is ticked with the detector, and
+ * its signals go through the same write queue. On shutdown its open windows
+ * are dropped, not decided (deciding an absence early would be wrong); on
+ * start `restoreCorrelation` rebuilds them by replaying the kept traces of the
+ * last `2 × (longest window + lateness) + max trace lifetime` of event time (the
+ * detector completes and keeps every buffered trace on shutdown). Windows that
+ * fired before the restart fire again with the same deterministic id, which
+ * the store ignores: no duplicate, no lost window.
  */
-import { Detector, type Detection, type RejectedSpan, type Signal, type Span } from '@fluohq/engine';
+import { Correlator, Detector, type CompiledRule, type Detection, type RejectedSpan, type Signal, type Span } from '@fluohq/engine';
 import type { ServerConfig } from '../config/config.js';
 import { FluoError, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { FluoMetrics } from '../metrics/fluoMetrics.js';
 import { keptTrace } from '../store/keptTrace.js';
-import { serializeSpan, type SerializedSpan } from '../store/serializedSpan.js';
+import { serializeSpan, toSpans, type SerializedSpan } from '../store/serializedSpan.js';
 import type { NewNotification, SignalRecord, Store } from '../store/store.js';
 import type { SignalHub } from './signalHub.js';
 import { WriteQueue, type WriteItem } from './writeQueue.js';
@@ -43,8 +53,12 @@ export interface PipelineOptions {
   };
 }
 
+/** Most stored spans replayed into the correlator on start. */
+export const MAX_RESTORED_SPANS = 1_000_000;
+
 export class Pipeline {
   readonly detector: Detector;
+  readonly correlator: Correlator;
   readonly queue: WriteQueue;
   private stateValue: PipelineState = 'starting';
   private tickTimer: NodeJS.Timeout | null = null;
@@ -68,6 +82,11 @@ export class Pipeline {
         this.queue.push({ kind: 'trace', trace: keptTrace(trace.traceId, trace.spans.map(serializeSpan), trace.completedAt) });
       },
     });
+    this.correlator = new Correlator({
+      allowedLatenessMs: config.correlationLateness,
+      maxKeys: config.correlationMaxKeys,
+      maxSpansPerKey: config.correlationMaxSpansPerKey,
+    });
     this.queue = new WriteQueue(options.store, {
       maxSpans: config.writeQueueMaxSpans,
       log: options.log,
@@ -79,6 +98,51 @@ export class Pipeline {
 
   get state(): PipelineState {
     return this.stateValue;
+  }
+
+  /** Rules for the detector (per trace) and the correlator (traces.by): each takes its own kind. */
+  setRules(rules: readonly CompiledRule[]): void {
+    this.detector.setRules(rules);
+    this.correlator.setRules(rules);
+  }
+
+  /**
+   * Rebuilds open correlation windows from kept traces (call once, before
+   * start). Replays, in start-time order, the traces that started within
+   * twice (longest correlated window + lateness) + max trace lifetime before
+   * the newest kept trace, at most MAX_RESTORED_SPANS spans. Resolves to the
+   * number of spans replayed.
+   */
+  async restoreCorrelation(now: number = Date.now()): Promise<number> {
+    if (this.correlator.ruleCount === 0 || this.stateValue !== 'starting') return 0;
+    const { store, config, log } = this.options;
+    try {
+      const [newest] = await store.listTraces({ limit: 1 });
+      if (newest === undefined) return 0;
+      // An open window's key received a span within window + lateness (clock) before the shutdown, and the
+      // window started up to window + lateness before that span; its traces started up to a trace lifetime earlier.
+      const since = newest.startTime - (2 * (this.correlator.longestWindowMs + config.correlationLateness) + config.maxTraceLifetime);
+      const spans: Span[] = [];
+      let after: { startTime: number; traceId: string } | undefined;
+      for (;;) {
+        const page = await store.scanTraces({ since, limit: 200, ...(after ? { after } : {}) });
+        for (const trace of page) for (const span of toSpans(trace.spans)) spans.push(span);
+        if (page.length < 200 || spans.length >= MAX_RESTORED_SPANS) break;
+        const last = page[page.length - 1];
+        after = { startTime: last.startTime, traceId: last.traceId };
+      }
+      if (spans.length > MAX_RESTORED_SPANS) {
+        log.warn(`correlation: replaying only the newest ${MAX_RESTORED_SPANS} of ${spans.length} kept spans`);
+      }
+      spans.sort((a, b) => a.startTime - b.startTime);
+      const replayed = spans.slice(Math.max(0, spans.length - MAX_RESTORED_SPANS));
+      this.enqueue(this.correlator.ingest(replayed, now), undefined);
+      log.info(`correlation: rebuilt open windows from ${replayed.length} kept spans`);
+      return replayed.length;
+    } catch (err) {
+      log.error(`correlation: rebuilding windows from the store failed: ${describeError(err)}`);
+      return 0;
+    }
   }
 
   /** Starts the detector's clock (idle traces complete) and trace retention. */
@@ -126,8 +190,18 @@ export class Pipeline {
   ingest(spans: readonly Span[], receivedAt: number): RejectedSpan[] {
     if (spans.length === 0) return [];
     this.completedInCall.clear();
-    const { detections, rejected } = this.detector.ingest(spans, Date.now());
+    const now = Date.now();
+    const { detections, rejected } = this.detector.ingest(spans, now);
     this.enqueue(detections, receivedAt);
+    if (this.correlator.ruleCount > 0) {
+      const refused = rejected.length === 0 ? null : new Set(rejected.map((r) => `${r.traceId}:${r.spanId}`));
+      const taken = refused === null ? spans : spans.filter((s) => !refused.has(`${s.traceId}:${s.spanId}`));
+      try {
+        this.enqueue(this.correlator.ingest(taken, now), receivedAt);
+      } catch (err) {
+        this.options.log.error(`correlator ingest failed: ${describeError(err)}`);
+      }
+    }
     return rejected;
   }
 
@@ -144,6 +218,11 @@ export class Pipeline {
       this.enqueue(this.detector.tick(now), undefined);
     } catch (err) {
       this.options.log.error(`detector tick failed: ${describeError(err)}`);
+    }
+    try {
+      if (!this.correlator.isClosed) this.enqueue(this.correlator.tick(now), undefined);
+    } catch (err) {
+      this.options.log.error(`correlator tick failed: ${describeError(err)}`);
     }
   }
 
@@ -207,6 +286,7 @@ export class Pipeline {
       } catch (err) {
         this.options.log.error(`detector close failed: ${describeError(err)}`);
       }
+      this.correlator.close();
       await this.queue.close(this.options.closeTimeout ?? 10_000);
       if (this.pruning) await this.pruning;
       this.stateValue = 'stopped';

@@ -46,19 +46,25 @@ describe('SqliteStore', () => {
     expect(() => SqliteStore.open({ path: file, busyTimeout: 100 })).toThrow(`schema version ${MIGRATIONS.length + 1}, newer than this FLUO knows (${MIGRATIONS.length})`);
   });
 
-  it('migrates a version 1 database: existing rules get their current version recorded', async () => {
+  it('migrates a version 1 database: existing rules get their current version recorded, its signals read back as per-trace signals', async () => {
     const file = path.join(root, 'v1.db');
     const db = new Database(file);
     db.exec(MIGRATIONS[0]);
     db.pragma('user_version = 1');
     db.prepare(`INSERT INTO rules (id, name, description, severity, dsl, enabled, mode, tags, version, created_at, updated_at)
       VALUES ('old', 'Old', '', 'info', 'trace.has(s => true)', 1, 'alert', '[]', 4, 10, 20)`).run();
+    db.prepare(`INSERT INTO signals (id, rule_id, rule_name, rule_version, severity, mode, trace_id, span_ids, message, detected_at,
+      first_span_time, last_span_time, services, status, status_updated_at, evidence)
+      VALUES ('old', 'r', 'R', 1, 'info', 'alert', 't', '["s"]', 'm', 1, 1, 2, '[]', 'open', 1, '[]')`).run();
     db.close();
     const store = SqliteStore.open({ path: file, busyTimeout: 100 });
     expect(store.schemaVersion).toBe(MIGRATIONS.length);
     expect(await store.listRuleVersions('old')).toEqual([
       { ruleId: 'old', version: 4, name: 'Old', description: '', severity: 'info', dsl: 'trace.has(s => true)', enabled: true, mode: 'alert', tags: [], savedAt: 20 },
     ]);
+    const old = await store.getSignal('old');
+    expect(old).toMatchObject({ id: 'old', traceId: 't', spanIds: ['s'] });
+    expect(old!.traceIds).toBeUndefined();
     await store.close();
   });
 

@@ -162,14 +162,22 @@ export const MIGRATIONS: readonly string[] = [
   INSERT INTO rule_versions (rule_id, version, name, description, severity, dsl, enabled, mode, tags, saved_at)
     SELECT id, version, name, description, severity, dsl, enabled, mode, tags, updated_at FROM rules;
   `,
+  // 4: correlated signals (rules across traces): every trace involved, the key and the window. NULL for per-trace signals.
+  `
+  ALTER TABLE signals ADD COLUMN trace_ids TEXT;
+  ALTER TABLE signals ADD COLUMN correlation_key TEXT;
+  ALTER TABLE signals ADD COLUMN window_start REAL;
+  ALTER TABLE signals ADD COLUMN window_end REAL;
+  `,
 ];
 
 const SIGNAL_COLUMNS = `seq, id, rule_id, rule_name, rule_version, severity, mode, trace_id, span_ids, message,
-  detected_at, first_span_time, last_span_time, services, status, status_updated_at`;
+  detected_at, first_span_time, last_span_time, services, status, status_updated_at, trace_ids, correlation_key, window_start, window_end`;
 const TRACE_COLUMNS = 'trace_id, root_name, services, span_count, error_count, start_time, end_time, completed_at';
 
 interface RuleRow { id: string; name: string; description: string; severity: string; dsl: string; enabled: number; mode: string; tags: string; version: number; created_at: number; updated_at: number }
-interface SignalRow { seq: number; id: string; rule_id: string; rule_name: string; rule_version: number; severity: string; mode: string; trace_id: string; span_ids: string; message: string; detected_at: number; first_span_time: number; last_span_time: number; services: string; status: string; status_updated_at: number; evidence?: string }
+interface SignalRow { seq: number; id: string; rule_id: string; rule_name: string; rule_version: number; severity: string; mode: string; trace_id: string; span_ids: string; message: string; detected_at: number; first_span_time: number; last_span_time: number; services: string; status: string; status_updated_at: number; evidence?: string;
+  trace_ids: string | null; correlation_key: string | null; window_start: number | null; window_end: number | null }
 interface TraceRow { trace_id: string; root_name: string; services: string; span_count: number; error_count: number; start_time: number; end_time: number; completed_at: number; spans?: string }
 interface RuleVersionRow { rule_id: string; version: number; name: string; description: string; severity: string; dsl: string; enabled: number; mode: string; tags: string; saved_at: number }
 interface HistoryRow { at: number; by: string; from_status: string; to_status: string; note: string | null }
@@ -222,7 +230,13 @@ function ruleVersionFromRow(r: RuleVersionRow): RuleVersionRecord {
 }
 
 function signalFromRow(r: SignalRow): SignalRecord {
+  const correlated: Partial<SignalRecord> = {};
+  if (r.trace_ids !== null) correlated.traceIds = JSON.parse(r.trace_ids) as string[];
+  if (r.correlation_key !== null) correlated.correlationKey = r.correlation_key;
+  if (r.window_start !== null) correlated.windowStart = r.window_start;
+  if (r.window_end !== null) correlated.windowEnd = r.window_end;
   return {
+    ...correlated,
     seq: r.seq, id: r.id, ruleId: r.rule_id, ruleName: r.rule_name, ruleVersion: r.rule_version,
     severity: r.severity as SignalRecord['severity'], mode: r.mode as SignalRecord['mode'], traceId: r.trace_id,
     spanIds: JSON.parse(r.span_ids) as string[], message: r.message, detectedAt: r.detected_at,
@@ -359,9 +373,9 @@ export class SqliteStore implements Store {
 
   async write(batch: WriteBatch): Promise<SignalRecord[]> {
     const insertSignal = this.stmt(`INSERT OR IGNORE INTO signals (id, rule_id, rule_name, rule_version, severity, mode, trace_id, span_ids, message,
-      detected_at, first_span_time, last_span_time, services, status, status_updated_at, evidence)
+      detected_at, first_span_time, last_span_time, services, status, status_updated_at, evidence, trace_ids, correlation_key, window_start, window_end)
       VALUES (@id, @ruleId, @ruleName, @ruleVersion, @severity, @mode, @traceId, @spanIds, @message, @detectedAt, @firstSpanTime, @lastSpanTime,
-      @services, 'open', @detectedAt, @evidence)`);
+      @services, 'open', @detectedAt, @evidence, @traceIds, @correlationKey, @windowStart, @windowEnd)`);
     const getTrace = this.stmt(`SELECT ${TRACE_COLUMNS}, spans FROM traces WHERE trace_id = ?`);
     const upsertTrace = this.stmt(`INSERT OR REPLACE INTO traces (trace_id, root_name, services, span_count, error_count, start_time, end_time, completed_at, spans)
       VALUES (@traceId, @rootName, @services, @spanCount, @errorCount, @startTime, @endTime, @completedAt, @spans)`);
@@ -373,6 +387,8 @@ export class SqliteStore implements Store {
           mode: signal.mode, traceId: signal.traceId, spanIds: JSON.stringify(signal.spanIds), message: signal.message,
           detectedAt: signal.detectedAt, firstSpanTime: signal.firstSpanTime, lastSpanTime: signal.lastSpanTime,
           services: JSON.stringify(signal.services), evidence: JSON.stringify(evidence),
+          traceIds: signal.traceIds === undefined ? null : JSON.stringify(signal.traceIds), correlationKey: signal.correlationKey ?? null,
+          windowStart: signal.windowStart ?? null, windowEnd: signal.windowEnd ?? null,
         });
         if (result.changes === 1) {
           inserted.push({ ...signal, seq: Number(result.lastInsertRowid), status: 'open', statusUpdatedAt: signal.detectedAt });

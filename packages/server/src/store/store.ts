@@ -10,6 +10,9 @@
  * - `write` is atomic: a batch's signals and traces are all stored or none.
  *   Signals are idempotent by id (the engine derives it from rule and trace):
  *   writing a known id again changes nothing and is not returned.
+ * - A signal's optional correlated fields (`traceIds`, `correlationKey`,
+ *   `windowStart`, `windowEnd`, set by rules across traces) are stored and
+ *   read back exactly; absent fields stay absent.
  * - Every new signal gets `seq`, a positive integer greater than every seq
  *   handed out before by this store (never reused, even after deletes); it is
  *   the SSE event id and the pagination key.
@@ -105,7 +108,7 @@ export interface StatusChange {
 }
 
 export interface SignalDetail extends SignalRecord {
-  /** The trace's spans as they were when the signal fired. */
+  /** The trace's spans as they were when the signal fired (correlated signals: the window's spans, from several traces). */
   evidence: SerializedSpan[];
   /** Oldest first. */
   history: StatusChange[];

@@ -176,6 +176,28 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       void seq; void status; void statusUpdatedAt;
     });
 
+    it('keeps a correlated signal\'s traces, key and window, and evidence from several traces', async () => {
+      const store = await open();
+      const a = '0a'.padStart(32, '0');
+      const b = '0b'.padStart(32, '0');
+      const input = testSignal(8, {
+        id: 'sig-correlated', traceId: a, traceIds: [a, b], correlationKey: 'user-42', windowStart: T0, windowEnd: T0 + 5000,
+        spanIds: ['1'.padStart(16, '0'), '2'.padStart(16, '0')],
+      });
+      input.evidence = [testSpan(a, '1'.padStart(16, '0')), testSpan(b, '2'.padStart(16, '0'), { startTime: T0 + 2000 })];
+      const [stored] = await store.write({ signals: [input, testSignal(9)], traces: [] });
+      expect(stored).toMatchObject({ traceIds: [a, b], correlationKey: 'user-42', windowStart: T0, windowEnd: T0 + 5000 });
+      const { seq, status, statusUpdatedAt, evidence, history, ...signal } = (await store.getSignal('sig-correlated'))!;
+      expect(signal).toEqual(input.signal);
+      expect(evidence.map((s) => s.traceId)).toEqual([a, b]);
+      const listed = await store.listSignals({ limit: 10 });
+      expect(listed.find((s) => s.id === 'sig-correlated')).toMatchObject({ traceIds: [a, b], correlationKey: 'user-42' });
+      const plain = listed.find((s) => s.id === 'sig-9')!;
+      expect('traceIds' in plain || 'correlationKey' in plain || 'windowStart' in plain).toBe(false);
+      expect(await store.write({ signals: [input], traces: [] }), 'idempotent by id').toEqual([]);
+      void seq; void status; void statusUpdatedAt; void history;
+    });
+
     it('writes a batch atomically: nothing is stored when any part fails, and unstorable data is a PermanentWriteError', async () => {
       const store = await open();
       const bad = testSignal(2);
