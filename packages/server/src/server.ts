@@ -86,8 +86,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       cleanups.push(() => watcher!.close());
     }
 
+    const otlpPorts = { http: config.otlpHttpPort, grpc: config.otlpGrpcPort };
     const api = await listenHttp(createApiApp({
-      config, store, ruleSet, pipeline, hub, streams, metrics: getMetrics, log, ruleFileErrors: () => watcher?.errors ?? [],
+      config, store, ruleSet, pipeline, hub, streams, metrics: getMetrics, log, ruleFileErrors: () => watcher?.errors ?? [], otlpPorts: () => otlpPorts,
     }).fetch, config.host, config.port, 'the REST API (--port)');
     cleanups.push(() => api.close(2000));
     cleanups.push(() => streams.close());
@@ -97,6 +98,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     cleanups.push(() => otlpHttp.close(2000));
     const otlpGrpc: GrpcListener = await listenGrpc(config.host, config.otlpGrpcPort, { pipeline, metrics: getMetrics, log, maxBodySize: config.maxBodySize });
     cleanups.push(() => otlpGrpc.close(2000));
+    otlpPorts.http = otlpHttp.port;
+    otlpPorts.grpc = otlpGrpc.port;
 
     pipeline.start();
     const host = urlHost(config.host);

@@ -19,4 +19,6 @@ export interface ApiDeps {
   log: Logger;
   /** Problems of the last rule file load, formatted (empty when none). */
   ruleFileErrors: () => string[];
+  /** The bound OTLP ports (differ from the config when it asks for 0, a free port). */
+  otlpPorts: () => { http: number; grpc: number };
 }

@@ -14,12 +14,13 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { Severity } from '@fluohq/engine';
 import { FluoError } from '../errors.js';
 import { mergeKeptTraces } from './keptTrace.js';
 import { nullPrototypeReviver, type SerializedSpan } from './serializedSpan.js';
 import { PermanentWriteError } from './store.js';
 import type {
-  KeptTrace, NewSignal, PruneResult, RuleRecord, SignalDetail, SignalQuery, SignalRecord, SignalStatus, StatusChange,
+  KeptTrace, NewSignal, PruneResult, RuleRecord, SignalCount, SignalCountQuery, SignalDetail, SignalQuery, SignalRecord, SignalStatus, StatusChange,
   Store, StoreStats, TraceQuery, TraceSummary, WriteBatch,
 } from './store.js';
 
@@ -283,6 +284,17 @@ export class SqliteStore implements Store {
     // sqlite_sequence remembers the highest seq ever handed out, even after deletes.
     const row = this.stmt("SELECT seq FROM sqlite_sequence WHERE name = 'signals'").get() as { seq: number } | undefined;
     return row?.seq ?? 0;
+  }
+
+  async countSignals(query: SignalCountQuery): Promise<SignalCount[]> {
+    const where = ['detected_at >= ?', 'detected_at < ?'];
+    const params: unknown[] = [query.since, query.until];
+    if (query.status !== undefined) { where.push('status = ?'); params.push(query.status); }
+    if (query.ruleId !== undefined) { where.push('rule_id = ?'); params.push(query.ruleId); }
+    const sql = `SELECT CAST((detected_at - ?) / ? AS INTEGER) AS bucket, rule_id, severity, COUNT(*) AS n FROM signals
+      WHERE ${where.join(' AND ')} GROUP BY bucket, rule_id, severity ORDER BY bucket, rule_id, severity`;
+    const rows = this.stmt(sql).all(query.since, query.bucketMs, ...params) as Array<{ bucket: number; rule_id: string; severity: Severity; n: number }>;
+    return rows.map((r) => ({ bucketStart: query.since + r.bucket * query.bucketMs, ruleId: r.rule_id, severity: r.severity, count: r.n }));
   }
 
   async updateSignalStatus(id: string, change: { to: SignalStatus; by: string; note: string | null; at: number }): Promise<SignalDetail | null> {

@@ -131,6 +131,25 @@ export interface TraceQuery {
   limit: number;
 }
 
+export interface SignalCountQuery {
+  /** detectedAt >= since; also the start of the first bucket. */
+  since: number;
+  /** detectedAt < until */
+  until: number;
+  /** Bucket width in ms (> 0). */
+  bucketMs: number;
+  status?: SignalStatus;
+  ruleId?: string;
+}
+
+/** Signals of one rule and severity detected in [bucketStart, bucketStart + bucketMs). */
+export interface SignalCount {
+  bucketStart: number;
+  ruleId: string;
+  severity: Severity;
+  count: number;
+}
+
 export interface WriteBatch {
   signals: NewSignal[];
   traces: KeptTrace[];
@@ -169,6 +188,12 @@ export interface Store {
   signalsAfter(afterSeq: number, limit: number): Promise<SignalRecord[]>;
   /** Highest seq handed out, 0 when none. */
   lastSignalSeq(): Promise<number>;
+  /**
+   * Signals counted per time bucket, rule and severity (for charts and
+   * sparklines). Bucket i starts at `since + i * bucketMs`; only non-empty
+   * buckets are returned, ordered by bucketStart, then ruleId, then severity.
+   */
+  countSignals(query: SignalCountQuery): Promise<SignalCount[]>;
   /** Records a status change in the history. Resolves to null when there is no such signal. */
   updateSignalStatus(id: string, change: { to: SignalStatus; by: string; note: string | null; at: number }): Promise<SignalDetail | null>;
 
