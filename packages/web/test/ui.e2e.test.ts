@@ -304,6 +304,13 @@ describe('web UI end to end', () => {
     await expect.poll(() => row.locator('td.num').textContent()).toBe('2');
     expect(await row.locator('.sparkline rect').count()).toBe(1);
     await shot('rules');
+    const ruleId = (await apiJson('/api/v1/rules')).rules[0].id;
+    await row.getByRole('button', { name: `Disable ${RULE_NAME}` }).click();
+    await expect.poll(() => row.locator('.badge.off').count()).toBe(1);
+    expect((await apiJson(`/api/v1/rules/${ruleId}`)).enabled).toBe(false);
+    await row.getByRole('button', { name: `Enable ${RULE_NAME}` }).click();
+    await expect.poll(() => row.locator('.badge.on').count()).toBe(1);
+    expect((await apiJson(`/api/v1/rules/${ruleId}`)).enabled).toBe(true);
 
     await page.getByRole('button', { name: 'Switch to dark theme' }).click();
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');

@@ -9,26 +9,15 @@ import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirro
 import { javascript } from '@codemirror/lang-javascript';
 import { bracketMatching, defaultHighlightStyle, HighlightStyle, syntaxHighlighting } from '@codemirror/language';
 import { type Diagnostic, lintGutter, linter } from '@codemirror/lint';
-import { EditorState, type Text } from '@codemirror/state';
+import { EditorState } from '@codemirror/state';
 import { EditorView, highlightActiveLine, keymap, lineNumbers, placeholder } from '@codemirror/view';
 import { tags } from '@lezer/highlight';
 import { validateRuleDsl } from '@fluohq/engine';
 import { useEffect, useRef } from 'react';
 import { dslCompletionSource } from '../lib/dslCompletions';
+import { problemRange } from '../lib/problemRange';
 
 export interface DslProblem { code: string; message: string; line: number; column: number }
-
-/** The document range to underline for a problem at a 1-based line and column: the token there, at least one character. */
-export function problemRange(doc: Text, line: number, column: number): { from: number; to: number } {
-  const l = doc.line(Math.max(1, Math.min(doc.lines, line)));
-  const from = Math.min(l.to, l.from + Math.max(0, column - 1));
-  const rest = doc.sliceString(from, l.to);
-  const token = /^([\w$]+|'[^']*'?|"[^"]*"?|\S)/.exec(rest);
-  const to = Math.min(doc.length, from + (token ? token[0].length : 0));
-  if (to > from) return { from, to };
-  // At the end of a line or of the text: mark the character before.
-  return from > 0 ? { from: from - 1, to: from } : { from: 0, to: Math.min(1, doc.length) };
-}
 
 const darkHighlight = HighlightStyle.define([
   { tag: tags.keyword, color: '#c792ea' },

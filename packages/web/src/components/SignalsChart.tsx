@@ -22,14 +22,16 @@ export function SignalsChart({ times, series, colours, title }: { times: number[
     const styles = getComputedStyle(document.documentElement);
     const axisColour = styles.getPropertyValue('--muted').trim() || '#666';
     const gridColour = styles.getPropertyValue('--border').trim() || '#ddd';
-    const bars = uPlot.paths.bars!({ size: [0.8, 40], align: 1 });
+    const bucketMs = times.length > 1 ? times[1] - times[0] : 60_000;
+    const bars = uPlot.paths.bars!({ size: [0.9, 60], align: 1 });
     const opts: uPlot.Options = {
       width: Math.max(300, el.clientWidth),
       height: 240,
       title: undefined,
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+      // The x range covers whole buckets: bars start at their bucket and span it (align 1).
+      scales: { x: { time: true, range: () => [times[0] / 1000, (times[times.length - 1] + bucketMs) / 1000] }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
       axes: [
         { stroke: axisColour, grid: { stroke: gridColour, width: 1 }, ticks: { stroke: gridColour } },
         { stroke: axisColour, grid: { stroke: gridColour, width: 1 }, ticks: { stroke: gridColour }, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] },
@@ -43,6 +45,7 @@ export function SignalsChart({ times, series, colours, title }: { times: number[
           fill: colours?.[k] ?? PALETTE[i % PALETTE.length],
           width: 0,
           paths: bars,
+          points: { show: false },
           value: (_u: uPlot, _v: number, _s: number, idx: number | null) => (idx === null ? '–' : String(series.get(k)![idx] ?? 0)),
         })),
       ],

@@ -4,7 +4,7 @@
  * marked. Rows are buttons in a list: arrow keys move between them, Enter or
  * a click opens the span's details.
  */
-import { useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useMemo, useRef, useState, type CSSProperties, type KeyboardEvent } from 'react';
 import type { AttributeValue, Span } from '../api/types';
 import { formatDuration, formatTime, formatValue } from '../lib/format';
 import { layoutWaterfall, timeTicks } from '../lib/waterfallLayout';
@@ -35,7 +35,7 @@ export function Waterfall({ spans, witnesses = [] }: { spans: Span[]; witnesses?
           <span className="wf-name-col">Span</span>
           <span className="wf-timeline">
             {ticks.map((t) => (
-              <span key={t} className="wf-tick" style={{ left: `${layout.duration > 0 ? (t / layout.duration) * 100 : 0}%` }}>{formatDuration(t)}</span>
+              <span key={t} className="wf-tick" style={{ left: `${layout.duration > 0 ? (t / layout.duration) * 100 : 0}%` }}>{t === 0 ? '0' : formatDuration(t)}</span>
             ))}
           </span>
         </div>
@@ -64,7 +64,7 @@ export function Waterfall({ spans, witnesses = [] }: { spans: Span[]; witnesses?
                   </span>
                   <span className="wf-timeline">
                     <span className={`wf-bar st-${status}`} style={{ left: `${row.offset * 100}%`, width: `max(2px, ${row.width * 100}%)` }} />
-                    <span className="wf-dur" style={{ left: `min(calc(${(row.offset + row.width) * 100}% + 4px), calc(100% - 5em))` }}>{formatDuration(s.duration)}</span>
+                    <span className={`wf-dur${labelInside(row) ? ' inside' : ''}`} style={durationLabelStyle(row)}>{formatDuration(s.duration)}</span>
                   </span>
                 </button>
               </li>
@@ -75,6 +75,15 @@ export function Waterfall({ spans, witnesses = [] }: { spans: Span[]; witnesses?
       {selectedSpan && <SpanDetails span={selectedSpan} witness={witnessSet.has(selectedSpan.spanId)} onClose={() => setSelected(null)} />}
     </div>
   );
+}
+
+/** The duration label goes right of the bar, else left of it, else (a bar across nearly all the width) inside it. */
+const labelInside = (row: { offset: number; width: number }) => row.offset + row.width > 0.8 && row.offset < 0.2;
+function durationLabelStyle(row: { offset: number; width: number }): CSSProperties {
+  const end = row.offset + row.width;
+  if (end <= 0.8) return { left: `calc(${end * 100}% + 4px)` };
+  if (row.offset >= 0.2) return { right: `calc(${(1 - row.offset) * 100}% + 4px)` };
+  return { left: `calc(${row.offset * 100}% + 4px)` };
 }
 
 function AttributeTable({ values, caption }: { values: Record<string, AttributeValue>; caption: string }) {
