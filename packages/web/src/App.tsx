@@ -1,17 +1,19 @@
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { NavLink, Route, Routes } from 'react-router';
 import { fluoApi, onUnauthorized } from './api/fluoApi';
 import type { UiConfig } from './api/types';
 import { TokenForm } from './components/TokenForm';
 import { applyTheme, initialTheme, type Theme } from './lib/theme';
 import { OverviewScreen } from './screens/OverviewScreen';
-import { RuleEditorScreen } from './screens/RuleEditorScreen';
 import { RulesScreen } from './screens/RulesScreen';
 import { SignalDetailScreen } from './screens/SignalDetailScreen';
 import { SignalsScreen } from './screens/SignalsScreen';
 import { TraceScreen } from './screens/TraceScreen';
 import { TracesScreen } from './screens/TracesScreen';
 import { UiConfigContext } from './uiConfig';
+
+// The editor (CodeMirror and the engine's compiler) loads only when a rule is opened.
+const RuleEditorScreen = lazy(() => import('./screens/RuleEditorScreen').then((m) => ({ default: m.RuleEditorScreen })));
 
 const NAV = [
   { to: '/', label: 'Overview', end: true },
@@ -53,6 +55,7 @@ export function App() {
       </header>
       {needToken && <TokenForm onSaved={() => { setNeedToken(false); setConfigTry((n) => n + 1); }} />}
       <main id="main" tabIndex={-1}>
+        <Suspense fallback={<p className="muted">Loading…</p>}>
         <Routes>
           <Route path="/" element={<OverviewScreen />} />
           <Route path="/rules" element={<RulesScreen />} />
@@ -64,6 +67,7 @@ export function App() {
           <Route path="/traces/:traceId" element={<TraceScreen />} />
           <Route path="*" element={<div className="empty"><h1>Page not found</h1><p>Use the menu above.</p></div>} />
         </Routes>
+        </Suspense>
       </main>
     </UiConfigContext.Provider>
   );

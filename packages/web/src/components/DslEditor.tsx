@@ -9,13 +9,14 @@ import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirro
 import { javascript } from '@codemirror/lang-javascript';
 import { bracketMatching, defaultHighlightStyle, HighlightStyle, syntaxHighlighting } from '@codemirror/language';
 import { type Diagnostic, lintGutter, linter } from '@codemirror/lint';
-import { EditorState } from '@codemirror/state';
+import { Compartment, EditorState } from '@codemirror/state';
 import { EditorView, highlightActiveLine, keymap, lineNumbers, placeholder } from '@codemirror/view';
 import { tags } from '@lezer/highlight';
 import { validateRuleDsl } from '@fluohq/engine';
 import { useEffect, useRef } from 'react';
 import { dslCompletionSource } from '../lib/dslCompletions';
 import { problemRange } from '../lib/problemRange';
+import { useTheme } from '../lib/theme';
 
 export interface DslProblem { code: string; message: string; line: number; column: number }
 
@@ -38,6 +39,8 @@ export function DslEditor({ value, onChange, onProblems, keys, labelId }: {
 }) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
+  const themeCompartment = useRef(new Compartment());
+  const theme = useTheme();
   const callbacks = useRef({ onChange, onProblems, keys });
   callbacks.current = { onChange, onProblems, keys };
 
@@ -55,7 +58,6 @@ export function DslEditor({ value, onChange, onProblems, keys, labelId }: {
         lineNumbers(), history(), bracketMatching(), closeBrackets(), highlightActiveLine(),
         javascript(),
         syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
-        EditorView.darkTheme.of(false),
         lintGutter(), dslLinter,
         autocompletion({ override: [dslCompletionSource(() => callbacks.current.keys())], activateOnTyping: true }),
         keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, ...completionKeymap, indentWithTab]),
@@ -63,7 +65,7 @@ export function DslEditor({ value, onChange, onProblems, keys, labelId }: {
         EditorView.lineWrapping,
         EditorView.contentAttributes.of({ 'aria-labelledby': labelId, 'aria-multiline': 'true' }),
         EditorView.updateListener.of((u) => { if (u.docChanged) callbacks.current.onChange(u.state.doc.toString()); }),
-        document.documentElement.dataset.theme === 'dark' ? syntaxHighlighting(darkHighlight) : [],
+        themeCompartment.current.of(theme === 'dark' ? syntaxHighlighting(darkHighlight) : []),
       ],
     });
     const v = new EditorView({ state, parent: host.current! });
@@ -72,6 +74,10 @@ export function DslEditor({ value, onChange, onProblems, keys, labelId }: {
     // The editor is created once; outside changes of `value` (templates) are applied below.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
+
+  useEffect(() => {
+    view.current?.dispatch({ effects: themeCompartment.current.reconfigure(theme === 'dark' ? syntaxHighlighting(darkHighlight) : []) });
+  }, [theme]);
 
   useEffect(() => {
     const v = view.current;

@@ -1,12 +1,14 @@
 /** Signals over time as stacked bars, one series per key (rule or severity), drawn with uPlot. */
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
+import { useTheme } from '../lib/theme';
 
 const PALETTE = ['#2563eb', '#dc2626', '#d97706', '#059669', '#7c3aed', '#db2777', '#0891b2', '#65a30d', '#ea580c', '#4f46e5'];
 export const SEVERITY_COLOURS: Record<string, string> = { critical: '#dc2626', warning: '#d97706', info: '#2563eb' };
 
 export function SignalsChart({ times, series, colours, title }: { times: number[]; series: Map<string, number[]>; colours?: Record<string, string>; title: string }) {
   const box = useRef<HTMLDivElement>(null);
+  const theme = useTheme();
 
   useEffect(() => {
     const el = box.current;
@@ -57,7 +59,7 @@ export function SignalsChart({ times, series, colours, title }: { times: number[
     const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(300, el.clientWidth), height: 240 }));
     resize.observe(el);
     return () => { resize.disconnect(); plot.destroy(); };
-  }, [times, series, colours]);
+  }, [times, series, colours, theme]);
 
   return <div className="chart" ref={box} role="img" aria-label={title} />;
 }
