@@ -16,6 +16,7 @@ export function formatTime(ms: number): string {
 
 export function formatAgo(ms: number, now = Date.now()): string {
   const d = Math.max(0, now - ms);
+  if (d < 5_000) return 'just now';
   if (d < 60_000) return `${Math.round(d / 1000)} s ago`;
   if (d < 3_600_000) return `${Math.round(d / 60_000)} min ago`;
   if (d < 86_400_000) return `${Math.round(d / 3_600_000)} h ago`;
