@@ -32,9 +32,10 @@ export function createApiApp(deps: ApiDeps): Hono {
   app.route('/api/v1/signals', signalsApi(deps));
   app.route('/api/v1/traces', tracesApi(deps));
   app.route('/api/v1', overviewApi(deps));
-  registerWebUi(app, () => deps.config.uiDir);
+  const webUi = registerWebUi(app, () => deps.config.uiDir);
 
-  app.notFound((c) => apiErrorResponse(new FluoError('NOT_FOUND', `no such endpoint: ${c.req.method} ${c.req.path} (see /api/v1/openapi.json)`), deps.log));
+  app.notFound(async (c) => (await webUi(c))
+    ?? apiErrorResponse(new FluoError('NOT_FOUND', `no such endpoint: ${c.req.method} ${c.req.path} (see /api/v1/openapi.json)`), deps.log));
   app.onError((err) => apiErrorResponse(err, deps.log));
   return app;
 }

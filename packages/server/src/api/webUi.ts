@@ -52,14 +52,18 @@ export function uiNotBuiltPage(uiDir: string | null): string {
 }
 
 /** The route paths the UI registers (not part of the REST API). */
-export const WEB_UI_ROUTES: readonly string[] = ['/', '/index.html', '/*'];
+export const WEB_UI_ROUTES: readonly string[] = ['/', '/index.html'];
 
 /**
- * Registers the UI routes; call after every API route. The folder is
- * resolved at the first request (registering reads no dependency), and
- * index.html is read per request, so a rebuild shows without a restart.
+ * Registers the UI's routes and returns the handler for every other path,
+ * to be called from the app's notFound handler: a catch-all route would
+ * match every request and hide the real route from per-route metrics.
+ * The folder is resolved at the first request (registering reads no
+ * dependency), and index.html is read per request, so a rebuild shows
+ * without a restart. The handler resolves to null for paths the UI does not
+ * own (under /api/, non-GET, missing hashed assets).
  */
-export function registerWebUi(app: Hono, configuredDir: () => string | null): void {
+export function registerWebUi(app: Hono, configuredDir: () => string | null): (c: Context) => Promise<Response | null> {
   let resolved: { uiDir: string | null; staticFiles: MiddlewareHandler | null } | null = null;
   const ui = () => {
     if (resolved === null) {
@@ -75,7 +79,6 @@ export function registerWebUi(app: Hono, configuredDir: () => string | null): vo
     }
     return resolved;
   };
-  const isUiPath = (p: string) => !p.startsWith('/api/') && p !== '/api';
 
   const sendIndex = async (c: Context) => {
     const { uiDir } = ui();
@@ -85,15 +88,17 @@ export function registerWebUi(app: Hono, configuredDir: () => string | null): vo
   };
   app.get('/', sendIndex);
   app.get('/index.html', sendIndex);
-  app.get('*', async (c, next) => {
-    if (!isUiPath(c.req.path)) return next();
+
+  return async (c) => {
+    const p = c.req.path;
+    if ((c.req.method !== 'GET' && c.req.method !== 'HEAD') || p === '/api' || p.startsWith('/api/')) return null;
     const { uiDir, staticFiles } = ui();
     if (staticFiles !== null && uiDir !== null && existsSync(uiDir)) {
       const served = await staticFiles(c, async () => {});
       if (served) return served;
     }
     // A missing hashed asset is a stale page asking for an old build: a 404, not the app.
-    if (c.req.path.startsWith('/assets/')) return next();
+    if (p.startsWith('/assets/')) return null;
     return sendIndex(c);
-  });
+  };
 }
