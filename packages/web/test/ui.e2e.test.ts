@@ -161,9 +161,18 @@ describe('web UI end to end', () => {
     await page.goto('/rules');
     await page.getByRole('link', { name: 'New rule' }).click();
     await page.getByLabel('Name', { exact: true }).fill(RULE_NAME);
-    await page.getByLabel('Severity').selectOption('critical');
     const editor = page.locator('.dsl-editor .cm-content');
+    const status = page.getByTestId('dsl-status');
+    // A template from the example library, compiled in the page by the engine.
+    await page.getByLabel('Start from a template').selectOption({ label: 'Auth failure masked by retry (seed)' });
+    await expect.poll(() => editor.textContent()).toContain("span.name === 'auth.login'");
+    await expect.poll(() => status.textContent()).toBe('✓ The rule compiles.');
+    expect(await page.getByLabel('Name', { exact: true }).inputValue()).toBe(RULE_NAME);
+    expect(await page.getByLabel('Severity').inputValue()).toBe('warning');
+    await page.getByLabel('Severity').selectOption('critical');
     await editor.click();
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.press('Delete');
     await page.keyboard.type('trace.');
     // Completion of the DSL's trace members.
     await expect.poll(() => page.locator('.cm-tooltip-autocomplete').textContent()).toContain('has');
@@ -174,7 +183,6 @@ describe('web UI end to end', () => {
     // The engine's compiler, running in the page, underlines the assignment at its line and column.
     const underline = page.locator('.cm-lintRange-error');
     await expect.poll(() => underline.count()).toBeGreaterThan(0);
-    const status = page.getByTestId('dsl-status');
     await expect.poll(() => status.textContent()).toMatch(/^Line 1, column \d+: Assignment/);
     expect(await underline.first().textContent()).toBeTruthy();
     expect(await page.getByRole('button', { name: 'Save rule' }).isDisabled()).toBe(true);
@@ -198,7 +206,15 @@ describe('web UI end to end', () => {
     await expect.poll(() => row.textContent()).toContain('enabled');
     expect(await row.textContent()).toContain('critical');
     const saved = (await apiJson('/api/v1/rules')).rules.find((r: { name: string }) => r.name === RULE_NAME);
-    expect(saved).toMatchObject({ dsl: GOOD_DSL, severity: 'critical', enabled: true });
+    expect(saved).toMatchObject({ dsl: GOOD_DSL, severity: 'critical', enabled: true, version: 1 });
+
+    // Edit: the saved rule opens in the editor; a changed description is saved as version 2.
+    await row.getByRole('link', { name: RULE_NAME }).click();
+    await expect.poll(() => page.locator('.dsl-editor .cm-content').textContent()).toBe(GOOD_DSL);
+    await page.getByLabel('Description').fill('The payment provider refused a charge.');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.waitForURL(/\/rules\?saved=/);
+    expect(await apiJson(`/api/v1/rules/${saved.id}`)).toMatchObject({ description: 'The payment provider refused a charge.', version: 2, dsl: GOOD_DSL });
   });
 
   let signalTraceId = '';
@@ -296,7 +312,7 @@ describe('web UI end to end', () => {
     await expect.poll(() => stats.textContent()).toContain('Signals stored2');
     expect(await page.locator('table.list', { hasText: 'Open signals' }).count()).toBe(0);
     expect(await page.getByRole('heading', { name: /Rules firing most/ }).count()).toBe(1);
-    expect(await page.locator('.top-rules').textContent()).toContain(`${RULE_NAME} 2 signals`);
+    await expect.poll(() => page.locator('.top-rules').textContent()).toContain(`${RULE_NAME} 2 signals`);
     await shot('overview');
 
     await page.getByRole('link', { name: 'Rules', exact: true }).click();
