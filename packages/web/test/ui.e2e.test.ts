@@ -168,6 +168,8 @@ describe('web UI end to end', () => {
     await expect.poll(() => editor.textContent()).toContain("span.name === 'auth.login'");
     await expect.poll(() => status.textContent()).toBe('✓ The rule compiles.');
     expect(await page.getByLabel('Name', { exact: true }).inputValue()).toBe(RULE_NAME);
+    await page.getByLabel('Description').fill('');
+    await page.getByLabel(/^Tags/).fill('payments');
     expect(await page.getByLabel('Severity').inputValue()).toBe('warning');
     await page.getByLabel('Severity').selectOption('critical');
     await editor.click();
@@ -339,6 +341,24 @@ describe('web UI end to end', () => {
     await page.reload();
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
     expect(await xssRan()).toBeNull();
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('sends a saved API token with every request, the live signal stream included', async () => {
+    const authorization = new Map<string, string | undefined>();
+    page.on('request', (req) => {
+      const url = new URL(req.url());
+      if (url.pathname.startsWith('/api/')) authorization.set(url.pathname, req.headers().authorization);
+    });
+    await page.evaluate(() => localStorage.setItem('fluo.token', 'e2e-token'));
+    await page.goto('/signals');
+    await expect.poll(() => page.locator('.live-state').textContent()).toContain('Live');
+    const before = await page.locator('tbody tr').count();
+    await sendCheckout({ failing: true });
+    await expect.poll(() => page.locator('tbody tr').count(), { timeout: 20_000 }).toBe(before + 1);
+    expect(authorization.get('/api/v1/signals')).toBe('Bearer e2e-token');
+    expect(authorization.get('/api/v1/signals/stream')).toBe('Bearer e2e-token');
+    expect(authorization.get('/api/v1/ui-config')).toBe('Bearer e2e-token');
     expect(pageErrors).toEqual([]);
   });
 }, 120_000);

@@ -11,6 +11,7 @@ import type {
   BulkStatusResult, Overview, Rule, RuleInput, RuleTestResult, Signal, SignalCounts, SignalDetail, SignalFilter, SignalStatus,
   TraceDetail, TraceFilter, TraceKeys, TraceSummary, UiConfig,
 } from './types';
+import { fetchEventSource } from '@microsoft/fetch-event-source';
 
 const TOKEN_KEY = 'fluo.token';
 
@@ -104,17 +105,46 @@ export const fluoApi = {
 };
 
 /**
- * Live signals over SSE (GET /api/v1/signals/stream). EventSource cannot send
- * headers, so the token (when set) goes in the `access_token` query parameter.
+ * Live signals over SSE (GET /api/v1/signals/stream), resuming after a
+ * dropped connection from the last event id. Without a token the browser's
+ * EventSource is used; EventSource cannot send headers, so with a token the
+ * stream is read with fetch (sending the Authorization header).
  * Returns a function that closes the stream.
  */
 export function subscribeSignals(onSignal: (signal: Signal) => void, onState?: (state: 'live' | 'reconnecting') => void): () => void {
+  const deliver = (data: string) => {
+    try { onSignal(JSON.parse(data) as Signal); } catch { /* a malformed event is skipped */ }
+  };
   const token = getToken();
-  const source = new EventSource(`/api/v1/signals/stream${token ? query({ access_token: token }) : ''}`);
-  source.addEventListener('open', () => onState?.('live'));
-  source.addEventListener('error', () => onState?.('reconnecting'));
-  source.addEventListener('signal', (e) => {
-    try { onSignal(JSON.parse((e as MessageEvent<string>).data) as Signal); } catch { /* a malformed event is skipped */ }
-  });
-  return () => source.close();
+  if (!token) {
+    const source = new EventSource('/api/v1/signals/stream');
+    source.addEventListener('open', () => onState?.('live'));
+    source.addEventListener('error', () => onState?.('reconnecting'));
+    source.addEventListener('signal', (e) => deliver((e as MessageEvent<string>).data));
+    return () => source.close();
+  }
+  class Unauthorized extends Error {}
+  class Closed extends Error {}
+  const abort = new AbortController();
+  void fetchEventSource('/api/v1/signals/stream', {
+    headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+    signal: abort.signal,
+    openWhenHidden: true,
+    async onopen(res) {
+      if (res.status === 401) {
+        for (const l of unauthorizedListeners) l();
+        throw new Unauthorized();
+      }
+      if (!res.ok) throw new Error(`signal stream answered HTTP ${res.status}`);
+      onState?.('live');
+    },
+    onmessage(ev) { if (ev.event === 'signal') deliver(ev.data); },
+    onclose() { throw new Closed(); },
+    onerror(err) {
+      if (err instanceof Unauthorized) throw err;
+      onState?.('reconnecting');
+      return 2000;
+    },
+  }).catch(() => undefined);
+  return () => abort.abort();
 }
