@@ -72,6 +72,7 @@ export function RulesScreen() {
                 <tr key={rule.id} data-rule-id={rule.id}>
                   <td>
                     <Link to={`/rules/${encodeURIComponent(rule.id)}`}>{rule.name}</Link>
+                    {rule.description && <div className="small">{rule.description}</div>}
                     <div className="muted small mono">{rule.id}{readOnly ? ` · from ${rule.file ?? 'a rule file'}` : ''}</div>
                     {rule.compileError && <div className="error-text small">Does not compile: line {rule.compileError.line}, column {rule.compileError.column}: {rule.compileError.message}</div>}
                   </td>
@@ -83,7 +84,8 @@ export function RulesScreen() {
                   <td className="num">{total}</td>
                   <td><Sparkline values={series.length ? series : new Array(24).fill(0)} label={`${total} signals in the last 24 hours`} /></td>
                   <td className="small">{formatAgo(rule.updatedAt)}</td>
-                  <td className="actions">
+                  <td>
+                    <div className="actions">
                     {!readOnly && (
                       <>
                         <button type="button" disabled={busy === rule.id} onClick={() => act(rule, rule.enabled ? 'disabled' : 'enabled', () => fluoApi.patchRule(rule.id, { enabled: !rule.enabled, version: rule.version }))}>
@@ -95,6 +97,7 @@ export function RulesScreen() {
                       </>
                     )}
                     {readOnly && <span className="muted small">edit the file</span>}
+                    </div>
                   </td>
                 </tr>
               );
