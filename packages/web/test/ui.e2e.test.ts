@@ -108,6 +108,8 @@ async function until<T>(what: string, probe: () => Promise<T | false | null | un
   }
 }
 
+/** Playwright-side waiting: retries until the assertion holds (generous, for a loaded CI machine). */
+const poll = <T>(probe: () => Promise<T> | T) => expect.poll(probe, { timeout: 20_000, interval: 100 });
 const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 const xssRan = () => page.evaluate(() => (window as unknown as { __fluoXss?: number }).__fluoXss ?? null);
 
@@ -146,9 +148,9 @@ describe('web UI end to end', () => {
   it('shows what to do next before any trace arrives', async () => {
     await page.goto('/');
     const empty = page.getByRole('status').filter({ hasText: 'No traces yet' });
-    await expect.poll(() => empty.textContent()).toContain(`Point your OTLP exporter at ${server!.otlpHttp}`);
+    await poll(() => empty.textContent()).toContain(`Point your OTLP exporter at ${server!.otlpHttp}`);
     await page.goto('/signals');
-    await expect.poll(() => page.getByRole('heading', { name: 'No signals yet' }).count()).toBe(1);
+    await poll(() => page.getByRole('heading', { name: 'No signals yet' }).count()).toBe(1);
   });
 
   it('writes a rule: the compile error is underlined, the fix compiles, Try it finds the matching kept trace, and it saves', async () => {
@@ -165,8 +167,8 @@ describe('web UI end to end', () => {
     const status = page.getByTestId('dsl-status');
     // A template from the example library, compiled in the page by the engine.
     await page.getByLabel('Start from a template').selectOption({ label: 'Auth failure masked by retry (seed)' });
-    await expect.poll(() => editor.textContent()).toContain("span.name === 'auth.login'");
-    await expect.poll(() => status.textContent()).toBe('✓ The rule compiles.');
+    await poll(() => editor.textContent()).toContain("span.name === 'auth.login'");
+    await poll(() => status.textContent()).toBe('✓ The rule compiles.');
     expect(await page.getByLabel('Name', { exact: true }).inputValue()).toBe(RULE_NAME);
     await page.getByLabel('Description').fill('');
     await page.getByLabel(/^Tags/).fill('payments');
@@ -177,15 +179,15 @@ describe('web UI end to end', () => {
     await page.keyboard.press('Delete');
     await page.keyboard.type('trace.');
     // Completion of the DSL's trace members.
-    await expect.poll(() => page.locator('.cm-tooltip-autocomplete').textContent()).toContain('has');
+    await poll(() => page.locator('.cm-tooltip-autocomplete').textContent()).toContain('has');
     await page.keyboard.press('Escape');
     await page.keyboard.press('ControlOrMeta+a');
     await page.keyboard.insertText(BAD_DSL);
 
     // The engine's compiler, running in the page, underlines the assignment at its line and column.
     const underline = page.locator('.cm-lintRange-error');
-    await expect.poll(() => underline.count()).toBeGreaterThan(0);
-    await expect.poll(() => status.textContent()).toMatch(/^Line 1, column \d+: Assignment/);
+    await poll(() => underline.count()).toBeGreaterThan(0);
+    await poll(() => status.textContent()).toMatch(/^Line 1, column \d+: Assignment/);
     expect(await underline.first().textContent()).toBeTruthy();
     expect(await page.getByRole('button', { name: 'Save rule' }).isDisabled()).toBe(true);
     await shot('rule-editor-error');
@@ -193,26 +195,26 @@ describe('web UI end to end', () => {
     await editor.click();
     await page.keyboard.press('ControlOrMeta+a');
     await page.keyboard.insertText(GOOD_DSL);
-    await expect.poll(() => status.textContent()).toBe('✓ The rule compiles.');
-    await expect.poll(() => underline.count()).toBe(0);
+    await poll(() => status.textContent()).toBe('✓ The rule compiles.');
+    await poll(() => underline.count()).toBe(0);
 
     await page.getByRole('button', { name: 'Try it' }).click();
     const results = page.getByTestId('try-results');
-    await expect.poll(() => results.getByRole('heading').textContent()).toMatch(/^Try it: 1 of 3 kept traces/);
+    await poll(() => results.getByRole('heading').textContent()).toMatch(/^Try it: 1 of 3 kept traces/);
     expect(await results.locator('tbody tr').count()).toBe(1);
     await shot('rule-try-it');
 
     await page.getByRole('button', { name: 'Save rule' }).click();
     await page.waitForURL(/\/rules\?saved=/);
     const row = page.locator('tr', { hasText: RULE_NAME });
-    await expect.poll(() => row.textContent()).toContain('enabled');
+    await poll(() => row.textContent()).toContain('enabled');
     expect(await row.textContent()).toContain('critical');
     const saved = (await apiJson('/api/v1/rules')).rules.find((r: { name: string }) => r.name === RULE_NAME);
     expect(saved).toMatchObject({ dsl: GOOD_DSL, severity: 'critical', enabled: true, version: 1 });
 
     // Edit: the saved rule opens in the editor; a changed description is saved as version 2.
     await row.getByRole('link', { name: RULE_NAME }).click();
-    await expect.poll(() => page.locator('.dsl-editor .cm-content').textContent()).toBe(GOOD_DSL);
+    await poll(() => page.locator('.dsl-editor .cm-content').textContent()).toBe(GOOD_DSL);
     await page.getByLabel('Description').fill('The payment provider refused a charge.');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.waitForURL(/\/rules\?saved=/);
@@ -223,20 +225,20 @@ describe('web UI end to end', () => {
 
   it('shows a new signal live, then its detail with the witness marked and hostile attributes as plain text', async () => {
     await page.getByRole('link', { name: 'Signals', exact: true }).click();
-    await expect.poll(() => page.locator('.live-state').textContent()).toContain('Live');
+    await poll(() => page.locator('.live-state').textContent()).toContain('Live');
     // A marker that a reload would wipe: the signal must arrive over the stream.
     await page.evaluate(() => { (window as unknown as { __noReload: boolean }).__noReload = true; });
     signalTraceId = await sendCheckout({ failing: true, hostile: true });
 
     const row = page.locator('tbody tr', { hasText: RULE_NAME });
-    await expect.poll(() => row.count(), { timeout: 20_000 }).toBe(1);
+    await poll(() => row.count()).toBe(1);
     expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
     expect(await row.textContent()).toContain('open');
     await shot('signals');
 
     await row.getByRole('link', { name: RULE_NAME }).click();
     await page.waitForURL(/\/signals\/[^/]+$/);
-    await expect.poll(() => page.locator('.wf-row').count()).toBe(4);
+    await poll(() => page.locator('.wf-row').count()).toBe(4);
     const witness = page.locator('.wf-row[data-witness="true"]');
     expect(await witness.count()).toBe(1);
     expect(await witness.textContent()).toContain('payment.charge');
@@ -249,7 +251,7 @@ describe('web UI end to end', () => {
 
     await witness.click();
     const details = page.locator('.span-details');
-    await expect.poll(() => details.textContent()).toContain('Witness');
+    await poll(() => details.textContent()).toContain('Witness');
     // Attribute values are data: shown as the literal text, never parsed as markup.
     expect(await details.getByRole('cell', { name: XSS_IMG, exact: true }).count()).toBe(1);
     expect(await details.getByRole('cell', { name: XSS_SCRIPT, exact: true }).count()).toBe(1);
@@ -270,7 +272,7 @@ describe('web UI end to end', () => {
     await page.getByLabel('New status').selectOption('false_positive');
     await page.getByLabel('Note').fill('synthetic card used by the load test');
     await page.getByRole('button', { name: 'Change status' }).click();
-    await expect.poll(() => page.locator('.history').textContent()).toContain('synthetic card used by the load test');
+    await poll(() => page.locator('.history').textContent()).toContain('synthetic card used by the load test');
     expect(await page.locator('.facts .badge.st-false_positive').count()).toBe(1);
     const id = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
     const stored = await apiJson(`/api/v1/signals/${encodeURIComponent(id)}`);
@@ -281,12 +283,12 @@ describe('web UI end to end', () => {
     await sendCheckout({ failing: true });
     await until('2 signals', async () => (await apiJson('/api/v1/signals')).signals.length === 2);
     await page.getByRole('link', { name: 'Back to signals' }).click();
-    await expect.poll(() => page.locator('tbody tr').count()).toBe(2);
+    await poll(() => page.locator('tbody tr').count()).toBe(2);
     await page.getByLabel('Select all signals shown').check();
     await page.getByLabel('Set status').selectOption('acknowledged');
     await page.locator('.bulk-bar').getByLabel('Note').fill('looking into the card processor');
     await page.getByRole('button', { name: 'Apply to 2' }).click();
-    await expect.poll(() => page.locator('.ok-note').textContent()).toContain('2 signals changed');
+    await poll(() => page.locator('.ok-note').textContent()).toContain('2 signals changed');
     const statuses = (await apiJson('/api/v1/signals')).signals.map((s: { status: string }) => s.status);
     expect(statuses).toEqual(['acknowledged', 'acknowledged']);
     expect(await xssRan()).toBeNull();
@@ -296,45 +298,45 @@ describe('web UI end to end', () => {
     // Signals fire as spans arrive; traces are kept once complete (idle for 1 s).
     await until('5 kept traces', async () => (await apiJson('/api/v1/traces')).traces.length === 5);
     await page.getByRole('link', { name: 'Traces', exact: true }).click();
-    await expect.poll(() => page.locator('tbody tr').count()).toBe(5);
+    await poll(() => page.locator('tbody tr').count()).toBe(5);
     await page.getByLabel('Service').fill('payments');
-    await expect.poll(() => page.locator('tbody tr').count()).toBe(5);
+    await poll(() => page.locator('tbody tr').count()).toBe(5);
     await page.getByLabel('Service').fill('nobody');
-    await expect.poll(() => page.getByRole('heading', { name: 'No traces match' }).count()).toBe(1);
+    await poll(() => page.getByRole('heading', { name: 'No traces match' }).count()).toBe(1);
     await page.getByLabel('Service').fill('checkout');
-    await expect.poll(() => page.locator('tbody tr').count()).toBe(5);
+    await poll(() => page.locator('tbody tr').count()).toBe(5);
     await shot('traces');
     await page.locator(`a[href="/traces/${signalTraceId}"]`).click();
-    await expect.poll(() => page.locator('.wf-row').count()).toBe(4);
+    await poll(() => page.locator('.wf-row').count()).toBe(4);
     expect(await page.locator('.wf-bar.st-error').count()).toBe(1);
 
     await page.getByRole('link', { name: 'Overview', exact: true }).click();
-    await expect.poll(() => page.locator('.chart canvas').count()).toBe(1);
+    await poll(() => page.locator('.chart canvas').count()).toBe(1);
     const stats = page.locator('.stat-grid');
-    await expect.poll(() => stats.textContent()).toContain('Signals stored2');
+    await poll(() => stats.textContent()).toContain('Signals stored2');
     expect(await page.locator('table.list', { hasText: 'Open signals' }).count()).toBe(0);
     expect(await page.getByRole('heading', { name: /Rules firing most/ }).count()).toBe(1);
-    await expect.poll(() => page.locator('.top-rules').textContent()).toContain(`${RULE_NAME} 2 signals`);
+    await poll(() => page.locator('.top-rules').textContent()).toContain(`${RULE_NAME} 2 signals`);
     await shot('overview');
 
     await page.getByRole('link', { name: 'Rules', exact: true }).click();
     const row = page.locator('tr', { hasText: RULE_NAME });
-    await expect.poll(() => row.locator('td.num').textContent()).toBe('2');
+    await poll(() => row.locator('td.num').textContent()).toBe('2');
     expect(await row.locator('.sparkline rect').count()).toBe(1);
     await shot('rules');
     const ruleId = (await apiJson('/api/v1/rules')).rules[0].id;
     await row.getByRole('button', { name: `Disable ${RULE_NAME}` }).click();
-    await expect.poll(() => row.locator('.badge.off').count()).toBe(1);
+    await poll(() => row.locator('.badge.off').count()).toBe(1);
     expect((await apiJson(`/api/v1/rules/${ruleId}`)).enabled).toBe(false);
     await row.getByRole('button', { name: `Enable ${RULE_NAME}` }).click();
-    await expect.poll(() => row.locator('.badge.on').count()).toBe(1);
+    await poll(() => row.locator('.badge.on').count()).toBe(1);
     expect((await apiJson(`/api/v1/rules/${ruleId}`)).enabled).toBe(true);
 
     await page.getByRole('button', { name: 'Switch to dark theme' }).click();
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
     await page.getByRole('link', { name: 'Signals', exact: true }).click();
     await page.locator('tbody tr a').first().click();
-    await expect.poll(() => page.locator('.wf-row').count()).toBe(4);
+    await poll(() => page.locator('.wf-row').count()).toBe(4);
     await page.locator('.wf-row[data-witness="true"]').click();
     await shot('dark-theme');
     // The choice survives a reload.
@@ -352,10 +354,10 @@ describe('web UI end to end', () => {
     });
     await page.evaluate(() => localStorage.setItem('fluo.token', 'e2e-token'));
     await page.goto('/signals');
-    await expect.poll(() => page.locator('.live-state').textContent()).toContain('Live');
+    await poll(() => page.locator('.live-state').textContent()).toContain('Live');
     const before = await page.locator('tbody tr').count();
     await sendCheckout({ failing: true });
-    await expect.poll(() => page.locator('tbody tr').count(), { timeout: 20_000 }).toBe(before + 1);
+    await poll(() => page.locator('tbody tr').count()).toBe(before + 1);
     expect(authorization.get('/api/v1/signals')).toBe('Bearer e2e-token');
     expect(authorization.get('/api/v1/signals/stream')).toBe('Bearer e2e-token');
     expect(authorization.get('/api/v1/ui-config')).toBe('Bearer e2e-token');

@@ -11,6 +11,7 @@ import { ApiError, fluoApi, subscribeSignals } from '../api/fluoApi';
 import type { BulkStatusResult, Signal, SignalFilter, SignalStatus } from '../api/types';
 import { SEVERITIES, SIGNAL_STATUSES } from '../api/types';
 import { EmptyState, ErrorNote, SeverityBadge, StatusBadge } from '../components/bits';
+import { DebouncedInput } from '../components/DebouncedInput';
 import { formatAgo, formatTime, statusLabel } from '../lib/format';
 import { TIME_RANGES } from '../lib/signalBuckets';
 import { useLoad } from '../lib/useLoad';
@@ -145,7 +146,7 @@ export function SignalsScreen() {
           </select>
         </label>
         <label>Service
-          <input list="signal-services" value={filter.service ?? ''} onChange={(e) => setFilter('service', e.target.value.trim())} placeholder="any" />
+          <DebouncedInput list="signal-services" value={filter.service ?? ''} onValue={(v) => setFilter('service', v.trim())} placeholder="any" />
           <datalist id="signal-services">{keys.data?.services.map((s) => <option key={s} value={s} />)}</datalist>
         </label>
         <label>Time

@@ -4,6 +4,7 @@ import { Link, useSearchParams } from 'react-router';
 import { fluoApi } from '../api/fluoApi';
 import type { TraceSummary } from '../api/types';
 import { EmptyState, ErrorNote } from '../components/bits';
+import { DebouncedInput } from '../components/DebouncedInput';
 import { formatAgo, formatDuration, formatTime } from '../lib/format';
 import { TIME_RANGES } from '../lib/signalBuckets';
 import { useLoad } from '../lib/useLoad';
@@ -47,11 +48,11 @@ export function TracesScreen() {
       <div className="screen-head"><h1>Traces</h1><p className="muted">Completed traces FLUO keeps (for Try it and evidence), newest first.</p></div>
       <form className="filters" role="search" aria-label="Search traces" onSubmit={(e) => e.preventDefault()}>
         <label>Service
-          <input list="trace-services" value={service} onChange={(e) => set('service', e.target.value.trim())} placeholder="any" />
+          <DebouncedInput list="trace-services" value={service} onValue={(v) => set('service', v.trim())} placeholder="any" />
           <datalist id="trace-services">{keys.data?.services.map((s) => <option key={s} value={s} />)}</datalist>
         </label>
         <label>Root span name
-          <input list="trace-names" value={name} onChange={(e) => set('name', e.target.value)} placeholder="any (exact name)" />
+          <DebouncedInput list="trace-names" value={name} onValue={(v) => set('name', v)} placeholder="any (exact name)" />
           <datalist id="trace-names">{keys.data?.spanNames.map((s) => <option key={s} value={s} />)}</datalist>
         </label>
         <label>Time
