@@ -305,6 +305,11 @@ describe('web UI end to end', () => {
     await poll(() => page.getByRole('heading', { name: 'No traces match' }).count()).toBe(1);
     await page.getByLabel('Service').fill('checkout');
     await poll(() => page.locator('tbody tr').count()).toBe(5);
+    // Any span's name, not only the root's.
+    await page.getByLabel('Span name').fill('no.such.span');
+    await poll(() => page.getByRole('heading', { name: 'No traces match' }).count()).toBe(1);
+    await page.getByLabel('Span name').fill('db.query');
+    await poll(() => page.locator('tbody tr').count()).toBe(5);
     await shot('traces');
     await page.locator(`a[href="/traces/${signalTraceId}"]`).click();
     await poll(() => page.locator('.wf-row').count()).toBe(4);

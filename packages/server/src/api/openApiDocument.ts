@@ -205,6 +205,7 @@ export const openApiDocument = {
         parameters: [
           { name: 'service', in: 'query', required: false, schema: { type: 'string' } },
           { name: 'name', in: 'query', required: false, description: 'root span name', schema: { type: 'string' } },
+          { name: 'spanName', in: 'query', required: false, description: 'traces with at least one span of this exact name', schema: { type: 'string' } },
           timeParam('since', 'startTime >= since'), timeParam('until', 'startTime < until'), limitParam, cursorParam,
         ],
         responses: { 200: { description: 'a page', content: json({ type: 'object', required: ['traces', 'nextCursor'], properties: { traces: { type: 'array', items: ref('TraceSummary') }, nextCursor: { type: ['string', 'null'] } } }) }, ...errors(400) },

@@ -26,6 +26,7 @@ export function tracesApi(deps: ApiDeps): Hono {
     const traces = await deps.store.listTraces({
       service: stringParam(query, 'service'),
       name: stringParam(query, 'name'),
+      spanName: stringParam(query, 'spanName'),
       since: timeParam(query, 'since'),
       until: timeParam(query, 'until'),
       after: decodeCursor(query, isTraceCursor),

@@ -316,6 +316,7 @@ export class SqliteStore implements Store {
     const params: unknown[] = [];
     if (query.service !== undefined) { where.push('EXISTS (SELECT 1 FROM json_each(traces.services) WHERE json_each.value = ?)'); params.push(query.service); }
     if (query.name !== undefined) { where.push('root_name = ?'); params.push(query.name); }
+    if (query.spanName !== undefined) { where.push("EXISTS (SELECT 1 FROM json_each(traces.spans) WHERE json_extract(json_each.value, '$.name') = ?)"); params.push(query.spanName); }
     if (query.since !== undefined) { where.push('start_time >= ?'); params.push(query.since); }
     if (query.until !== undefined) { where.push('start_time < ?'); params.push(query.until); }
     if (query.after !== undefined) {

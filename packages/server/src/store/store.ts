@@ -122,6 +122,8 @@ export interface TraceQuery {
   service?: string;
   /** Root span name, exact. */
   name?: string;
+  /** Traces with at least one span of this exact name (any span, not only the root). */
+  spanName?: string;
   /** startTime >= since */
   since?: number;
   /** startTime < until */

@@ -217,6 +217,10 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       });
       expect((await store.listTraces({ service: 'payment', limit: 10 })).map((t) => t.traceId)).toEqual([id(4)]);
       expect((await store.listTraces({ name: 'GET /a', limit: 10 })).map((t) => t.traceId)).toEqual([id(3), id(1)]);
+      expect((await store.listTraces({ spanName: 'POST /b', limit: 10 })).map((t) => t.traceId)).toEqual([id(4), id(2)]);
+      expect((await store.listTraces({ spanName: 'db', service: 'payment', limit: 10 })).map((t) => t.traceId)).toEqual([id(4)]);
+      expect((await store.scanTraces({ spanName: 'db', limit: 10 })).map((t) => t.traceId)).toEqual([id(4), id(3), id(2), id(1)]);
+      expect(await store.listTraces({ spanName: 'd', limit: 10 })).toEqual([]);
       expect((await store.listTraces({ since: T0 + 200, until: T0 + 400, limit: 10 })).map((t) => t.traceId)).toEqual([id(3), id(2)]);
       const page1 = await store.listTraces({ limit: 2 });
       const page2 = await store.listTraces({ limit: 2, after: { startTime: page1[1].startTime, traceId: page1[1].traceId } });

@@ -153,7 +153,10 @@ export interface SignalFilter {
 
 export interface TraceFilter {
   service?: string;
+  /** Root span name. */
   name?: string;
+  /** Any span's name. */
+  spanName?: string;
   since?: number;
   until?: number;
   limit?: number;

@@ -1,4 +1,4 @@
-/** Recent kept traces, searchable by service, root span name and time. */
+/** Recent kept traces, searchable by service, span name and time. */
 import { useEffect, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { fluoApi } from '../api/fluoApi';
@@ -19,9 +19,9 @@ export function TracesScreen() {
   const [loaded, setLoaded] = useState(false);
   const keys = useLoad(() => fluoApi.traceKeys(), []);
   const service = params.get('service') ?? '';
-  const name = params.get('name') ?? '';
+  const name = params.get('spanName') ?? '';
   const range = params.get('range') ?? '';
-  const filter = { service: service || undefined, name: name || undefined, since: range !== '' ? Date.now() - TIME_RANGES[Number(range)].ms : undefined, limit: 50 };
+  const filter = { service: service || undefined, spanName: name || undefined, since: range !== '' ? Date.now() - TIME_RANGES[Number(range)].ms : undefined, limit: 50 };
 
   useEffect(() => {
     const abort = new AbortController();
@@ -51,8 +51,8 @@ export function TracesScreen() {
           <DebouncedInput list="trace-services" value={service} onValue={(v) => set('service', v.trim())} placeholder="any" />
           <datalist id="trace-services">{keys.data?.services.map((s) => <option key={s} value={s} />)}</datalist>
         </label>
-        <label>Root span name
-          <DebouncedInput list="trace-names" value={name} onValue={(v) => set('name', v)} placeholder="any (exact name)" />
+        <label>Span name
+          <DebouncedInput list="trace-names" value={name} onValue={(v) => set('spanName', v)} placeholder="any (exact name, any span)" />
           <datalist id="trace-names">{keys.data?.spanNames.map((s) => <option key={s} value={s} />)}</datalist>
         </label>
         <label>Time
