@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError, fluoApi } from '../api/fluoApi';
-import type { SignalDetail, SignalStatus, TraceDetail } from '../api/types';
+import type { Rule, SignalDetail, SignalStatus, TraceDetail } from '../api/types';
 import { SIGNAL_STATUSES } from '../api/types';
 import { ErrorNote, SeverityBadge, StatusBadge } from '../components/bits';
 import { Waterfall } from '../components/Waterfall';
@@ -15,6 +15,7 @@ export function SignalDetailScreen() {
   const [signal, setSignal] = useState<SignalDetail>();
   const [error, setError] = useState<Error>();
   const [trace, setTrace] = useState<TraceDetail | null>(null);
+  const [rule, setRule] = useState<Rule | null>(null);
   const [status, setStatus] = useState<SignalStatus>('acknowledged');
   const [note, setNote] = useState('');
   const [saving, setSaving] = useState(false);
@@ -23,6 +24,9 @@ export function SignalDetailScreen() {
   useEffect(() => {
     fluoApi.getSignal(id).then(setSignal, setError);
   }, [id]);
+  useEffect(() => {
+    if (signal) fluoApi.getRule(signal.ruleId).then(setRule, () => setRule(null));
+  }, [signal?.ruleId]); // eslint-disable-line react-hooks/exhaustive-deps
   useEffect(() => {
     // The kept trace may hold spans that arrived after the signal fired; the evidence is the trace as it was then.
     if (signal) fluoApi.getTrace(signal.traceId).then(setTrace, () => setTrace(null));
@@ -65,6 +69,12 @@ export function SignalDetailScreen() {
               {link && <> · <a href={link} target="_blank" rel="noreferrer noopener">open in your tracing backend ↗</a></>}</dd>
             <dt>Witnesses</dt><dd>{signal.spanIds.length} span{signal.spanIds.length === 1 ? '' : 's'} (marked ◆ below)</dd>
           </dl>
+          {rule && (
+            <>
+              <h3>Rule{rule.version !== signal.ruleVersion ? ` (now version ${rule.version}; the signal came from version ${signal.ruleVersion})` : ''}</h3>
+              <pre className="dsl-text">{rule.dsl}</pre>
+            </>
+          )}
         </section>
         <section className="panel" aria-labelledby="triage-title">
           <h2 id="triage-title">Triage</h2>
