@@ -30,6 +30,10 @@ export function OverviewScreen() {
     const { since, until, bucketMs } = counts.data;
     return denseSeries(counts.data.counts, since, until, bucketMs, (c) => (groupBy === 'rule' ? c.ruleId : c.severity));
   }, [counts.data, groupBy]);
+  // Stable identity between renders: the chart is redrawn only when its data changes.
+  const chartSeries = useMemo(() => (chart && groupBy === 'rule' ? new Map([...chart.series].map(([k, v]) => [ruleName(k), v])) : chart?.series),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [chart, groupBy, rules.data]);
   const openByRule = open.data ? [...totals(open.data.counts, (c) => c.ruleId).entries()].sort((a, b) => b[1] - a[1]) : [];
   const topRules = counts.data ? [...totals(counts.data.counts, (c) => c.ruleId).entries()].sort((a, b) => b[1] - a[1]).slice(0, 8) : [];
   const o = overview.data;
@@ -78,7 +82,7 @@ export function OverviewScreen() {
         <ErrorNote error={counts.error} what="signal counts" />
         {chart && chart.series.size === 0 && <p className="muted">No signals in this range.</p>}
         {chart && chart.series.size > 0 && (
-          <SignalsChart times={chart.times} series={groupBy === 'rule' ? new Map([...chart.series].map(([k, v]) => [ruleName(k), v])) : chart.series}
+          <SignalsChart times={chart.times} series={chartSeries!}
             colours={groupBy === 'severity' ? SEVERITY_COLOURS : undefined} title={`Signals per ${range.bucket} by ${groupBy}, ${range.label.toLowerCase()}`} />
         )}
       </section>
