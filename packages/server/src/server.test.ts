@@ -101,14 +101,14 @@ describe('fluo server end to end', () => {
     expect(new Set(Object.values(s.server.ports)).size).toBe(3);
   });
 
-  it('answers health, readiness, the placeholder page and the OpenAPI document', async () => {
+  it('answers health, readiness, the web UI (or the page saying how to build it) and the OpenAPI document', async () => {
     expect((await s.json('/healthz')).body).toEqual({ status: 'ok' });
     expect(await s.json('/readyz')).toMatchObject({ status: 200, body: { status: 'ready' } });
     const page = await s.api('/');
     expect(page.headers.get('content-type')).toContain('text/html');
     const html = await page.text();
-    expect(html).toContain('FLUO is running');
-    expect(html).toContain('/api/v1/openapi.json');
+    // The built UI, or (when packages/web is not built) the page saying how to build it.
+    expect(html).toMatch(/<div id="root"><\/div>|web UI is not built/);
     const doc = await s.json('/api/v1/openapi.json');
     expect(doc.body).toEqual(JSON.parse(JSON.stringify(openApiDocument)));
     expect(doc.body.openapi).toBe('3.1.0');

@@ -110,8 +110,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     });
     cleanups.push(() => rateMonitor.close());
 
+    const otlpPorts = { http: config.otlpHttpPort, grpc: config.otlpGrpcPort };
     const api = await listenHttp(createApiApp({
-      config, store, ruleSet, pipeline, hub, streams, metrics: getMetrics, log, rateMonitor, ruleFileErrors: () => watcher?.errors ?? [], notifications: router,
+      config, store, ruleSet, pipeline, hub, streams, metrics: getMetrics, log, rateMonitor, ruleFileErrors: () => watcher?.errors ?? [], notifications: router, otlpPorts: () => otlpPorts,
     }).fetch, config.host, config.port, 'the REST API (--port)');
     cleanups.push(() => api.close(2000));
     cleanups.push(() => streams.close());
@@ -121,6 +122,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     cleanups.push(() => otlpHttp.close(2000));
     const otlpGrpc: GrpcListener = await listenGrpc(config.host, config.otlpGrpcPort, { pipeline, metrics: getMetrics, log, maxBodySize: config.maxBodySize });
     cleanups.push(() => otlpGrpc.close(2000));
+    otlpPorts.http = otlpHttp.port;
+    otlpPorts.grpc = otlpGrpc.port;
 
     // Before taking spans: open correlation windows are rebuilt from kept traces (see Pipeline.restoreCorrelation).
     await pipeline.restoreCorrelation();

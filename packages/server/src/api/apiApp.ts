@@ -1,6 +1,5 @@
 /**
- * The REST API, health and metrics endpoints and the web UI's placeholder,
- * on one port. Errors from every route go through `apiErrorResponse`.
+ * The REST API, health and metrics endpoints and the web UI, on one port. Errors from every route go through `apiErrorResponse`.
  */
 import { Hono } from 'hono';
 import { FluoError } from '../errors.js';
@@ -13,29 +12,14 @@ import { insightsApi, invariantsApi, ruleLearningApi } from './learningApi.js';
 import { openApiDocument } from './openApiDocument.js';
 import { rulesApi } from './rulesApi.js';
 import { signalsApi } from './signalsApi.js';
+import { overviewApi } from './overviewApi.js';
 import { tracesApi } from './tracesApi.js';
-
-const PLACEHOLDER_PAGE = `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>FLUO</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}code{background:#f3f3f3;padding:0 .25em}</style></head>
-<body>
-<h1>FLUO is running</h1>
-<p>Behavioral assurance for OpenTelemetry traces. The web UI comes in a later release; the REST API is here now.</p>
-<ul>
-<li><a href="/api/v1/openapi.json">API reference (OpenAPI 3.1)</a></li>
-<li><a href="/api/v1/rules">Rules</a> &middot; <a href="/api/v1/signals">Signals</a> &middot; <a href="/api/v1/traces">Traces</a> &middot; <a href="/api/v1/notifications">Notifications</a></li>
-<li><a href="/metrics">Metrics</a> &middot; <a href="/readyz">Readiness</a></li>
-</ul>
-</body>
-</html>
-`;
+import { registerWebUi } from './webUi.js';
 
 export function createApiApp(deps: ApiDeps): Hono {
   const app = new Hono();
   app.use('*', requestMetrics('api', deps.metrics));
 
-  app.get('/', (c) => c.html(PLACEHOLDER_PAGE));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => {
     const state = deps.pipeline.state;
@@ -53,8 +37,11 @@ export function createApiApp(deps: ApiDeps): Hono {
   app.route('/api/v1/signals', signalsApi(deps));
   app.route('/api/v1/traces', tracesApi(deps));
   app.route('/api/v1/notifications', notificationsApi(deps));
+  app.route('/api/v1', overviewApi(deps));
+  const webUi = registerWebUi(app, () => deps.config.uiDir);
 
-  app.notFound((c) => apiErrorResponse(new FluoError('NOT_FOUND', `no such endpoint: ${c.req.method} ${c.req.path} (see /api/v1/openapi.json)`), deps.log));
+  app.notFound(async (c) => (await webUi(c))
+    ?? apiErrorResponse(new FluoError('NOT_FOUND', `no such endpoint: ${c.req.method} ${c.req.path} (see /api/v1/openapi.json)`), deps.log));
   app.onError((err) => apiErrorResponse(err, deps.log));
   return app;
 }

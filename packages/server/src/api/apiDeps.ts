@@ -24,4 +24,6 @@ export interface ApiDeps {
   /** Problems of the last rule file load, formatted (empty when none). */
   ruleFileErrors: () => string[];
   notifications: NotificationRouter;
+  /** The bound OTLP ports (differ from the config when it asks for 0, a free port). */
+  otlpPorts: () => { http: number; grpc: number };
 }

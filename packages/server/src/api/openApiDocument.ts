@@ -254,6 +254,52 @@ export const openApiDocument = {
         responses: { 200: { description: 'event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors(400, 503) },
       },
     },
+    '/api/v1/signals/counts': {
+      get: {
+        summary: 'Signals per time bucket, rule and severity (charts, sparklines); only non-empty buckets, oldest first', tags: ['signals'],
+        parameters: [
+          timeParam('since', 'detectedAt >= since and start of the first bucket (default: until minus 24 h)'), timeParam('until', 'detectedAt < until (default: now)'),
+          { name: 'bucket', in: 'query', required: false, description: 'bucket width, a duration such as 5m or 1h (default 1h, at least 1s, at most 1000 buckets)', schema: { type: 'string' } },
+          { name: 'status', in: 'query', required: false, schema: ref('SignalStatus') },
+          { name: 'ruleId', in: 'query', required: false, schema: { type: 'string' } },
+        ],
+        responses: {
+          200: {
+            description: 'counts',
+            content: json({
+              type: 'object', required: ['since', 'until', 'bucketMs', 'counts'],
+              properties: {
+                since: { type: 'number' }, until: { type: 'number' }, bucketMs: { type: 'number' },
+                counts: { type: 'array', items: { type: 'object', required: ['bucketStart', 'ruleId', 'severity', 'count'], properties: { bucketStart: { type: 'number' }, ruleId: { type: 'string' }, severity: ref('Severity'), count: { type: 'integer' } } } },
+              },
+            }),
+          },
+          ...errors(400),
+        },
+      },
+    },
+    '/api/v1/signals/status': {
+      post: {
+        summary: 'Change the status of many signals (bulk triage); each is changed on its own and reported', tags: ['signals'],
+        requestBody: {
+          required: true,
+          content: json({ type: 'object', required: ['ids', 'status'], additionalProperties: false, properties: { ids: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string' } }, status: ref('SignalStatus'), note: { type: ['string', 'null'], maxLength: 10000 }, by: { type: 'string', maxLength: 200 } } }),
+        },
+        responses: {
+          200: {
+            description: 'one result per distinct id, in request order',
+            content: json({
+              type: 'object', required: ['changed', 'failed', 'results'],
+              properties: {
+                changed: { type: 'integer' }, failed: { type: 'integer' },
+                results: { type: 'array', items: { type: 'object', required: ['id', 'ok'], properties: { id: { type: 'string' }, ok: { type: 'boolean' }, status: ref('SignalStatus'), error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } } } },
+              },
+            }),
+          },
+          ...errors(400),
+        },
+      },
+    },
     '/api/v1/signals/{id}': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
       get: { summary: 'One signal with its evidence and status history', tags: ['signals'], responses: { 200: { description: 'the signal', content: json(ref('SignalDetail')) }, ...errors(404) } },
@@ -272,9 +318,59 @@ export const openApiDocument = {
         parameters: [
           { name: 'service', in: 'query', required: false, schema: { type: 'string' } },
           { name: 'name', in: 'query', required: false, description: 'root span name', schema: { type: 'string' } },
+          { name: 'spanName', in: 'query', required: false, description: 'traces with at least one span of this exact name', schema: { type: 'string' } },
           timeParam('since', 'startTime >= since'), timeParam('until', 'startTime < until'), limitParam, cursorParam,
         ],
         responses: { 200: { description: 'a page', content: json({ type: 'object', required: ['traces', 'nextCursor'], properties: { traces: { type: 'array', items: ref('TraceSummary') }, nextCursor: { type: ['string', 'null'] } } }) }, ...errors(400) },
+      },
+    },
+    '/api/v1/traces/keys': {
+      get: {
+        summary: 'Span attribute keys, resource attribute keys, span names and services seen in recent kept traces (autocompletion, filters)', tags: ['traces'],
+        parameters: [{ name: 'traces', in: 'query', required: false, description: 'how many of the newest kept traces to read (default 200)', schema: { type: 'integer', minimum: 1, maximum: 1000 } }],
+        responses: {
+          200: {
+            description: 'sorted lists of at most 2000 values each',
+            content: json({ type: 'object', properties: { tracesScanned: { type: 'integer' }, spanAttributes: { type: 'array', items: { type: 'string' } }, resourceAttributes: { type: 'array', items: { type: 'string' } }, spanNames: { type: 'array', items: { type: 'string' } }, services: { type: 'array', items: { type: 'string' } } } }),
+          },
+          ...errors(400),
+        },
+      },
+    },
+    '/api/v1/overview': {
+      get: {
+        summary: 'Live numbers for the overview screen: ingest rate, buffers, detection latency, rules, stored counts', tags: ['meta'],
+        responses: {
+          200: {
+            description: 'overview',
+            content: json({
+              type: 'object',
+              properties: {
+                now: { type: 'number' }, uptimeMs: { type: 'number' },
+                spansPerSecond: { type: 'number', description: 'over up to the last minute between overview requests; the average since start on the first request' },
+                spansIngested: { type: 'integer' }, spansRejected: { type: 'integer' }, bufferedSpans: { type: 'integer' }, bufferedTraces: { type: 'integer' },
+                tracesCompleted: { type: 'integer' }, writeQueueSpans: { type: 'integer' },
+                detectionLatency: {
+                  type: 'object', description: 'per phase (ingest, completion): count, meanMs, and p50Ms/p95Ms as histogram bucket upper bounds (null without observations or past the last bucket)',
+                  properties: Object.fromEntries(['ingest', 'completion'].map((k) => [k, { type: 'object', properties: { count: { type: 'integer' }, meanMs: { type: ['number', 'null'] }, p50Ms: { type: ['number', 'null'] }, p95Ms: { type: ['number', 'null'] } } }])),
+                },
+                rules: { type: 'object', properties: { total: { type: 'integer' }, enabled: { type: 'integer' }, failing: { type: 'integer' } } },
+                stored: { type: 'object', properties: { rules: { type: 'integer' }, signals: { type: 'integer' }, traces: { type: 'integer' }, spans: { type: 'integer' } } },
+              },
+            }),
+          },
+        },
+      },
+    },
+    '/api/v1/ui-config': {
+      get: {
+        summary: 'Settings the web UI reads from the server', tags: ['meta'],
+        responses: {
+          200: {
+            description: 'UI settings',
+            content: json({ type: 'object', properties: { traceLinkTemplate: { type: ['string', 'null'], description: 'URL with {traceId}, from --trace-link-template' }, otlpHttpPort: { type: 'integer' }, otlpGrpcPort: { type: 'integer' }, host: { type: 'string' } } }),
+          },
+        },
       },
     },
     '/api/v1/traces/{traceId}': {

@@ -39,6 +39,8 @@ describe('traces API and rule tests', () => {
     const ids = async (q: string) => (await s.json(`/api/v1/traces?${q}`)).body.traces.map((t: { traceId: string }) => t.traceId);
     expect(await ids('service=payment')).toEqual([hexId('checkout-failed', 32), hexId('checkout-ok', 32)]);
     expect(await ids('name=POST%20%2Flogin')).toEqual([hexId('login', 32)]);
+    expect(await ids('spanName=db.query')).toEqual([hexId('checkout-failed', 32)]);
+    expect(await ids('spanName=payment.charge')).toEqual([hexId('checkout-failed', 32), hexId('checkout-ok', 32)]);
     expect(await ids(`since=${base + 500}&until=${base + 1500}`)).toEqual([hexId('checkout-failed', 32)]);
     const page1 = await s.json('/api/v1/traces?limit=2');
     const page2 = await s.json(`/api/v1/traces?limit=2&cursor=${page1.body.nextCursor}`);

@@ -14,6 +14,8 @@ const isTraceCursor = (v: unknown): v is TraceCursor =>
   typeof v === 'object' && v !== null && typeof (v as TraceCursor).startTime === 'number' && typeof (v as TraceCursor).traceId === 'string';
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
+/** Most distinct values GET /traces/keys returns per list. */
+const MAX_KEYS = 2000;
 
 export function tracesApi(deps: ApiDeps): Hono {
   const app = new Hono();
@@ -24,6 +26,7 @@ export function tracesApi(deps: ApiDeps): Hono {
     const traces = await deps.store.listTraces({
       service: stringParam(query, 'service'),
       name: stringParam(query, 'name'),
+      spanName: stringParam(query, 'spanName'),
       since: timeParam(query, 'since'),
       until: timeParam(query, 'until'),
       after: decodeCursor(query, isTraceCursor),
@@ -33,6 +36,28 @@ export function tracesApi(deps: ApiDeps): Hono {
     const page = more ? traces.slice(0, limit) : traces;
     const last = page[page.length - 1];
     return c.json({ traces: page, nextCursor: more ? encodeCursor({ startTime: last.startTime, traceId: last.traceId }) : null });
+  });
+
+  // What recent kept traces contain: for autocompletion and search filters.
+  app.get('/keys', async (c) => {
+    const query = c.req.query() as Query;
+    const traces = intParam(query, 'traces', { min: 1, max: 1000, fallback: 200 });
+    const spanAttributes = new Set<string>();
+    const resourceAttributes = new Set<string>();
+    const spanNames = new Set<string>();
+    const services = new Set<string>();
+    const cap = (set: Set<string>, value: string) => { if (set.size < MAX_KEYS) set.add(value); };
+    const scanned = await deps.store.scanTraces({ limit: traces });
+    for (const kept of scanned) {
+      for (const span of kept.spans) {
+        for (const key of Object.keys(span.attributes)) cap(spanAttributes, key);
+        for (const key of Object.keys(span.resource)) cap(resourceAttributes, key);
+        cap(spanNames, span.name);
+        if (span.service) cap(services, span.service);
+      }
+    }
+    const sorted = (set: Set<string>) => [...set].sort();
+    return c.json({ tracesScanned: scanned.length, spanAttributes: sorted(spanAttributes), resourceAttributes: sorted(resourceAttributes), spanNames: sorted(spanNames), services: sorted(services) });
   });
 
   app.get('/:traceId', async (c) => {

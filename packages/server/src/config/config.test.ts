@@ -77,6 +77,16 @@ describe('resolveConfig', () => {
     ]);
   });
 
+  it('takes a trace link template with {traceId} and a UI folder, and refuses a template without {traceId} or not http(s)', () => {
+    const config = resolveConfig({ cwd: '/srv', flags: { 'trace-link-template': 'http://jaeger:16686/trace/{traceId}', 'ui-dir': 'ui/dist' } });
+    expect(config).toMatchObject({ traceLinkTemplate: 'http://jaeger:16686/trace/{traceId}', uiDir: '/srv/ui/dist' });
+    expect(resolveConfig({ env: { FLUO_TRACE_LINK_TEMPLATE: 'https://tempo.example/explore?trace={traceId}&x=1' } }).traceLinkTemplate).toBe('https://tempo.example/explore?trace={traceId}&x=1');
+    expect(resolveConfig({}).traceLinkTemplate).toBeNull();
+    const problems = problemsOf(() => resolveConfig({ flags: { 'trace-link-template': 'http://jaeger:16686/trace/' }, env: { FLUO_UI_DIR: '' } }));
+    expect(problems).toEqual([{ field: 'traceLinkTemplate', source: '--trace-link-template', message: expect.stringContaining('must be an http(s) URL containing {traceId}') }]);
+    expect(problemsOf(() => resolveConfig({ env: { FLUO_TRACE_LINK_TEMPLATE: 'javascript:alert(1)//{traceId}' } }))[0].source).toBe('FLUO_TRACE_LINK_TEMPLATE');
+  });
+
   it('refuses unknown config file keys, suggesting the right one', () => {
     const problems = problemsOf(() => resolveConfig({ file: { path: '/x/fluo.yaml', values: { otlp_http_port: 4318, colour: 'red' } } }));
     expect(problems).toEqual([

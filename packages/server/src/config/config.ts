@@ -63,12 +63,16 @@ export interface ServerConfig {
   logLevel: LogLevel;
   /** The config file's `notifications:` section (channels, routes, delivery); see docs/notifications.md. */
   notifications: NotificationsConfig;
+  /** Folder of the built web UI, or null for the `@fluohq/web` package's dist folder. */
+  uiDir: string | null;
+  /** URL of a trace in the user's tracing backend with `{traceId}` in it, shown in the UI; null for none. */
+  traceLinkTemplate: string | null;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
-type OptionType = 'port' | 'host' | 'path' | 'optionalPath' | 'store' | 'duration' | 'size' | 'count' | 'logLevel';
+type OptionType = 'port' | 'host' | 'path' | 'optionalPath' | 'store' | 'duration' | 'size' | 'count' | 'logLevel' | 'linkTemplate';
 
 export interface ConfigOption {
   key: keyof ServerConfig;
@@ -106,6 +110,8 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   rateHistory: 14 * 86_400_000,
   logLevel: 'info',
   notifications: DEFAULT_NOTIFICATIONS,
+  uiDir: null,
+  traceLinkTemplate: null,
 });
 
 function option(key: keyof ServerConfig, type: OptionType, description: string): ConfigOption {
@@ -140,6 +146,8 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('rateWindow', 'duration', 'recent traffic a rate check looks at'),
   option('rateHistory', 'duration', 'history a rate baseline learns from (keep traces at least this long)'),
   option('logLevel', 'logLevel', `log level: ${LOG_LEVELS.join(', ')}`),
+  option('uiDir', 'optionalPath', "folder of the built web UI (default: the @fluohq/web package's dist folder)"),
+  option('traceLinkTemplate', 'linkTemplate', 'link to a trace in your tracing backend, e.g. http://jaeger:16686/trace/{traceId}'),
 ];
 
 /** Sections only the config file has (nested settings no flag can carry). */
@@ -245,6 +253,15 @@ function validate(option: ConfigOption, raw: unknown, base: string): { value?: u
       if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) return { problem: `must be a whole number of at least 1, got ${JSON.stringify(raw)}` };
       return { value: n };
     }
+    case 'linkTemplate': {
+      const text = typeof raw === 'string' ? raw.trim() : '';
+      let url: URL | null = null;
+      try { url = new URL(text.replaceAll('{traceId}', '0')); } catch { url = null; }
+      if (!text.includes('{traceId}') || !url || !['http:', 'https:'].includes(url.protocol)) {
+        return { problem: `must be an http(s) URL containing {traceId}, such as http://jaeger:16686/trace/{traceId}, got ${JSON.stringify(raw)}` };
+      }
+      return { value: text };
+    }
     case 'logLevel':
       if (!LOG_LEVELS.includes(raw as LogLevel)) return { problem: `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}` };
       return { value: raw };
@@ -293,7 +310,7 @@ export function resolveConfig(sources: ConfigSources = {}): ServerConfig {
     } else {
       continue;
     }
-    if (opt.type === 'optionalPath' && (raw === null || raw === '')) { config[opt.key] = null; sourceOf[opt.key] = source; continue; }
+    if ((opt.type === 'optionalPath' || opt.type === 'linkTemplate') && (raw === null || raw === '')) { config[opt.key] = null; sourceOf[opt.key] = source; continue; }
     const { value, problem } = validate(opt, raw, base);
     if (problem !== undefined) problems.push({ field: opt.key, source, message: `${opt.key} ${problem}` });
     else { config[opt.key] = value; sourceOf[opt.key] = source; }
@@ -327,7 +344,7 @@ export function resolveConfig(sources: ConfigSources = {}): ServerConfig {
 /** The `--help` text of the options. */
 const METAVARS: Record<OptionType, string> = {
   port: '<port>', host: '<address>', path: '<path>', optionalPath: '<path>', store: '<url>',
-  duration: '<duration>', size: '<size>', count: '<n>', logLevel: '<level>',
+  duration: '<duration>', size: '<size>', count: '<n>', logLevel: '<level>', linkTemplate: '<url>',
 };
 
 export function describeOptions(): string {

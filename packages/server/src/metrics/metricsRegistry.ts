@@ -83,6 +83,12 @@ export class Histogram<L extends string = never> implements Metric {
     s.count++;
   }
 
+  /** Cumulative counts per upper bound (ascending), sum and count of one label set. */
+  snapshot(labels: Record<L, string> = {} as Record<L, string>): { bounds: readonly number[]; cumulative: number[]; sum: number; count: number } {
+    const s = this.series.get(key(this.labelNames, labels));
+    return { bounds: this.buckets, cumulative: s ? [...s.counts] : this.buckets.map(() => 0), sum: s?.sum ?? 0, count: s?.count ?? 0 };
+  }
+
   /** Observations so far for a label set. */
   count(labels: Record<L, string> = {} as Record<L, string>): number {
     return this.series.get(key(this.labelNames, labels))?.count ?? 0;

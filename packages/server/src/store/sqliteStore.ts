@@ -14,6 +14,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { Severity } from '@fluohq/engine';
 import { FluoError } from '../errors.js';
 import { mergeKeptTraces } from './keptTrace.js';
 import { nullPrototypeReviver, type SerializedSpan } from './serializedSpan.js';
@@ -21,7 +22,7 @@ import { PermanentWriteError } from './store.js';
 import type {
   ChannelRecord, DeliveryOutcomeRecord, NewNotification, NotificationQuery, NotificationRecord,
   ActivityCounts, ActivityQuery, RuleVersionRecord,
-  KeptTrace, NewSignal, PruneResult, RuleRecord, SignalDetail, SignalQuery, SignalRecord, SignalStatus, StatusChange,
+  KeptTrace, NewSignal, PruneResult, RuleRecord, SignalCount, SignalCountQuery, SignalDetail, SignalQuery, SignalRecord, SignalStatus, StatusChange,
   Store, StoreStats, TraceQuery, TraceSummary, WriteBatch,
 } from './store.js';
 
@@ -446,6 +447,17 @@ export class SqliteStore implements Store {
     return row?.seq ?? 0;
   }
 
+  async countSignals(query: SignalCountQuery): Promise<SignalCount[]> {
+    const where = ['detected_at >= ?', 'detected_at < ?'];
+    const params: unknown[] = [query.since, query.until];
+    if (query.status !== undefined) { where.push('status = ?'); params.push(query.status); }
+    if (query.ruleId !== undefined) { where.push('rule_id = ?'); params.push(query.ruleId); }
+    const sql = `SELECT CAST((detected_at - ?) / ? AS INTEGER) AS bucket, rule_id, severity, COUNT(*) AS n FROM signals
+      WHERE ${where.join(' AND ')} GROUP BY bucket, rule_id, severity ORDER BY bucket, rule_id, severity`;
+    const rows = this.stmt(sql).all(query.since, query.bucketMs, ...params) as Array<{ bucket: number; rule_id: string; severity: Severity; n: number }>;
+    return rows.map((r) => ({ bucketStart: query.since + r.bucket * query.bucketMs, ruleId: r.rule_id, severity: r.severity, count: r.n }));
+  }
+
   async updateSignalStatus(
     id: string,
     change: { to: SignalStatus; by: string; note: string | null; at: number },
@@ -605,6 +617,7 @@ export class SqliteStore implements Store {
     const params: unknown[] = [];
     if (query.service !== undefined) { where.push('EXISTS (SELECT 1 FROM json_each(traces.services) WHERE json_each.value = ?)'); params.push(query.service); }
     if (query.name !== undefined) { where.push('root_name = ?'); params.push(query.name); }
+    if (query.spanName !== undefined) { where.push("EXISTS (SELECT 1 FROM json_each(traces.spans) WHERE json_extract(json_each.value, '$.name') = ?)"); params.push(query.spanName); }
     if (query.since !== undefined) { where.push('start_time >= ?'); params.push(query.since); }
     if (query.until !== undefined) { where.push('start_time < ?'); params.push(query.until); }
     if (query.after !== undefined) {

@@ -163,6 +163,8 @@ export interface TraceQuery {
   service?: string;
   /** Root span name, exact. */
   name?: string;
+  /** Traces with at least one span of this exact name (any span, not only the root). */
+  spanName?: string;
   /** startTime >= since */
   since?: number;
   /** startTime < until */
@@ -170,6 +172,25 @@ export interface TraceQuery {
   /** Only traces ordered after this one (pagination; order is startTime desc, traceId desc). */
   after?: TraceCursor;
   limit: number;
+}
+
+export interface SignalCountQuery {
+  /** detectedAt >= since; also the start of the first bucket. */
+  since: number;
+  /** detectedAt < until */
+  until: number;
+  /** Bucket width in ms (> 0). */
+  bucketMs: number;
+  status?: SignalStatus;
+  ruleId?: string;
+}
+
+/** Signals of one rule and severity detected in [bucketStart, bucketStart + bucketMs). */
+export interface SignalCount {
+  bucketStart: number;
+  ruleId: string;
+  severity: Severity;
+  count: number;
 }
 
 export interface WriteBatch {
@@ -383,6 +404,12 @@ export interface Store {
   updateChannel(channel: ChannelRecord, expectedVersion: number): Promise<void>;
   /** false when there was no such channel. */
   deleteChannel(id: string): Promise<boolean>;
+  /**
+   * Signals counted per time bucket, rule and severity (for charts and
+   * sparklines). Bucket i starts at `since + i * bucketMs`; only non-empty
+   * buckets are returned, ordered by bucketStart, then ruleId, then severity.
+   */
+  countSignals(query: SignalCountQuery): Promise<SignalCount[]>;
 
   listTraces(query: TraceQuery): Promise<TraceSummary[]>;
   getTrace(traceId: string): Promise<KeptTrace | null>;

@@ -237,6 +237,31 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       expect(ids(await store.signalsAfter(await store.lastSignalSeq(), 10))).toEqual([]);
     });
 
+    it('counts signals per time bucket, rule and severity, with status and rule filters', async () => {
+      const store = await open();
+      // testSignal(n) is detected at T0 + n seconds.
+      const inputs = Array.from({ length: 10 }, (_, i) => testSignal(i + 1, {
+        ruleId: i % 2 === 0 ? 'rule-a' : 'rule-b',
+        severity: i < 5 ? 'warning' : 'critical',
+      }));
+      await store.write({ signals: inputs, traces: [] });
+      await store.updateSignalStatus('sig-3', { to: 'resolved', by: 'x', note: null, at: T0 });
+      // Buckets of 4 s from T0 + 1 s: [1,5) [5,9) [9,13); the signal at T0 + 10 s is past `until`.
+      expect(await store.countSignals({ since: T0 + 1000, until: T0 + 10_000, bucketMs: 4000 })).toEqual([
+        { bucketStart: T0 + 1000, ruleId: 'rule-a', severity: 'warning', count: 2 },
+        { bucketStart: T0 + 1000, ruleId: 'rule-b', severity: 'warning', count: 2 },
+        { bucketStart: T0 + 5000, ruleId: 'rule-a', severity: 'critical', count: 1 },
+        { bucketStart: T0 + 5000, ruleId: 'rule-a', severity: 'warning', count: 1 },
+        { bucketStart: T0 + 5000, ruleId: 'rule-b', severity: 'critical', count: 2 },
+        { bucketStart: T0 + 9000, ruleId: 'rule-a', severity: 'critical', count: 1 },
+      ]);
+      expect(await store.countSignals({ since: T0, until: T0 + 100_000, bucketMs: 100_000, status: 'open', ruleId: 'rule-a' })).toEqual([
+        { bucketStart: T0, ruleId: 'rule-a', severity: 'critical', count: 2 },
+        { bucketStart: T0, ruleId: 'rule-a', severity: 'warning', count: 2 },
+      ]);
+      expect(await store.countSignals({ since: T0 + 50_000, until: T0 + 60_000, bucketMs: 1000 })).toEqual([]);
+    });
+
     it('changes a signal\'s status and keeps the history', async () => {
       const store = await open();
       await store.write({ signals: [testSignal(1)], traces: [] });
@@ -269,6 +294,10 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       });
       expect((await store.listTraces({ service: 'payment', limit: 10 })).map((t) => t.traceId)).toEqual([id(4)]);
       expect((await store.listTraces({ name: 'GET /a', limit: 10 })).map((t) => t.traceId)).toEqual([id(3), id(1)]);
+      expect((await store.listTraces({ spanName: 'POST /b', limit: 10 })).map((t) => t.traceId)).toEqual([id(4), id(2)]);
+      expect((await store.listTraces({ spanName: 'db', service: 'payment', limit: 10 })).map((t) => t.traceId)).toEqual([id(4)]);
+      expect((await store.scanTraces({ spanName: 'db', limit: 10 })).map((t) => t.traceId)).toEqual([id(4), id(3), id(2), id(1)]);
+      expect(await store.listTraces({ spanName: 'd', limit: 10 })).toEqual([]);
       expect((await store.listTraces({ since: T0 + 200, until: T0 + 400, limit: 10 })).map((t) => t.traceId)).toEqual([id(3), id(2)]);
       const page1 = await store.listTraces({ limit: 2 });
       const page2 = await store.listTraces({ limit: 2, after: { startTime: page1[1].startTime, traceId: page1[1].traceId } });

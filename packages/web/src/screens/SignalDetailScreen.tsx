@@ -1,0 +1,112 @@
+/** One signal: rule, message, severity, status and its history, triage with a note, and the trace waterfall with the witnesses marked. */
+import { useEffect, useState } from 'react';
+import { Link, useParams } from 'react-router';
+import { ApiError, fluoApi } from '../api/fluoApi';
+import type { Rule, SignalDetail, SignalStatus, TraceDetail } from '../api/types';
+import { SIGNAL_STATUSES } from '../api/types';
+import { ErrorNote, SeverityBadge, StatusBadge } from '../components/bits';
+import { Waterfall } from '../components/Waterfall';
+import { formatTime, statusLabel, traceLink } from '../lib/format';
+import { useUiConfig } from '../uiConfig';
+
+export function SignalDetailScreen() {
+  const { id = '' } = useParams();
+  const config = useUiConfig();
+  const [signal, setSignal] = useState<SignalDetail>();
+  const [error, setError] = useState<Error>();
+  const [trace, setTrace] = useState<TraceDetail | null>(null);
+  const [rule, setRule] = useState<Rule | null>(null);
+  const [status, setStatus] = useState<SignalStatus>('acknowledged');
+  const [note, setNote] = useState('');
+  const [saving, setSaving] = useState(false);
+  const [saveError, setSaveError] = useState<string>();
+
+  useEffect(() => {
+    fluoApi.getSignal(id).then(setSignal, setError);
+  }, [id]);
+  useEffect(() => {
+    if (signal) fluoApi.getRule(signal.ruleId).then(setRule, () => setRule(null));
+  }, [signal?.ruleId]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => {
+    // The kept trace may hold spans that arrived after the signal fired; the evidence is the trace as it was then.
+    if (signal) fluoApi.getTrace(signal.traceId).then(setTrace, () => setTrace(null));
+  }, [signal?.traceId]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const change = async () => {
+    setSaving(true);
+    setSaveError(undefined);
+    try {
+      setSignal(await fluoApi.setSignalStatus(id, status, note.trim() || null));
+      setNote('');
+    } catch (err) {
+      setSaveError(err instanceof ApiError ? err.message : String(err));
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  if (error) return <div className="screen"><ErrorNote error={error} what={`signal '${id}'`} /><Link to="/signals">Back to signals</Link></div>;
+  if (!signal) return <div className="screen"><p className="muted">Loading…</p></div>;
+  const link = traceLink(config.traceLinkTemplate, signal.traceId);
+  const spans = signal.evidence.spans;
+  return (
+    <div className="screen">
+      <div className="screen-head">
+        <h1>{signal.ruleName}</h1>
+        <Link to="/signals">Back to signals</Link>
+      </div>
+      <p className="signal-message">{signal.message}</p>
+      <div className="two-col wide-left">
+        <section className="panel" aria-labelledby="facts-title">
+          <h2 id="facts-title" className="sr-only">Signal facts</h2>
+          <dl className="facts">
+            <dt>Severity</dt><dd><SeverityBadge severity={signal.severity} />{signal.mode === 'shadow' && <span className="badge shadow">shadow</span>}</dd>
+            <dt>Status</dt><dd><StatusBadge status={signal.status} /> <span className="muted small">since {formatTime(signal.statusUpdatedAt)}</span></dd>
+            <dt>Rule</dt><dd><Link to={`/rules/${encodeURIComponent(signal.ruleId)}`}>{signal.ruleName}</Link> <span className="muted small">version {signal.ruleVersion}</span></dd>
+            <dt>Detected</dt><dd>{formatTime(signal.detectedAt)}</dd>
+            <dt>Services</dt><dd>{signal.services.join(', ') || '–'}</dd>
+            <dt>Trace</dt><dd className="mono"><Link to={`/traces/${signal.traceId}?witness=${signal.spanIds.join(',')}`}>{signal.traceId}</Link>
+              {link && <> · <a href={link} target="_blank" rel="noreferrer noopener">open in your tracing backend ↗</a></>}</dd>
+            <dt>Witnesses</dt><dd>{signal.spanIds.length} span{signal.spanIds.length === 1 ? '' : 's'} (marked ◆ below)</dd>
+          </dl>
+          {rule && (
+            <>
+              <h3>Rule{rule.version !== signal.ruleVersion ? ` (now version ${rule.version}; the signal came from version ${signal.ruleVersion})` : ''}</h3>
+              <pre className="dsl-text">{rule.dsl}</pre>
+            </>
+          )}
+        </section>
+        <section className="panel" aria-labelledby="triage-title">
+          <h2 id="triage-title">Triage</h2>
+          <div className="field">
+            <label htmlFor="signal-status">New status</label>
+            <select id="signal-status" value={status} onChange={(e) => setStatus(e.target.value as SignalStatus)}>
+              {SIGNAL_STATUSES.map((s) => <option key={s} value={s}>{statusLabel(s)}</option>)}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="signal-note">Note</label>
+            <textarea id="signal-note" rows={2} value={note} maxLength={10_000} onChange={(e) => setNote(e.target.value)} placeholder="why (kept in the history)" />
+          </div>
+          <button type="button" className="primary" onClick={change} disabled={saving}>{saving ? 'Saving…' : 'Change status'}</button>
+          {saveError && <p className="error-note" role="alert">{saveError}</p>}
+          <h3>History</h3>
+          {signal.history.length === 0 ? <p className="muted small">Open since it was detected.</p> : (
+            <ol className="history">
+              {signal.history.map((h, i) => (
+                <li key={i}><span className="small muted">{formatTime(h.at)}</span> <strong>{h.by}</strong>: {statusLabel(h.from)} → {statusLabel(h.to)}{h.note ? <q>{h.note}</q> : null}</li>
+              ))}
+            </ol>
+          )}
+        </section>
+      </div>
+      <section className="panel" aria-labelledby="wf-title">
+        <h2 id="wf-title">Trace when the signal fired <span className="muted small">({spans.length} spans; click a span for its attributes, resource and events)</span></h2>
+        <Waterfall spans={spans} witnesses={signal.spanIds} />
+        {trace && trace.spanCount > spans.length && (
+          <p className="muted small">The trace has {trace.spanCount} spans now: <Link to={`/traces/${signal.traceId}?witness=${signal.spanIds.join(',')}`}>see the whole trace</Link>.</p>
+        )}
+      </section>
+    </div>
+  );
+}
