@@ -75,7 +75,7 @@ interface DemoRecord {
 
 describe('fluo demo', () => {
   it('against a running FLUO: every injected incident raises its rule, clean traffic raises nothing', async () => {
-    const serve = run(['serve', '--port', '0', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--data-dir', path.join(root, 'data'), '--idle-timeout', '1s', '--log-level', 'warn']);
+    const serve = run(['serve', '--port', '0', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--data-dir', path.join(root, 'data'), '--idle-timeout', '3s', '--log-level', 'warn']);
     const [, api, otlpHttp] = await waitFor('fluo serve to listen', async () => /^fluo: listening api=(\S+) otlp-http=(\S+)/m.exec(serve.stdout()) ?? (serve.child.exitCode !== null ? Promise.reject(new Error(serve.stderr())) : undefined));
     const recordFile = path.join(root, 'record.json');
     const demo = run(['demo', '--url', api, '--otlp-url', `${otlpHttp}/v1/traces`, '--duration', '12s', '--rate', '25', '--incident-rate', '0.2', '--seed', '42', '--record', recordFile, '--summary-every', '4s']);

@@ -49,7 +49,7 @@ export async function startShop(options: { otlpUrl: string; random: Random }): P
   db.route('POST', '/query', async ({ body, incident, span }) => {
     const slow = incident === 'slow-payment-query' && body.table === 'payment_methods';
     // A missing index on payment_methods: a sequential scan under lock contention.
-    await latency(slow ? 1150 : 1, slow ? 1450 : 12);
+    await latency(slow ? 1100 : 1, slow ? 1300 : 12);
     span.setAttribute('db.response.returned_rows', random.int(0, 20));
     return { status: 200, body: { rows: [] } };
   });
