@@ -307,7 +307,8 @@ export class Fluo extends EventEmitter<FluoEventMap> {
       } catch (err) {
         if (this.closed) break;
         error = err instanceof Error ? err : new Error(String(err));
-        permanent = err instanceof FluoApiError && !err.retryable && err.status !== 0 && err.status !== 404;
+        // Answers that retrying cannot change: a bad request (e.g. a malformed Last-Event-ID), missing or refused credentials.
+        permanent = err instanceof FluoApiError && (err.status === 400 || err.status === 401 || err.status === 403);
       }
       if (this.closed) break;
       if (error) this.report(error);

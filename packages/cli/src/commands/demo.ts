@@ -20,7 +20,7 @@ import { ConfigError, ListenError, RuleFilesError, loadRuleFiles, resolveConfig,
 import { INCIDENTS, INCIDENT_KINDS } from '../demo/incidents.js';
 import { Random } from '../demo/random.js';
 import { startShop, type Shop } from '../demo/shop.js';
-import { TrafficGenerator, type TrafficRecord } from '../demo/trafficGenerator.js';
+import { TrafficGenerator, type TrafficCounts } from '../demo/trafficGenerator.js';
 
 export const DEMO_USAGE = `Usage: fluo demo [options]
 
@@ -147,10 +147,10 @@ function describeCounts(counts: Map<string, number> | null): string {
   return `${total} signal${total === 1 ? '' : 's'}: ${[...counts].sort((a, b) => b[1] - a[1]).map(([id, n]) => `${id} ${n}`).join(', ')}`;
 }
 
-function describeTraffic(record: TrafficRecord): string {
-  const incidents = INCIDENT_KINDS.map((k) => [k, record.incidents[k].length] as const).filter(([, n]) => n > 0);
+function describeTraffic(record: TrafficCounts): string {
+  const incidents = INCIDENT_KINDS.map((k) => [k, record.incidents[k]] as const).filter(([, n]) => n > 0);
   const injected = incidents.reduce((a, [, n]) => a + n, 0);
-  const total = record.clean.length + injected;
+  const total = record.clean + injected;
   return `${total} requests, ${injected} with an incident${incidents.length ? ` (${incidents.map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}${record.failedRequests ? `, ${record.failedRequests} failed` : ''}`;
 }
 
@@ -233,17 +233,19 @@ export async function demo(argv: string[]): Promise<number> {
   }
 
   // ---- the shop and its traffic ---------------------------------------------
+  // Two generators: the shop's latencies are drawn in whatever order requests interleave,
+  // so they must not consume the sequence that picks the requests and incidents.
   const random = new Random(seed);
   let shop: Shop;
   try {
-    shop = await startShop({ otlpUrl, random });
+    shop = await startShop({ otlpUrl, random: new Random(seed ^ 0x9e3779b9) });
   } catch (err) {
     process.stderr.write(`fluo demo: cannot start the simulated shop: ${(err as Error).message}\n`);
     await server?.close();
     if (ownDataDir) rmSync(ownDataDir, { recursive: true, force: true });
     return 1;
   }
-  const traffic = new TrafficGenerator({ gatewayUrl: shop.gatewayUrl, random, seed, rate, incidentRate });
+  const traffic = new TrafficGenerator({ gatewayUrl: shop.gatewayUrl, random, seed, rate, incidentRate, recordTraceIds: values.record !== undefined });
   const startedAt = Date.now();
 
   out('');
@@ -266,7 +268,7 @@ export async function demo(argv: string[]): Promise<number> {
 
   const summary = async (): Promise<void> => {
     const counts = await signalCounts(api, token, startedAt);
-    out(`[${Math.round((Date.now() - startedAt) / 1000)}s] ${describeTraffic(traffic.snapshot())} · ${describeCounts(counts)}`);
+    out(`[${Math.round((Date.now() - startedAt) / 1000)}s] ${describeTraffic(traffic.counts())} · ${describeCounts(counts)}`);
   };
   const ticker = summaryEvery > 0 ? setInterval(() => { void summary(); }, summaryEvery) : undefined;
 
@@ -295,12 +297,13 @@ export async function demo(argv: string[]): Promise<number> {
     await new Promise((resolve) => setTimeout(resolve, settleMs));
   }
   const record = traffic.snapshot();
+  const sent = traffic.counts();
   const counts = await signalCounts(api, token, startedAt);
   out('');
-  out(`Sent ${describeTraffic(record)}.`);
+  out(`Sent ${describeTraffic(sent)}.`);
   out(`FLUO raised ${describeCounts(counts)}.`);
   for (const k of INCIDENT_KINDS) {
-    out(`  ${k.padEnd(28)} injected ${String(record.incidents[k].length).padStart(4)}  → ${INCIDENTS[k].ruleId}: ${counts?.get(INCIDENTS[k].ruleId) ?? 0} signals`);
+    out(`  ${k.padEnd(28)} injected ${String(sent.incidents[k]).padStart(4)}  → ${INCIDENTS[k].ruleId}: ${counts?.get(INCIDENTS[k].ruleId) ?? 0} signals`);
   }
   if (!server) out('Traces still open on the server may raise more signals in the next seconds.');
   if (values.record !== undefined) {

@@ -4,9 +4,10 @@
  * with incidents injected at `incidentRate` (kinds taken in turns, shuffled
  * by the seed, so that every kind shows up within the first few incidents).
  *
- * It records the trace of every request (from the gateway's `traceresponse`
- * header) by incident kind, or as clean: the ground truth the demo's test
- * compares FLUO's signals with.
+ * It counts requests by incident kind, and with `recordTraceIds` records the
+ * trace of every request (from the gateway's `traceresponse` header) by
+ * incident kind, or as clean: the ground truth the demo's test compares
+ * FLUO's signals with. Without it nothing grows with the run's length.
  */
 import { INCIDENT_KINDS, type IncidentKind } from './incidents.js';
 import type { Random } from './random.js';
@@ -22,6 +23,12 @@ const SCENARIO_OF: Record<IncidentKind, Scenario> = {
   'payment-without-fraud-check': 'checkout',
   'retry-storm': 'browse',
 };
+
+export interface TrafficCounts {
+  incidents: Record<IncidentKind, number>;
+  clean: number;
+  failedRequests: number;
+}
 
 export interface TrafficRecord {
   seed: number;
@@ -43,10 +50,13 @@ export interface TrafficGeneratorOptions {
   incidentRate: number;
   /** Most requests in flight; the generator waits rather than piling up. */
   maxInFlight?: number;
+  /** Keep every trace id (for --record); otherwise only counts. */
+  recordTraceIds?: boolean;
 }
 
 export class TrafficGenerator {
   private readonly record: TrafficRecord;
+  private readonly tally: TrafficCounts;
   private readonly inFlight = new Set<Promise<void>>();
   private incidentTurn: IncidentKind[] = [];
   private stopped = false;
@@ -55,15 +65,16 @@ export class TrafficGenerator {
 
   constructor(private readonly options: TrafficGeneratorOptions) {
     this.record = { seed: options.seed, incidents: Object.fromEntries(INCIDENT_KINDS.map((k) => [k, []])) as unknown as Record<IncidentKind, string[]>, clean: [], failedRequests: 0 };
+    this.tally = { incidents: Object.fromEntries(INCIDENT_KINDS.map((k) => [k, 0])) as Record<IncidentKind, number>, clean: 0, failedRequests: 0 };
   }
 
-  /** A copy of what was sent so far. */
+  /** A copy of the trace ids recorded so far (empty lists without `recordTraceIds`). */
   snapshot(): TrafficRecord {
-    return structuredClone(this.record);
+    return structuredClone({ ...this.record, failedRequests: this.tally.failedRequests });
   }
 
-  get requests(): number {
-    return this.record.clean.length + INCIDENT_KINDS.reduce((n, k) => n + this.record.incidents[k].length, 0) + this.record.failedRequests;
+  counts(): TrafficCounts {
+    return structuredClone(this.tally);
   }
 
   start(): void {
@@ -138,13 +149,17 @@ export class TrafficGenerator {
       await response.arrayBuffer();
       const traceId = /^00-([0-9a-f]{32})-/.exec(response.headers.get('traceresponse') ?? '')?.[1];
       if (!traceId) {
-        this.record.failedRequests++;
+        this.tally.failedRequests++;
         return;
       }
-      if (incident) this.record.incidents[incident].push(traceId);
-      else this.record.clean.push(traceId);
+      if (incident) this.tally.incidents[incident]++;
+      else this.tally.clean++;
+      if (this.options.recordTraceIds) {
+        if (incident) this.record.incidents[incident].push(traceId);
+        else this.record.clean.push(traceId);
+      }
     } catch {
-      this.record.failedRequests++;
+      this.tally.failedRequests++;
     }
   }
 }
