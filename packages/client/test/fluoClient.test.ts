@@ -7,7 +7,9 @@
  * package as published, through its exports map.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -282,5 +284,24 @@ describe('the REST methods', () => {
     await owned.close();
     await owned.close();
     await expect(owned.rules.list()).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+});
+
+describe('traceExporter', () => {
+  it('says which package to install when the optional exporter is missing', () => {
+    // The package as installed in an app that lacks the peer dependency (outside this repository's node_modules).
+    const app = mkdtempSync(path.join(tmpdir(), 'fluo-client-app-'));
+    cleanups.push(() => rmSync(app, { recursive: true, force: true }));
+    const pkg = path.join(app, 'node_modules', '@fluohq', 'fluo');
+    mkdirSync(pkg, { recursive: true });
+    cpSync(path.join(REPO, 'packages', 'client', 'package.json'), path.join(pkg, 'package.json'));
+    cpSync(path.join(REPO, 'packages', 'client', 'dist'), path.join(pkg, 'dist'), { recursive: true });
+    const script = "const { Fluo } = require('@fluohq/fluo'); const c = new Fluo({ url: 'http://localhost:3000' }); try { c.traceExporter(); console.log('no error'); } catch (e) { console.log(e.message); }";
+    const cjs = execFileSync(process.execPath, ['-e', script], { cwd: app, encoding: 'utf8' });
+    expect(cjs).toContain("needs the package @opentelemetry/exporter-trace-otlp-proto: run 'npm install @opentelemetry/exporter-trace-otlp-proto");
+    const esm = execFileSync(process.execPath, ['--input-type=module', '-e', script.replace("const { Fluo } = require('@fluohq/fluo');", "import { Fluo } from '@fluohq/fluo';")], { cwd: app, encoding: 'utf8' });
+    expect(esm).toContain('needs the package @opentelemetry/exporter-trace-otlp-proto');
+    // And the REST part works without it.
+    expect(execFileSync(process.execPath, ['-e', "const { Fluo } = require('@fluohq/fluo'); console.log(typeof new Fluo({ url: 'http://localhost:3000' }).rules.list)"], { cwd: app, encoding: 'utf8' }).trim()).toBe('function');
   });
 });
