@@ -98,6 +98,14 @@ describe('fluo demo', () => {
     expect(new Set(kept.map((t) => t.traceId))).toEqual(new Set(traceKind.keys()));
     expect(new Set(kept.flatMap((t) => t.services))).toEqual(new Set(['gateway', 'auth', 'payment', 'inventory', 'db', 'audit']));
 
+    // One checkout is one trace across services: W3C trace context crossed every HTTP hop.
+    const checkout = (await getJson(`${api}/api/v1/traces/${record.incidents['payment-without-fraud-check'][0]}`)).spans as Array<{ spanId: string; parentSpanId: string | null; name: string; kind: string; service: string }>;
+    expect(new Set(checkout.map((s) => s.service))).toEqual(new Set(['gateway', 'inventory', 'payment', 'db']));
+    const byId = new Map(checkout.map((s) => [s.spanId, s]));
+    const paymentServer = checkout.find((s) => s.service === 'payment' && s.kind === 'SERVER')!;
+    expect(byId.get(paymentServer.parentSpanId!)).toMatchObject({ service: 'gateway', kind: 'CLIENT', name: 'POST /authorize' });
+    expect(checkout.filter((s) => s.parentSpanId === null).map((s) => s.name)).toEqual(['POST /api/v2/checkout']);
+
     const signals = await all(api, 'signals');
     const stray = signals.filter((s) => record.rules[traceKind.get(s.traceId) ?? ''] !== s.ruleId)
       .map((s) => `${s.ruleId} on a ${traceKind.get(s.traceId) ?? 'unknown'} trace ${s.traceId}`);
