@@ -8,11 +8,19 @@ import { createServer } from 'node:http';
 import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 
 const tracer = trace.getTracer('customers-example', '1.0.0');
+
+// The JS SDK takes a span's start from Date.now(), whole milliseconds, and its
+// end from the high-resolution clock: a span started right after another ended
+// can appear to start before that end. Rules that order spans (followedBy:
+// "the authorization check came before the read") need the true order, so
+// spans start and end at high-resolution times (given a start time, the SDK
+// would take the end from Date.now() again, hence explicit ends too).
+const preciseNow = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs fn inside a child span of the active one. */
 async function inSpan(name, options, fn) {
-  return tracer.startActiveSpan(name, options, async (span) => {
+  return tracer.startActiveSpan(name, { startTime: preciseNow(), ...options }, async (span) => {
     try {
       return await fn(span);
     } catch (err) {
@@ -20,7 +28,7 @@ async function inSpan(name, options, fn) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
       throw err;
     } finally {
-      span.end();
+      span.end(preciseNow());
     }
   });
 }
@@ -79,6 +87,7 @@ const server = createServer((req, res) => {
   // Continue the caller's trace (W3C traceparent), as the HTTP instrumentation does.
   const parent = propagation.extract(context.active(), req.headers);
   context.with(parent, () => tracer.startActiveSpan(`${req.method}`, {
+    startTime: preciseNow(),
     kind: SpanKind.SERVER,
     attributes: { 'http.request.method': req.method, 'url.path': req.url },
   }, async (span) => {
@@ -94,7 +103,7 @@ const server = createServer((req, res) => {
     span.setAttribute('http.response.status_code', status);
     if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
     const { traceId, spanId } = span.spanContext();
-    span.end();
+    span.end(preciseNow());
     res.writeHead(status, { 'content-type': 'application/json', traceresponse: `00-${traceId}-${spanId}-01` });
     res.end(JSON.stringify(body));
   }));

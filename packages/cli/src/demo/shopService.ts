@@ -51,6 +51,16 @@ export interface CallResult {
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Span start and end times, both from the high-resolution clock. The JS SDK
+ * otherwise takes the start from Date.now() (whole milliseconds) and measures
+ * the end with the high-resolution clock, so a span started right after
+ * another ended can appear to start before that end, and rules that order
+ * spans (followedBy) see the wrong order. (Given a start time, the SDK takes
+ * the end from Date.now() again, hence explicit ends too.)
+ */
+const preciseNow = (): number => performance.timeOrigin + performance.now();
+
 export class ShopService {
   readonly tracer: Tracer;
   private readonly provider: BasicTracerProvider;
@@ -94,6 +104,7 @@ export class ShopService {
     const handler = this.routes.get(key);
     const parent = propagator.extract(ROOT_CONTEXT, req.headers, defaultTextMapGetter);
     const span = this.tracer.startSpan(key, {
+      startTime: preciseNow(),
       kind: SpanKind.SERVER,
       attributes: { 'http.request.method': req.method ?? 'GET', 'http.route': path, 'url.path': path, 'url.scheme': 'http', 'server.address': '127.0.0.1', 'server.port': this.port, 'network.protocol.version': '1.1' },
     }, parent);
@@ -113,7 +124,7 @@ export class ShopService {
     // W3C Trace Context Level 2: tells the caller which trace served it.
     const sc = span.spanContext();
     headers.traceresponse = `00-${sc.traceId}-${sc.spanId}-01`;
-    span.end();
+    span.end(preciseNow());
     res.writeHead(answer.status, headers);
     res.end(JSON.stringify(answer.body ?? {}));
   }
@@ -123,7 +134,7 @@ export class ShopService {
     const url = `${target.url}${route}`;
     const attributes: Attributes = { 'http.request.method': method, 'url.full': url, 'url.scheme': 'http', 'server.address': '127.0.0.1', 'server.port': target.port, 'peer.service': target.name };
     if (options.resendCount) attributes['http.request.resend_count'] = options.resendCount;
-    const span = this.tracer.startSpan(`${method} ${route}`, { kind: SpanKind.CLIENT, attributes }, ctx);
+    const span = this.tracer.startSpan(`${method} ${route}`, { startTime: preciseNow(), kind: SpanKind.CLIENT, attributes }, ctx);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     propagator.inject(trace.setSpan(ctx, span), headers, defaultTextMapSetter);
     if (options.incident) headers[INCIDENT_HEADER] = options.incident;
@@ -141,7 +152,7 @@ export class ShopService {
       span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
       throw err;
     } finally {
-      span.end();
+      span.end(preciseNow());
     }
   }
 
@@ -152,7 +163,7 @@ export class ShopService {
       'db.query.text': query.text, 'server.address': '127.0.0.1', 'server.port': db.port,
     };
     if (query.pii) attributes['data.contains_pii'] = true;
-    const span = this.tracer.startSpan(`db.query ${query.operation} ${query.table}`, { kind: SpanKind.CLIENT, attributes }, ctx);
+    const span = this.tracer.startSpan(`db.query ${query.operation} ${query.table}`, { startTime: preciseNow(), kind: SpanKind.CLIENT, attributes }, ctx);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     propagator.inject(trace.setSpan(ctx, span), headers, defaultTextMapSetter);
     if (query.incident) headers[INCIDENT_HEADER] = query.incident;
@@ -162,17 +173,17 @@ export class ShopService {
       if (response.status >= 400) span.setStatus({ code: SpanStatusCode.ERROR, message: `query failed: HTTP ${response.status}` });
       return { status: response.status, body };
     } finally {
-      span.end();
+      span.end(preciseNow());
     }
   }
 
   /** Work inside the service, as an INTERNAL span; the callback gets the span's context. */
   async work<T>(ctx: Context, name: string, attributes: Attributes, fn: (ctx: Context, span: Span) => Promise<T>): Promise<T> {
-    const span = this.tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, ctx);
+    const span = this.tracer.startSpan(name, { startTime: preciseNow(), kind: SpanKind.INTERNAL, attributes }, ctx);
     try {
       return await fn(trace.setSpan(ctx, span), span);
     } finally {
-      span.end();
+      span.end(preciseNow());
     }
   }
 
