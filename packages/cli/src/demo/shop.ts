@@ -148,8 +148,7 @@ export async function startShop(options: { otlpUrl: string; random: Random }): P
     const customer = `c-${random.int(1000, 9999)}`;
     const decision = await gateway.call(ctx, auth, 'POST', '/authorize', { body: { resource: `customer/${customer}` }, incident });
     if (decision.status !== 200) return { status: 403, body: { error: 'forbidden' } };
-    // Session and tenant lookup before the read. (Also keeps the read measurably after
-    // authz.check: span start times come from the wall clock at millisecond resolution.)
+    // Session and tenant lookup before the read.
     await latency(3, 8);
     await gateway.query(ctx, db, { operation: 'SELECT', table: 'customers', text: 'SELECT name, email, address, iban FROM customers WHERE id = $1', pii: true });
     if (incident !== 'pii-without-audit') {
