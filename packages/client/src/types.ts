@@ -1,0 +1,205 @@
+/**
+ * The shapes of FLUO's REST API (/api/v1), as the server sends them. They
+ * mirror the server's store and API modules (packages/server/src/store/store.ts,
+ * api/*.ts) and are declared here so the client depends on no FLUO package.
+ * Times are milliseconds since the epoch.
+ */
+
+export type Severity = 'info' | 'warning' | 'critical';
+export type RuleMode = 'alert' | 'shadow';
+export type RuleSource = 'api' | 'file';
+export type SignalStatus = 'open' | 'acknowledged' | 'resolved' | 'false_positive';
+export type SpanKind = 'INTERNAL' | 'SERVER' | 'CLIENT' | 'PRODUCER' | 'CONSUMER';
+export type SpanStatus = 'UNSET' | 'OK' | 'ERROR';
+
+export type AttributeValue = string | number | boolean | null | AttributeValue[] | { [key: string]: AttributeValue };
+export type AttributeMap = Record<string, AttributeValue>;
+
+/** A DSL error with its place in the rule text (1-based line and column). */
+export interface RuleErrorInfo {
+  code: string;
+  message: string;
+  line: number;
+  column: number;
+}
+
+export interface Rule {
+  id: string;
+  name: string;
+  description: string;
+  severity: Severity;
+  dsl: string;
+  enabled: boolean;
+  mode: RuleMode;
+  tags: string[];
+  /** Incremented by every change; send it back in an update to detect concurrent edits (409 CONFLICT). */
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+  source: RuleSource;
+  /** Rule file it comes from, for file rules (read only through the API). */
+  file?: string;
+  /** Set when a stored rule no longer compiles; such a rule is not applied. */
+  compileError?: RuleErrorInfo;
+}
+
+export interface RuleList {
+  rules: Rule[];
+  /** Problems of the last rule file reload ("file:line:column: message"). */
+  fileErrors: string[];
+}
+
+/** A new rule. `id` defaults to a slug of the name. */
+export interface RuleInput {
+  id?: string;
+  name: string;
+  description?: string;
+  severity: Severity;
+  dsl: string;
+  enabled?: boolean;
+  mode?: RuleMode;
+  tags?: string[];
+}
+
+/** Fields to change; `version`, when given, must be the rule's current version. */
+export type RuleChange = Partial<Omit<RuleInput, 'id'>> & { version?: number };
+
+export interface RuleValidation {
+  ok: boolean;
+  errors: RuleErrorInfo[];
+}
+
+/** A dry run of a rule (DSL text or a saved rule) over the kept traces. */
+export type RuleTestRequest = ({ dsl: string; ruleId?: never } | { ruleId: string; dsl?: never }) & {
+  since?: number | string;
+  until?: number | string;
+  /** Most matching traces listed (1–1000, default 50). */
+  limit?: number;
+  /** Most traces read (default 10000). */
+  maxTraces?: number;
+};
+
+export interface RuleTestResult {
+  tracesScanned: number;
+  matched: number;
+  /** true when maxTraces stopped the scan. */
+  truncated: boolean;
+  traces: Array<{ traceId: string; witnesses: string[]; rootName: string; startTime: number }>;
+}
+
+/** A signal as listed and streamed. */
+export interface Signal {
+  /** Derived from rule and trace: the same rule on the same trace is one signal. */
+  id: string;
+  /** Store order; the SSE event id. */
+  seq: number;
+  ruleId: string;
+  ruleName: string;
+  ruleVersion: number;
+  severity: Severity;
+  mode: RuleMode;
+  traceId: string;
+  /** Witness span ids, in start-time order. */
+  spanIds: string[];
+  message: string;
+  detectedAt: number;
+  firstSpanTime: number;
+  lastSpanTime: number;
+  /** Services of the witness spans. */
+  services: string[];
+  status: SignalStatus;
+  statusUpdatedAt: number;
+}
+
+export interface StatusChange {
+  at: number;
+  by: string;
+  from: SignalStatus;
+  to: SignalStatus;
+  note: string | null;
+}
+
+/** A signal with its evidence: the trace's spans when it fired, and its status history. */
+export interface SignalDetail extends Signal {
+  evidence: { spans: Span[] };
+  /** Oldest first. */
+  history: StatusChange[];
+}
+
+export interface SignalQuery {
+  ruleId?: string;
+  severity?: Severity;
+  status?: SignalStatus;
+  service?: string;
+  /** detectedAt >= since: ms, or an ISO time. */
+  since?: number | string;
+  /** detectedAt < until. */
+  until?: number | string;
+  /** 1–1000, default 50. */
+  limit?: number;
+  /** nextCursor of the previous page. */
+  cursor?: string;
+}
+
+export interface SignalPage {
+  signals: Signal[];
+  nextCursor: string | null;
+}
+
+export interface SignalStatusChange {
+  status: SignalStatus;
+  note?: string | null;
+  by?: string;
+}
+
+export interface Span {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | null;
+  traceState: string;
+  name: string;
+  kind: SpanKind;
+  status: SpanStatus;
+  statusMessage: string;
+  /** Fractional milliseconds since the epoch. */
+  startTime: number;
+  endTime: number;
+  /** ms */
+  duration: number;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  service: string | null;
+  /** The span's own attributes (the resource's are in `resource`). */
+  attributes: AttributeMap;
+  resource: AttributeMap;
+  scope: { name: string; version: string };
+  events: Array<{ name: string; time: number; timeUnixNano: string; attributes: AttributeMap }>;
+  links: Array<{ traceId: string; spanId: string; traceState: string; attributes: AttributeMap }>;
+}
+
+export interface Trace {
+  traceId: string;
+  rootName: string;
+  services: string[];
+  spanCount: number;
+  errorCount: number;
+  startTime: number;
+  endTime: number;
+  duration: number;
+  /** 'open' while FLUO is still assembling it (more spans may come). */
+  state: 'open' | 'complete';
+  completedAt: number | null;
+  /** Start-time order. */
+  spans: Span[];
+}
+
+/** What a `data` event carries: the new signal and its witness spans. */
+export interface SignalData {
+  signal: Signal;
+  /** The first witness span (undefined only if the evidence lacks it). */
+  span: Span | undefined;
+  /** Every witness span, in the signal's `spanIds` order. */
+  spans: Span[];
+  /** The signal with its whole evidence (all spans of the trace when it fired). */
+  detail: SignalDetail;
+}

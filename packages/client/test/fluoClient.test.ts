@@ -1,0 +1,307 @@
+/**
+ * @fluohq/fluo against a real FLUO server: the seed's snippet run as a user
+ * runs it (CommonJS require and ESM import, in a child process), spans sent
+ * by the real OpenTelemetry SDK through `fluoClient.traceExporter()`,
+ * reconnection across a server restart, API errors and cancellation.
+ * Needs the build (npm run build; `npm test` does it): the tests load the
+ * package as published, through its exports map.
+ */
+import { spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { Fluo, FluoApiError, type Signal, type SignalData } from '@fluohq/fluo';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { startTestServer, tempDir, waitFor, type TestServer } from '../../server/src/testing/testServer.testkit.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '../../..');
+const SEED_LINES = [
+  "const fluoClient = new Fluo({ url: 'http://localhost:3000' });",
+  'fluoClient.on(\'data\', (data) => { const span = data.span; });',
+];
+// Inside the repository, so that '@fluohq/fluo' resolves through node_modules like in an app.
+const scratch = path.join(REPO, '.test-output');
+mkdirSync(scratch, { recursive: true });
+const work = mkdtempSync(path.join(scratch, 'client-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function server(overrides = {}, dataDir?: string): Promise<TestServer> {
+  const s = await startTestServer(overrides, dataDir);
+  cleanups.push(() => s.close());
+  return s;
+}
+
+async function createMarkerRule(s: TestServer, id: string, spanName: string, severity = 'warning'): Promise<void> {
+  const res = await s.json('/api/v1/rules', { method: 'POST', body: { id, name: id, severity, dsl: `trace.has(span => span.name === '${spanName}')` } });
+  expect(res.status).toBe(201);
+}
+
+/** A real OpenTelemetry SDK provider exporting to FLUO. */
+function tracerProvider(exporter: SpanExporter, service = 'checkout'): BasicTracerProvider {
+  const provider = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': service }), spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  cleanups.push(() => provider.shutdown());
+  return provider;
+}
+
+/** Sends one trace: a root span and a child named `name`; resolves to the child's ids. */
+async function sendTrace(provider: BasicTracerProvider, name: string): Promise<{ traceId: string; spanId: string }> {
+  const tracer = provider.getTracer('fluo-client-test');
+  const root = tracer.startSpan('POST /checkout', { kind: 1 });
+  const child = tracer.startSpan(name, { attributes: { 'order.id': 'o-1' } }, trace.setSpan(context.active(), root));
+  child.setStatus({ code: SpanStatusCode.ERROR, message: 'card declined' });
+  child.end();
+  root.end();
+  await provider.forceFlush();
+  return { traceId: child.spanContext().traceId, spanId: child.spanContext().spanId };
+}
+
+function runSnippet(file: string, apiUrl: string): { lines: AsyncIterableIterator<string>; exited: Promise<number | null>; stderr: () => string } {
+  const source = readFileSync(path.join(HERE, 'fixtures', file), 'utf8');
+  for (const line of SEED_LINES) expect(source).toContain(line);
+  // The one change: the address of the server this test started (the snippet says localhost:3000).
+  const target = path.join(work, file);
+  writeFileSync(target, source.replace("'http://localhost:3000'", `'${apiUrl}'`));
+  const child = spawn(process.execPath, [target], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+  cleanups.push(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { lines: createInterface({ input: child.stdout })[Symbol.asyncIterator](), exited, stderr: () => stderr };
+}
+
+async function nextLine(lines: AsyncIterableIterator<string>, stderr: () => string): Promise<any> {
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no output from the snippet; stderr: ${stderr()}`)), 20_000));
+  const next = await Promise.race([lines.next(), timeout]);
+  if (next.done) throw new Error(`the snippet exited; stderr: ${stderr()}`);
+  return JSON.parse(next.value);
+}
+
+describe('the seed snippet', () => {
+  for (const file of ['seed-snippet.cjs', 'seed-snippet.mjs']) {
+    it(`${file}: receives a data event with the witness span of a signal raised by spans from the OpenTelemetry SDK`, async () => {
+      const s = await server();
+      await createMarkerRule(s, 'declined-card', 'payment.charge');
+      const snippet = runSnippet(file, s.server.urls.api);
+      expect(await nextLine(snippet.lines, snippet.stderr)).toEqual({ connected: true });
+
+      const client = new Fluo({ url: s.server.urls.api });
+      cleanups.push(() => client.close());
+      const provider = tracerProvider(client.traceExporter({ url: `${s.server.urls.otlpHttp}/v1/traces` }));
+      const sent = await sendTrace(provider, 'payment.charge');
+
+      const got = await nextLine(snippet.lines, snippet.stderr);
+      expect(got.signal.ruleId).toBe('declined-card');
+      expect(got.signal.traceId).toBe(sent.traceId);
+      expect(got.span).toMatchObject({ spanId: sent.spanId, traceId: sent.traceId, name: 'payment.charge', service: 'checkout', status: 'ERROR', statusMessage: 'card declined' });
+      expect(got.span.attributes['order.id']).toBe('o-1');
+      expect(got.spans.map((sp: { spanId: string }) => sp.spanId)).toEqual([sent.spanId]);
+      // close() in the data handler lets the process end.
+      expect(await snippet.exited).toBe(0);
+    });
+  }
+});
+
+describe('the signal stream', () => {
+  it('resumes after a server restart: signals raised before, during and after the outage arrive once each, in order', async () => {
+    const dataDir = tempDir('client-restart');
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const first = await startTestServer({}, dataDir);
+    const ports = { port: Number(new URL(first.server.urls.api).port), otlpHttpPort: Number(new URL(first.server.urls.otlpHttp).port), otlpGrpcPort: Number(new URL(first.server.urls.otlpGrpc).port) };
+    await createMarkerRule(first, 'marker', 'marker');
+    let current = first;
+    cleanups.push(() => current.close({ keepData: true }));
+
+    // Holds stream reconnections while closed, so that signals are provably raised while the client is away.
+    let gate: Promise<void> = Promise.resolve();
+    let openGate = (): void => {};
+    const gatedFetch: typeof fetch = async (input, init) => {
+      if (String(input).endsWith('/signals/stream')) await gate;
+      return fetch(input, init);
+    };
+    const client = new Fluo({ url: first.server.urls.api, fetch: gatedFetch, reconnect: { initialDelayMs: 50, maxDelayMs: 400 } });
+    cleanups.push(() => client.close());
+    const received: SignalData[] = [];
+    const events: string[] = [];
+    client.on('data', (d) => received.push(d));
+    client.on('connected', (e) => events.push(`connected:${e.lastEventId}`));
+    client.on('disconnected', () => events.push('disconnected'));
+    client.on('error', () => {});
+    await waitFor('the first connection', () => events.includes('connected:'));
+
+    const otlp = (s: TestServer) => tracerProvider(new OTLPTraceExporter({ url: `${s.server.urls.otlpHttp}/v1/traces` }));
+    const sent: string[] = [];
+    const sendMarker = async (s: TestServer): Promise<void> => { sent.push((await sendTrace(otlp(s), 'marker')).traceId); };
+
+    await sendMarker(first);
+    await sendMarker(first);
+    await waitFor('the signals before the restart', () => received.length === 2);
+
+    gate = new Promise((resolve) => { openGate = resolve; });
+    await first.close({ keepData: true });
+    await waitFor('the client to notice', () => events.includes('disconnected'));
+    current = await startTestServer(ports, dataDir);
+    await sendMarker(current);
+    await sendMarker(current);
+    await waitFor('the signals raised during the outage to be stored', async () => (await current.json('/api/v1/signals')).body.signals.length === 4);
+    expect(received).toHaveLength(2);
+    openGate();
+    await waitFor('the signals of the outage', () => received.length === 4);
+    await sendMarker(current);
+    await sendMarker(current);
+    await waitFor('the signals after the restart', () => received.length === 6);
+
+    const stored = (await current.json('/api/v1/signals')).body.signals as Signal[];
+    expect(received.map((d) => d.signal.traceId)).toEqual(sent);
+    expect(received.map((d) => d.signal.seq)).toEqual(stored.map((s) => s.seq).reverse());
+    expect(new Set(received.map((d) => d.signal.id)).size).toBe(6);
+    for (const d of received) expect(d.span?.name).toBe('marker');
+    expect(events.filter((e) => e.startsWith('connected:')).at(-1)).toBe(`connected:${received[1].signal.seq}`);
+    expect(client.lastEventId).toBe(String(received[5].signal.seq));
+  });
+
+  it('applies the filter and starts only when a signal or data listener is added', async () => {
+    const s = await server();
+    await createMarkerRule(s, 'info-rule', 'info.span', 'info');
+    await createMarkerRule(s, 'critical-rule', 'critical.span', 'critical');
+    let streamRequests = 0;
+    const countingFetch: typeof fetch = (input, init) => {
+      if (String(input).endsWith('/signals/stream')) streamRequests++;
+      return fetch(input, init);
+    };
+    const client = new Fluo({ url: s.server.urls.api, fetch: countingFetch, filter: { severities: ['critical'] } });
+    cleanups.push(() => client.close());
+    const connected = new Promise((resolve) => client.once('connected', resolve));
+    await client.rules.list();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(streamRequests).toBe(0);
+    const got: Signal[] = [];
+    client.on('signal', (sig) => got.push(sig));
+    await connected;
+    expect(streamRequests).toBe(1);
+    const provider = tracerProvider(client.traceExporter({ url: `${s.server.urls.otlpHttp}/v1/traces` }));
+    await sendTrace(provider, 'info.span');
+    await sendTrace(provider, 'critical.span');
+    await waitFor('the critical signal', () => got.length === 1);
+    await waitFor('both signals stored', async () => (await s.json('/api/v1/signals')).body.signals.length === 2);
+    // The info signal was before the critical one in the stream and was left out, not delayed.
+    await waitFor('the position past both', () => client.lastEventId === '2');
+    expect(got.map((g) => g.ruleId)).toEqual(['critical-rule']);
+  });
+});
+
+describe('the REST methods', () => {
+  it('create, read, update, test and delete rules; read and update signals and traces', async () => {
+    const s = await server();
+    const client = new Fluo({ url: s.server.urls.api });
+    cleanups.push(() => client.close());
+    const rule = await client.rules.create({ name: 'Charge failed', severity: 'critical', dsl: "trace.has(span => span.name === 'payment.charge')" });
+    expect(rule).toMatchObject({ id: 'charge-failed', version: 1, source: 'api', enabled: true });
+    expect((await client.rules.list()).rules.map((r) => r.id)).toEqual(['charge-failed']);
+    expect(await client.rules.get('charge-failed')).toEqual(rule);
+    const updated = await client.rules.update('charge-failed', { severity: 'warning', version: 1 });
+    expect(updated).toMatchObject({ severity: 'warning', version: 2 });
+    expect(await client.rules.validate("trace.has(span => span.name === 'x')")).toEqual({ ok: true, errors: [] });
+    const invalid = await client.rules.validate('trace.has(span => ');
+    expect(invalid.ok).toBe(false);
+    expect(invalid.errors[0]).toMatchObject({ line: 1 });
+
+    const provider = tracerProvider(client.traceExporter({ url: `${s.server.urls.otlpHttp}/v1/traces` }));
+    const sent = await sendTrace(provider, 'payment.charge');
+    const page = await waitFor('the signal', async () => { const p = await client.signals.list({ ruleId: 'charge-failed' }); return p.signals.length === 1 && p; });
+    const tested = await waitFor('the kept trace', async () => { const t = await client.rules.test({ ruleId: 'charge-failed' }); return t.matched === 1 && t; });
+    expect(tested.traces[0]).toMatchObject({ traceId: sent.traceId, witnesses: [sent.spanId] });
+    const detail = await client.signals.get(page.signals[0].id);
+    expect(detail.evidence.spans.map((sp) => sp.name)).toContain('payment.charge');
+    const acked = await client.signals.update(detail.id, { status: 'acknowledged', note: 'looking', by: 'sre' });
+    expect(acked.history.at(-1)).toMatchObject({ from: 'open', to: 'acknowledged', by: 'sre', note: 'looking' });
+    const all = [];
+    for await (const sig of client.signals.iterate({ limit: 1 })) all.push(sig.id);
+    expect(all).toEqual([detail.id]);
+    const trace = await client.traces.get(sent.traceId);
+    expect(trace).toMatchObject({ traceId: sent.traceId, spanCount: 2, state: 'complete' });
+
+    await client.rules.delete('charge-failed');
+    expect((await client.rules.list()).rules).toEqual([]);
+  });
+
+  it('throws FluoApiError with the server code, message, status and details', async () => {
+    const s = await server();
+    const client = new Fluo({ url: s.server.urls.api });
+    cleanups.push(() => client.close());
+    const caught = async (p: Promise<unknown>): Promise<FluoApiError> => {
+      const err = await p.then(() => { throw new Error('expected a rejection'); }, (e: unknown) => e);
+      expect(err).toBeInstanceOf(FluoApiError);
+      return err as FluoApiError;
+    };
+    expect(await caught(client.rules.get('missing'))).toMatchObject({ code: 'NOT_FOUND', status: 404, message: "no rule with id 'missing'", retryable: false });
+    const compile = await caught(client.rules.create({ name: 'bad', severity: 'info', dsl: "trace.has(span => span.name === 'a'" }));
+    expect(compile).toMatchObject({ code: 'RULE_COMPILE', status: 400 });
+    expect(compile.details).toMatchObject({ line: 1 });
+    await client.rules.create({ id: 'dup', name: 'dup', severity: 'info', dsl: "trace.has(span => span.name === 'a')" });
+    expect(await caught(client.rules.create({ id: 'dup', name: 'dup', severity: 'info', dsl: "trace.has(span => span.name === 'a')" }))).toMatchObject({ code: 'CONFLICT', status: 409 });
+    expect(await caught(client.rules.update('dup', { name: 'x', version: 7 }))).toMatchObject({ code: 'CONFLICT', status: 409 });
+    const status = await caught(client.signals.update('nope', { status: 'closed' as never }));
+    expect(status).toMatchObject({ code: 'VALIDATION', status: 400 });
+    expect(status.details).toEqual([{ field: 'status', message: expect.stringContaining('open, acknowledged') }]);
+    expect(await caught(client.traces.get('not-a-trace-id'))).toMatchObject({ code: 'VALIDATION', status: 400 });
+    expect((await caught(client.signals.list({ severity: 'loud' as never }))).code).toBe('VALIDATION');
+
+    const closedPort = new Fluo({ url: 'http://127.0.0.1:9' });
+    expect(await caught(closedPort.rules.list())).toMatchObject({ code: 'UNREACHABLE', status: 0, retryable: true });
+    expect(() => new Fluo({ url: 'localhost:3000/x y' })).toThrow(/not a URL|http or https/);
+  });
+
+  it('cancels: a per-call AbortSignal, and the client AbortSignal that closes everything', async () => {
+    const s = await server();
+    const perCall = new AbortController();
+    const client = new Fluo({ url: s.server.urls.api });
+    cleanups.push(() => client.close());
+    perCall.abort(new Error('user went away'));
+    await expect(client.rules.list({ signal: perCall.signal })).rejects.toThrow('user went away');
+    expect((await client.rules.list()).rules).toEqual([]);
+
+    const lifetime = new AbortController();
+    const owned = new Fluo({ url: s.server.urls.api, signal: lifetime.signal });
+    const events: string[] = [];
+    owned.on('connected', () => events.push('connected'));
+    owned.on('signal', () => events.push('signal'));
+    await waitFor('the stream', () => events.includes('connected'));
+    lifetime.abort();
+    expect(owned.isClosed).toBe(true);
+    await owned.close();
+    await owned.close();
+    await expect(owned.rules.list()).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+});
+
+describe('traceExporter', () => {
+  it('says which package to install when the optional exporter is missing', () => {
+    // The package as installed in an app that lacks the peer dependency (outside this repository's node_modules).
+    const app = mkdtempSync(path.join(tmpdir(), 'fluo-client-app-'));
+    cleanups.push(() => rmSync(app, { recursive: true, force: true }));
+    const pkg = path.join(app, 'node_modules', '@fluohq', 'fluo');
+    mkdirSync(pkg, { recursive: true });
+    cpSync(path.join(REPO, 'packages', 'client', 'package.json'), path.join(pkg, 'package.json'));
+    cpSync(path.join(REPO, 'packages', 'client', 'dist'), path.join(pkg, 'dist'), { recursive: true });
+    const script = "const { Fluo } = require('@fluohq/fluo'); const c = new Fluo({ url: 'http://localhost:3000' }); try { c.traceExporter(); console.log('no error'); } catch (e) { console.log(e.message); }";
+    const cjs = execFileSync(process.execPath, ['-e', script], { cwd: app, encoding: 'utf8' });
+    expect(cjs).toContain("needs the package @opentelemetry/exporter-trace-otlp-proto: run 'npm install @opentelemetry/exporter-trace-otlp-proto");
+    const esm = execFileSync(process.execPath, ['--input-type=module', '-e', script.replace("const { Fluo } = require('@fluohq/fluo');", "import { Fluo } from '@fluohq/fluo';")], { cwd: app, encoding: 'utf8' });
+    expect(esm).toContain('needs the package @opentelemetry/exporter-trace-otlp-proto');
+    // And the REST part works without it.
+    expect(execFileSync(process.execPath, ['-e', "const { Fluo } = require('@fluohq/fluo'); console.log(typeof new Fluo({ url: 'http://localhost:3000' }).rules.list)"], { cwd: app, encoding: 'utf8' }).trim()).toBe('function');
+  });
+});
