@@ -25,3 +25,4 @@ export {
   type DetectorOptions, type DetectorStats, type DetectorListener,
 } from './engine/detector.js';
 export { buildTrace, hexId, BASE_TIME_MS, type SpanSpec } from './testing/traceBuilder.js';
+export { withBudget, BudgetExceededError, BUDGET_EXCEEDED } from './dsl/runtime.js';
