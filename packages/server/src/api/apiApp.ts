@@ -7,7 +7,10 @@ import { FluoError } from '../errors.js';
 import { requestMetrics } from '../http/requestMetrics.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/metricsRegistry.js';
 import type { ApiDeps } from './apiDeps.js';
+import { apiAuth } from './apiAuth.js';
+import { auditApi } from './auditApi.js';
 import { apiErrorResponse } from './errorResponse.js';
+import { tokensApi } from './tokensApi.js';
 import { openApiDocument } from './openApiDocument.js';
 import { rulesApi } from './rulesApi.js';
 import { signalsApi } from './signalsApi.js';
@@ -32,6 +35,8 @@ const PLACEHOLDER_PAGE = `<!doctype html>
 export function createApiApp(deps: ApiDeps): Hono {
   const app = new Hono();
   app.use('*', requestMetrics('api', deps.metrics));
+  // After metrics (refused calls are counted), before every route (see requiredPermission in apiAuth.ts).
+  app.use('*', apiAuth(deps.auth));
 
   app.get('/', (c) => c.html(PLACEHOLDER_PAGE));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
@@ -47,6 +52,8 @@ export function createApiApp(deps: ApiDeps): Hono {
   app.route('/api/v1/rules', rulesApi(deps));
   app.route('/api/v1/signals', signalsApi(deps));
   app.route('/api/v1/traces', tracesApi(deps));
+  app.route('/api/v1/tokens', tokensApi(deps));
+  app.route('/api/v1/audit', auditApi(deps));
 
   app.notFound((c) => apiErrorResponse(new FluoError('NOT_FOUND', `no such endpoint: ${c.req.method} ${c.req.path} (see /api/v1/openapi.json)`), deps.log));
   app.onError((err) => apiErrorResponse(err, deps.log));

@@ -1,3 +1,4 @@
+import type { Authenticator } from '../auth/authenticator.js';
 import type { ServerConfig } from '../config/config.js';
 import type { Logger } from '../logger.js';
 import type { FluoMetrics } from '../metrics/fluoMetrics.js';
@@ -17,6 +18,7 @@ export interface ApiDeps {
   streams: SignalStreams;
   metrics: () => FluoMetrics;
   log: Logger;
+  auth: Authenticator;
   /** Problems of the last rule file load, formatted (empty when none). */
   ruleFileErrors: () => string[];
 }

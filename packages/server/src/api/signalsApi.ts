@@ -12,6 +12,9 @@ import { SEVERITIES } from '@fluohq/engine';
 import { FluoError } from '../errors.js';
 import { SIGNAL_STATUSES, type SignalDetail, type SignalStatus } from '../store/store.js';
 import type { ApiDeps } from './apiDeps.js';
+import { ANONYMOUS } from '../auth/authenticator.js';
+import { principalOf } from './apiAuth.js';
+import { recordAudit } from './auditApi.js';
 import { decodeCursor, encodeCursor, enumParam, intParam, readJson, stringParam, timeParam, type Query } from './request.js';
 
 const isSeqCursor = (v: unknown): v is { seq: number } =>
@@ -63,13 +66,19 @@ export function signalsApi(deps: ApiDeps): Hono {
     if (note !== undefined && note !== null && (typeof note !== 'string' || note.length > 10_000)) problems.push({ field: 'note', message: 'must be a string of at most 10000 characters' });
     if (by !== undefined && (typeof by !== 'string' || by.trim() === '' || by.length > 200)) problems.push({ field: 'by', message: 'must be a non-empty string of at most 200 characters' });
     if (problems.length > 0) throw new FluoError('VALIDATION', `invalid status change: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, { details: problems });
+    // With auth on, the actor is the token's name; a client-supplied `by` is kept only when auth is off.
+    const principal = principalOf(c);
+    const actor = principal !== ANONYMOUS ? principal.name : typeof by === 'string' ? by.trim() : 'anonymous';
     const detail = await deps.store.updateSignalStatus(c.req.param('id'), {
       to: status as SignalStatus,
-      by: typeof by === 'string' ? by.trim() : 'anonymous',
+      by: actor,
       note: typeof note === 'string' ? note : null,
       at: Date.now(),
     });
     if (!detail) throw new FluoError('NOT_FOUND', `no signal with id '${c.req.param('id')}'`);
+    const change = detail.history[detail.history.length - 1];
+    await recordAudit(deps, { ...principal, name: actor }, 'signal.status', `signal:${detail.id}`,
+      { status: change?.from ?? null }, { status: detail.status, note: change?.note ?? null });
     return c.json(signalDetailJson(detail));
   });
 

@@ -12,6 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { AUTH_MODES, type AuthMode } from '../auth/authenticator.js';
 import { parseStoreUrl } from '../store/stores.js';
 import { DURATION_HELP, SIZE_HELP, formatDurationMs, formatSizeBytes, parseDurationMs, parseSizeBytes } from './units.js';
 
@@ -48,12 +49,28 @@ export interface ServerConfig {
   /** ms between SSE heartbeat comments. */
   sseHeartbeat: number;
   logLevel: LogLevel;
+  /** Work units one rule may spend on one trace per evaluation (see the engine's dsl/runtime.ts). */
+  ruleBudget: number;
+  /** API authentication: 'auto' (on once a token exists), 'on' or 'off'. */
+  auth: AuthMode;
+  /** Bootstrap admin token (at least 32 characters), or null. */
+  adminToken: string | null;
+  /** File holding the bootstrap admin token (first line), or null. */
+  adminTokenFile: string | null;
+  /** Whether OTLP ingestion (HTTP and gRPC) needs a token with role ingest or admin. */
+  otlpAuth: boolean;
+  /** Header (HTTP) / metadata key (gRPC) carrying the OTLP token; 'authorization' expects "Bearer <token>". */
+  otlpAuthHeader: string;
+  /** PEM certificate chain and private key: with both, every listener speaks TLS. */
+  tlsCert: string | null;
+  tlsKey: string | null;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
-type OptionType = 'port' | 'host' | 'path' | 'optionalPath' | 'store' | 'duration' | 'size' | 'count' | 'logLevel';
+type OptionType = 'port' | 'host' | 'path' | 'optionalPath' | 'store' | 'duration' | 'size' | 'count' | 'logLevel'
+  | 'authMode' | 'secret' | 'boolean' | 'headerName';
 
 export interface ConfigOption {
   key: keyof ServerConfig;
@@ -84,6 +101,14 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   tickInterval: 250,
   sseHeartbeat: 15_000,
   logLevel: 'info',
+  ruleBudget: 10_000_000,
+  auth: 'auto',
+  adminToken: null,
+  adminTokenFile: null,
+  otlpAuth: false,
+  otlpAuthHeader: 'authorization',
+  tlsCert: null,
+  tlsKey: null,
 });
 
 function option(key: keyof ServerConfig, type: OptionType, description: string): ConfigOption {
@@ -112,6 +137,14 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('tickInterval', 'duration', 'how often idle traces are completed'),
   option('sseHeartbeat', 'duration', 'interval of SSE heartbeat comments'),
   option('logLevel', 'logLevel', `log level: ${LOG_LEVELS.join(', ')}`),
+  option('ruleBudget', 'count', 'work units one rule may spend evaluating one trace (beyond: stopped, counted, logged)'),
+  option('auth', 'authMode', `API authentication: ${AUTH_MODES.join(', ')} (auto: on once a token exists)`),
+  option('adminToken', 'secret', 'bootstrap admin token, at least 32 characters (prefer the env variable or --admin-token-file)'),
+  option('adminTokenFile', 'optionalPath', 'file holding the bootstrap admin token'),
+  option('otlpAuth', 'boolean', 'require a token (role ingest or admin) for OTLP ingestion'),
+  option('otlpAuthHeader', 'headerName', "header carrying the OTLP token ('authorization' expects 'Bearer <token>')"),
+  option('tlsCert', 'optionalPath', 'PEM certificate (chain) for TLS on every listener'),
+  option('tlsKey', 'optionalPath', 'PEM private key for TLS on every listener'),
 ];
 
 /** The flag and variable of the config file itself. */
@@ -217,6 +250,22 @@ function validate(option: ConfigOption, raw: unknown, base: string): { value?: u
     case 'logLevel':
       if (!LOG_LEVELS.includes(raw as LogLevel)) return { problem: `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}` };
       return { value: raw };
+    case 'authMode':
+      if (!AUTH_MODES.includes(raw as AuthMode)) return { problem: `must be one of ${AUTH_MODES.join(', ')}, got ${JSON.stringify(raw)}` };
+      return { value: raw };
+    case 'secret':
+      // Never echo the value: it is a credential.
+      if (typeof raw !== 'string' || raw.trim().length < 32 || /\s/.test(raw.trim())) return { problem: 'must be at least 32 characters without spaces (generate one with: fluo token generate)' };
+      return { value: raw.trim() };
+    case 'boolean': {
+      const v = typeof raw === 'string' ? raw.trim().toLowerCase() : raw;
+      if (v === true || v === 'true' || v === 'on' || v === '1' || v === 'yes') return { value: true };
+      if (v === false || v === 'false' || v === 'off' || v === '0' || v === 'no') return { value: false };
+      return { problem: `must be true or false, got ${JSON.stringify(raw)}` };
+    }
+    case 'headerName':
+      if (typeof raw !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/.test(raw.trim())) return { problem: `must be an HTTP header name such as authorization or x-fluo-token, got ${JSON.stringify(raw)}` };
+      return { value: raw.trim().toLowerCase() };
   }
 }
 
@@ -256,7 +305,7 @@ export function resolveConfig(sources: ConfigSources = {}): ServerConfig {
     } else {
       continue;
     }
-    if (opt.type === 'optionalPath' && (raw === null || raw === '')) { config[opt.key] = null; sourceOf[opt.key] = source; continue; }
+    if ((opt.type === 'optionalPath' || opt.type === 'secret') && (raw === null || raw === '')) { config[opt.key] = null; sourceOf[opt.key] = source; continue; }
     const { value, problem } = validate(opt, raw, base);
     if (problem !== undefined) problems.push({ field: opt.key, source, message: `${opt.key} ${problem}` });
     else { config[opt.key] = value; sourceOf[opt.key] = source; }
@@ -279,6 +328,13 @@ export function resolveConfig(sources: ConfigSources = {}): ServerConfig {
         }
       }
     }
+    if ((result.tlsCert === null) !== (result.tlsKey === null)) {
+      const missing = result.tlsCert === null ? 'tlsCert' : 'tlsKey';
+      problems.push({ field: missing, source: sourceOf[missing === 'tlsCert' ? 'tlsKey' : 'tlsCert'] ?? 'default', message: 'TLS needs both --tls-cert and --tls-key' });
+    }
+    if (result.adminToken !== null && result.adminTokenFile !== null) {
+      problems.push({ field: 'adminToken', source: sourceOf.adminToken ?? 'default', message: 'give the admin token either directly or as a file (--admin-token-file), not both' });
+    }
     if (result.maxTraceLifetime < result.idleTimeout) {
       problems.push({ field: 'maxTraceLifetime', source: sourceOf.maxTraceLifetime ?? 'default', message: `maxTraceLifetime (${formatDurationMs(result.maxTraceLifetime)}) must not be shorter than idleTimeout (${formatDurationMs(result.idleTimeout)})` });
     }
@@ -291,6 +347,7 @@ export function resolveConfig(sources: ConfigSources = {}): ServerConfig {
 const METAVARS: Record<OptionType, string> = {
   port: '<port>', host: '<address>', path: '<path>', optionalPath: '<path>', store: '<url>',
   duration: '<duration>', size: '<size>', count: '<n>', logLevel: '<level>',
+  authMode: '<mode>', secret: '<token>', boolean: '<true|false>', headerName: '<header>',
 };
 
 export function describeOptions(): string {
