@@ -62,6 +62,26 @@ describe('fluo token', () => {
     expect(audit.stdout).toMatch(/tok_[0-9a-f]{16}\teditor\tci\tfluo_....…\tcreated .* by cli\trevoked /);
   });
 
+  it('locks an open server in auto mode when the first token is created offline', async () => {
+    const dataDir = path.join(root, 'data-auto');
+    const server = await startServer({ ...DEFAULT_CONFIG, dataDir, port: 0, otlpHttpPort: 0, otlpGrpcPort: 0, logLevel: 'silent' });
+    try {
+      expect((await fetch(`${server.urls.api}/api/v1/rules`)).status).toBe(200);
+      const created = await fluo(['token', 'create', '--role', 'viewer', '--name', 'late', '--data-dir', dataDir]);
+      expect(created.code).toBe(0);
+      const deadline = Date.now() + 15_000;
+      let status = 200;
+      while (status === 200 && Date.now() < deadline) {
+        status = (await fetch(`${server.urls.api}/api/v1/rules`)).status;
+        if (status === 200) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(status).toBe(401);
+      expect((await fetch(`${server.urls.api}/api/v1/rules`, { headers: { authorization: `Bearer ${created.stdout.trim()}` } })).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('generates admin tokens and refuses bad usage with exit code 2', async () => {
     const generated = await fluo(['token', 'generate']);
     expect(generated.code).toBe(0);

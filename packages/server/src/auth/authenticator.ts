@@ -15,7 +15,8 @@
  * Token lookups are cached for `cacheMs` (default 5 s, bounded size, misses
  * included so that a flood of bad tokens does not reach the store); revoking
  * through the API clears the cache at once, revoking offline with the CLI
- * takes effect within `cacheMs`.
+ * takes effect within `cacheMs`; so does the first token created offline
+ * in auto mode (the count of tokens is re-read at most every `cacheMs`).
  */
 import { FluoError } from '../errors.js';
 import type { Store, TokenRecord, TokenRole } from '../store/store.js';
@@ -46,6 +47,7 @@ export interface AuthenticatorOptions {
 export class Authenticator {
   private readonly cache = new Map<string, { token: TokenRecord | null; at: number }>();
   private activeTokens = 0;
+  private countedAt = 0;
   private readonly cacheMs: number;
   private readonly cacheSize: number;
   private readonly now: () => number;
@@ -78,6 +80,7 @@ export class Authenticator {
   async refresh(): Promise<void> {
     this.cache.clear();
     this.activeTokens = (await this.store.listTokens()).filter((t) => t.revokedAt === null).length;
+    this.countedAt = this.now();
   }
 
   /** The principal of a token. Throws FluoError UNAUTHENTICATED when it is missing, unknown or revoked. */
@@ -92,6 +95,8 @@ export class Authenticator {
 
   /** For the REST API: the caller, if allowed. Throws UNAUTHENTICATED or FORBIDDEN. */
   async authorize(token: string | null, permission: ApiPermission): Promise<Principal> {
+    // In auto mode, a token created offline (fluo token create) locks the API within cacheMs.
+    if (!this.enabled && this.options.mode === 'auto' && this.now() - this.countedAt >= this.cacheMs) await this.refresh();
     if (!this.enabled) return ANONYMOUS;
     const principal = await this.authenticate(token);
     if (!roleAllows(principal.role, permission)) {
