@@ -383,5 +383,10 @@ describe('the evaluation budget', () => {
       [`q@${narrow[0].traceId}`, `s@${narrow[0].traceId}`, `s@${wide[0].traceId}`].sort());
     expect(events).toEqual([['q', wide[0].traceId]]);
     expect(detector.stats().budgetExceeded).toBe(1);
+    // A late span reopens the trace: the rule stays stopped on it.
+    const late = buildTrace('wide', [{ id: 'late', name: 'late', parent: 'root', start: 999 }]);
+    expect([...detector.ingest(late, 4).detections, ...detector.flush(5)]).toEqual([]);
+    expect(detector.stats().tracesReopened).toBe(1);
+    expect(detector.stats().budgetExceeded).toBe(1);
   });
 });

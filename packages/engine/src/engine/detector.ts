@@ -141,6 +141,7 @@ interface TraceState {
 interface RememberedTrace {
   spans: Span[];
   fired: Set<string>;
+  exhausted?: Set<string>;
   completedAt: number;
 }
 
@@ -350,6 +351,7 @@ export class Detector {
       trace.spans = remembered.spans;
       for (const s of remembered.spans) trace.spanIds.add(s.spanId);
       trace.fired = remembered.fired;
+      trace.exhausted = remembered.exhausted;
       this.bufferedSpans += remembered.spans.length;
       this.counters.tracesReopened++;
     }
@@ -469,7 +471,7 @@ export class Detector {
   private remember(trace: TraceState, now: number): void {
     const { maxCompletedTraces, maxCompletedSpans } = this.options;
     if (maxCompletedTraces === 0 || trace.spans.length > maxCompletedSpans) return;
-    this.remembered.set(trace.traceId, { spans: trace.spans, fired: trace.fired, completedAt: now });
+    this.remembered.set(trace.traceId, { spans: trace.spans, fired: trace.fired, exhausted: trace.exhausted, completedAt: now });
     this.rememberedSpans += trace.spans.length;
     for (const [traceId, r] of this.remembered) {
       if (this.remembered.size <= maxCompletedTraces && this.rememberedSpans <= maxCompletedSpans) break;
