@@ -230,6 +230,23 @@ describe('auth modes and exposure', () => {
     }
   });
 
+  it('takes the OTLP token from a configured header, over HTTP and gRPC', async () => {
+    const s = await startTestServer({ adminToken: ADMIN, otlpAuth: true, otlpAuthHeader: 'x-fluo-token' });
+    try {
+      const body = JSON.stringify(encodeJsonTraces(buildTrace('custom-header', [{ id: 'a', name: 'a', start: 0 }], Date.now())));
+      const send = (headers: Record<string, string>) => fetch(`${s.server.urls.otlpHttp}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      expect((await send({ 'x-fluo-token': ADMIN })).status).toBe(200);
+      expect((await send({ 'x-fluo-token': `Bearer ${ADMIN}` })).status).toBe(200);
+      expect((await send(bearer(ADMIN))).status).toBe(401);
+      const metadata = new grpc.Metadata();
+      metadata.set('x-fluo-token', ADMIN);
+      await sendWithSdk(new GrpcExporter({ url: s.server.urls.otlpGrpc, metadata }), 'custom-header-grpc');
+      await waitFor('the gRPC span', async () => (await s.json('/api/v1/traces?name=custom-header-grpc', { headers: bearer(ADMIN) })).body.traces.length > 0);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('auth off: open, and callers act as anonymous', async () => {
     const s = await startTestServer({ auth: 'off', adminToken: ADMIN });
     try {
