@@ -77,7 +77,7 @@ export function exposureWarnings(config: ServerConfig, authEnabled: boolean): st
   if (isLoopbackHost(config.host)) return [];
   const warnings: string[] = [];
   if (!authEnabled) {
-    warnings.push(`WARNING: FLUO listens on ${config.host}, which other machines can reach, WITHOUT AUTHENTICATION: anyone who can connect can read signals and traces, change rules and revoke nothing. Create a token (fluo token create --role admin --name you) or set FLUO_ADMIN_TOKEN, or bind to 127.0.0.1.`);
+    warnings.push(`WARNING: FLUO listens on ${config.host}, which other machines can reach, WITHOUT AUTHENTICATION: anyone who can connect can read signals and traces, change rules and create tokens. Create a token (fluo token create --role admin --name you) or set FLUO_ADMIN_TOKEN, or bind to 127.0.0.1.`);
   }
   if (!config.otlpAuth) warnings.push(`WARNING: OTLP ingestion on ${config.host} accepts spans from anyone who can connect; set --otlp-auth to require a token.`);
   if (config.tlsCert === null) warnings.push(`WARNING: FLUO listens on ${config.host} without TLS: tokens and telemetry cross the network in clear text; set --tls-cert and --tls-key, or terminate TLS in front of FLUO.`);

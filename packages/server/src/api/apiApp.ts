@@ -35,6 +35,11 @@ const PLACEHOLDER_PAGE = `<!doctype html>
 export function createApiApp(deps: ApiDeps): Hono {
   const app = new Hono();
   app.use('*', requestMetrics('api', deps.metrics));
+  // Answers are data: never let a browser sniff a JSON body (which may quote span attributes) as HTML.
+  app.use('*', async (c, next) => {
+    await next();
+    c.res.headers.set('x-content-type-options', 'nosniff');
+  });
   // After metrics (refused calls are counted), before every route (see requiredPermission in apiAuth.ts).
   app.use('*', apiAuth(deps.auth));
 

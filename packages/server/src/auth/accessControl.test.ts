@@ -75,6 +75,7 @@ describe('API tokens and roles', () => {
       expect(res.body.error.code).toBe('UNAUTHENTICATED');
       expect(typeof res.body.error.message).toBe('string');
       expect(res.headers.get('www-authenticate')).toBe('Bearer realm="fluo"');
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     }
     // A token in the URL counts only for the signal stream.
     expect((await s.json(`/api/v1/rules?access_token=${tokens.viewer}`)).status).toBe(401);
@@ -82,7 +83,11 @@ describe('API tokens and roles', () => {
   });
 
   it('leaves probes, the API reference and the UI page open', async () => {
-    for (const p of ['/healthz', '/readyz', '/api/v1/openapi.json', '/']) expect((await s.api(p)).status).toBe(200);
+    for (const p of ['/healthz', '/readyz', '/api/v1/openapi.json', '/']) {
+      const res = await s.api(p);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    }
   });
 
   it('gives each role exactly its rights', async () => {
