@@ -16,16 +16,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../server.js';
 import { startTestServer, tempDir, testConfig, waitFor, type TestServer } from '../testing/testServer.testkit.js';
 import { TlsError } from './tls.js';
+// @ts-expect-error -- a plain ES module without types, shared by every test that runs a system binary
+import { locateBinary } from '../../../../scripts/system-packages.mjs';
 
 const dir = tempDir('tls');
 
 function openssl(args: string[]): void {
-  try {
-    execFileSync('openssl', args, { stdio: 'pipe' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('these tests need the openssl command: apt-get install openssl');
-    throw err;
-  }
+  execFileSync(locateBinary('openssl'), args, { stdio: 'pipe' });
 }
 
 function makeCertificate(name: string): { cert: string; key: string } {
