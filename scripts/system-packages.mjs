@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * The Debian packages FLUO's tests run for real: Chromium (UI end-to-end
- * tests), PostgreSQL (the PostgreSQL store) and Prometheus Alertmanager (the
- * Alertmanager notifier). Nothing is downloaded from anywhere but Debian's
+ * tests), PostgreSQL (the PostgreSQL store), Prometheus Alertmanager (the
+ * Alertmanager notifier) and OpenSSL (certificates for the TLS tests). Nothing is downloaded from anywhere but Debian's
  * package archive.
  *
  * As a command (`node scripts/system-packages.mjs`, run by `npm test` before
@@ -23,6 +23,7 @@ const BINARIES = {
   alertmanager: { package: 'prometheus-alertmanager', candidates: ['/usr/bin/prometheus-alertmanager', '/usr/bin/alertmanager'] },
   initdb: { package: 'postgresql', candidates: postgresBinaries('initdb') },
   postgres: { package: 'postgresql', candidates: postgresBinaries('postgres') },
+  openssl: { package: 'openssl', candidates: ['/usr/bin/openssl', '/usr/local/bin/openssl'] },
 };
 
 function postgresBinaries(name) {

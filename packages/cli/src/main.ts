@@ -7,6 +7,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: str
   serve: { summary: 'run FLUO: OTLP receivers, API and UI', load: async () => (await import('./commands/serve.js')).serve },
   check: { summary: 'evaluate rules over OTLP trace files (for CI)', load: async () => (await import('./commands/check.js')).check },
   demo: { summary: 'FLUO in five minutes: a simulated shop with incidents', load: async () => (await import('./commands/demo.js')).demo },
+  token: { summary: 'create, list and revoke API tokens (offline, on the data folder)', load: async () => (await import('./commands/token.js')).token },
 };
 
 export const USAGE = `Usage: fluo <command> [options]

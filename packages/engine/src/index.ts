@@ -43,3 +43,4 @@ export {
   type RateAssessment, type RateBaselineOptions, type RateBucket, type RateStatus,
 } from './learn/assessRate.js';
 export type { SpanKey } from './learn/ruleText.js';
+export { withBudget, BudgetExceededError, BUDGET_EXCEEDED } from './dsl/runtime.js';

@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'BAD_CONTENT_ENCODING'    // a gzip body that does not decompress
   | 'RULE_COMPILE'            // a rule's DSL does not compile (details: code, message, line, column)
   | 'OTLP_DECODE'             // an OTLP request is malformed (details: the engine's code, path, line, column)
+  | 'UNAUTHENTICATED'         // no token, or not a valid one (401; gRPC UNAUTHENTICATED)
+  | 'FORBIDDEN'               // a valid token whose role may not do this (403; gRPC PERMISSION_DENIED)
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
   | 'CONFLICT'                // the id exists already, or the version given is not the current one
@@ -31,6 +33,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   BAD_CONTENT_ENCODING: 400,
   RULE_COMPILE: 400,
   OTLP_DECODE: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,

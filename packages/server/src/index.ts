@@ -18,3 +18,8 @@ export type * from './store/store.js';
 export { PermanentWriteError, SIGNAL_STATUSES } from './store/store.js';
 export type { SerializedSpan } from './store/serializedSpan.js';
 export { createLogger, type Logger } from './logger.js';
+export { TOKEN_ROLES } from './store/store.js';
+export { generateToken, checkTokenName, hashToken, TOKEN_PREFIX, type NewToken } from './auth/apiToken.js';
+export { Authenticator, AUTH_MODES, type AuthMode, type Principal } from './auth/authenticator.js';
+export { TlsError } from './http/tls.js';
+export { tokenJson } from './api/tokensApi.js';

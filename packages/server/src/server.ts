@@ -9,7 +9,10 @@
  * write the resulting signals and traces → let SSE streams send them → close
  * the listeners → close the store.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { Authenticator } from './auth/authenticator.js';
+import { loadTls } from './http/tls.js';
 import type { ServerConfig } from './config/config.js';
 import { createApiApp } from './api/apiApp.js';
 import { SignalStreams } from './api/signalStreams.js';
@@ -51,6 +54,39 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Whether `host` only accepts connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h.endsWith('.localhost') || h === '::1') return true;
+  return isIP(h) === 4 && h.startsWith('127.');
+}
+
+async function readAdminToken(config: ServerConfig): Promise<string | null> {
+  if (config.adminToken !== null) return config.adminToken;
+  if (config.adminTokenFile === null) return null;
+  let text: string;
+  try {
+    text = await readFile(config.adminTokenFile, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read --admin-token-file ${config.adminTokenFile}: ${(err as Error).message}`, { cause: err });
+  }
+  const token = text.split(/\r?\n/)[0].trim();
+  if (token.length < 32 || /\s/.test(token)) throw new Error(`--admin-token-file ${config.adminTokenFile}: the first line must be a token of at least 32 characters without spaces`);
+  return token;
+}
+
+/** Startup warnings about exposure: loud, because they usually mean data and rules are open to a network. */
+export function exposureWarnings(config: ServerConfig, authEnabled: boolean): string[] {
+  if (isLoopbackHost(config.host)) return [];
+  const warnings: string[] = [];
+  if (!authEnabled) {
+    warnings.push(`WARNING: FLUO listens on ${config.host}, which other machines can reach, WITHOUT AUTHENTICATION: anyone who can connect can read signals and traces, change rules and create tokens. Create a token (fluo token create --role admin --name you) or set FLUO_ADMIN_TOKEN, or bind to 127.0.0.1.`);
+  }
+  if (!config.otlpAuth) warnings.push(`WARNING: OTLP ingestion on ${config.host} accepts spans from anyone who can connect; set --otlp-auth to require a token.`);
+  if (config.tlsCert === null) warnings.push(`WARNING: FLUO listens on ${config.host} without TLS: tokens and telemetry cross the network in clear text; set --tls-cert and --tls-key, or terminate TLS in front of FLUO.`);
+  return warnings;
+}
+
 function urlHost(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
@@ -65,9 +101,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   };
 
   try {
+    const tls = await loadTls(config.tlsCert, config.tlsKey);
+    const adminToken = await readAdminToken(config);
     await mkdir(config.dataDir, { recursive: true });
     const store: Store = await openStore(config.store, { dataDir: config.dataDir });
     cleanups.push(() => store.close());
+    const auth = await Authenticator.create(store, { mode: config.auth, adminToken });
+    if (config.otlpAuth && !auth.hasTokens) log.warn('--otlp-auth is on but no token exists yet: every OTLP request will be refused until one is created (role ingest or admin)');
+    const otlpAuth = config.otlpAuth ? { authenticator: auth, header: config.otlpAuthHeader } : null;
 
     const hub = new SignalHub(await store.lastSignalSeq());
     let metrics: FluoMetrics | undefined;
@@ -112,15 +153,15 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
     const otlpPorts = { http: config.otlpHttpPort, grpc: config.otlpGrpcPort };
     const api = await listenHttp(createApiApp({
-      config, store, ruleSet, pipeline, hub, streams, metrics: getMetrics, log, rateMonitor, ruleFileErrors: () => watcher?.errors ?? [], notifications: router, otlpPorts: () => otlpPorts,
-    }).fetch, config.host, config.port, 'the REST API (--port)');
+      config, store, ruleSet, pipeline, hub, streams, metrics: getMetrics, log, auth, rateMonitor, ruleFileErrors: () => watcher?.errors ?? [], notifications: router, otlpPorts: () => otlpPorts,
+    }).fetch, config.host, config.port, 'the REST API (--port)', tls);
     cleanups.push(() => api.close(2000));
     cleanups.push(() => streams.close());
 
-    const otlpApp = createOtlpHttpApp({ pipeline, metrics: getMetrics, log, maxBodySize: config.maxBodySize });
-    const otlpHttp: HttpListener = await listenHttp(otlpApp.fetch, config.host, config.otlpHttpPort, 'the OTLP/HTTP receiver (--otlp-http-port)');
+    const otlpApp = createOtlpHttpApp({ pipeline, metrics: getMetrics, log, maxBodySize: config.maxBodySize, auth: otlpAuth });
+    const otlpHttp: HttpListener = await listenHttp(otlpApp.fetch, config.host, config.otlpHttpPort, 'the OTLP/HTTP receiver (--otlp-http-port)', tls);
     cleanups.push(() => otlpHttp.close(2000));
-    const otlpGrpc: GrpcListener = await listenGrpc(config.host, config.otlpGrpcPort, { pipeline, metrics: getMetrics, log, maxBodySize: config.maxBodySize });
+    const otlpGrpc: GrpcListener = await listenGrpc(config.host, config.otlpGrpcPort, { pipeline, metrics: getMetrics, log, maxBodySize: config.maxBodySize, auth: otlpAuth, tls });
     cleanups.push(() => otlpGrpc.close(2000));
     otlpPorts.http = otlpHttp.port;
     otlpPorts.grpc = otlpGrpc.port;
@@ -129,13 +170,15 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await pipeline.restoreCorrelation();
     pipeline.start();
     rateMonitor.start();
+    for (const warning of exposureWarnings(config, auth.enabled)) log.warn(warning);
     const host = urlHost(config.host);
-    apiUrl = `http://${host}:${api.port}`;
+    const scheme = tls ? 'https' : 'http';
+    apiUrl = `${scheme}://${host}:${api.port}`;
     worker.start();
     const urls = {
-      api: `http://${host}:${api.port}`,
-      otlpHttp: `http://${host}:${otlpHttp.port}`,
-      otlpGrpc: `http://${host}:${otlpGrpc.port}`,
+      api: `${scheme}://${host}:${api.port}`,
+      otlpHttp: `${scheme}://${host}:${otlpHttp.port}`,
+      otlpGrpc: `${scheme}://${host}:${otlpGrpc.port}`,
     };
     let closing: Promise<void> | null = null;
     return {

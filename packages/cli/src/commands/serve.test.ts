@@ -149,4 +149,24 @@ describe('fluo serve', () => {
       blocker.close();
     }
   });
+
+  it('takes --otlp-auth as a bare switch and FLUO_ADMIN_TOKEN from the environment', async () => {
+    const admin = `fluo_${'z'.repeat(43)}`;
+    const p = run(['--port', '0', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--data-dir', path.join(root, 'secured'), '--otlp-auth'], { FLUO_ADMIN_TOKEN: admin });
+    const deadline = Date.now() + 20_000;
+    let m: RegExpExecArray | null = null;
+    while (!(m = /^fluo: listening api=(\S+) otlp-http=(\S+) /m.exec(p.stdout())) && p.child.exitCode === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(m, p.stderr()).not.toBeNull();
+    try {
+      expect((await fetch(`${m![1]}/api/v1/rules`)).status).toBe(401);
+      expect((await fetch(`${m![1]}/api/v1/rules`, { headers: { authorization: `Bearer ${admin}` } })).status).toBe(200);
+      const body = JSON.stringify(encodeJsonTraces(buildTrace('cli-auth', [{ id: 'a', name: 'a', start: 0 }], Date.now())));
+      expect((await fetch(`${m![2]}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status).toBe(401);
+      expect((await fetch(`${m![2]}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` }, body })).status).toBe(200);
+    } finally {
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
+    }
+    expect(p.stderr()).not.toContain(admin);
+  });
 });

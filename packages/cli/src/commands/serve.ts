@@ -33,9 +33,12 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env
     [CONFIG_FILE_FLAG]: { type: 'string' },
   };
   for (const o of CONFIG_OPTIONS) options[o.flag] = { type: 'string' };
+  // A switch such as --otlp-auth may stand alone (meaning true) or take true/false.
+  const switches = new Set(CONFIG_OPTIONS.filter((o) => o.type === 'boolean').map((o) => `--${o.flag}`));
+  const args = argv.flatMap((a, i) => (switches.has(a) && (argv[i + 1] === undefined || argv[i + 1].startsWith('-')) ? [a, 'true'] : [a]));
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }) as { values: Record<string, string | boolean | undefined> });
+    ({ values } = parseArgs({ args, options, strict: true, allowPositionals: false }) as { values: Record<string, string | boolean | undefined> });
   } catch (err) {
     return fail(`${(err as Error).message}\nRun 'fluo serve --help' for the options.`, 2);
   }

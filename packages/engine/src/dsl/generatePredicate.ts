@@ -83,13 +83,15 @@ export type SpanPredicate<T = unknown> = (span: T) => boolean;
  * Compiles a validated predicate. The result returns a boolean for every
  * input: a value that throws inside (e.g. comparing objects whose conversion
  * to a primitive fails) counts as "does not match" and increments
- * `state.errors`.
+ * `state.errors`. The one exception is the evaluation budget (runtime.ts):
+ * each call charges one unit, and BUDGET_EXCEEDED propagates to the
+ * evaluator, which stops evaluating the rule on that trace.
  */
 export function generatePredicate<T>(body: PExpr, regexes: RE2JS[]): { fn: SpanPredicate<T>; source: string; state: PredicateState } {
   const source = emit(body);
   const state: PredicateState = { re: regexes, errors: 0 };
   // eslint-disable-next-line no-new-func -- input is the validated tree, never user text (see module comment)
-  const factory = new Function('H', 'R', `"use strict";\nreturn function predicate(p0) {\n  try { return !!(${source}); } catch (e) { R.errors++; return false; }\n};`) as (
+  const factory = new Function('H', 'R', `"use strict";\nreturn function predicate(p0) {\n  if (--H.meter.remaining < 0) throw H.BUDGET_EXCEEDED;\n  try { return !!(${source}); } catch (e) { if (e === H.BUDGET_EXCEEDED) throw e; R.errors++; return false; }\n};`) as (
     h: typeof runtime,
     r: PredicateState,
   ) => SpanPredicate<T>;

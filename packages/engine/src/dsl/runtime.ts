@@ -8,6 +8,58 @@
 import type { RE2JS } from 're2js';
 import { FORBIDDEN_KEYS } from './checkPredicate.js';
 
+/**
+ * The evaluation budget. Work is counted in units: one per predicate call,
+ * one per element an iterator (`some`, `every`, `filter`, `find`) visits, one
+ * per 256 characters a string helper or regex scans, and one per span the
+ * evaluator inspects (engine/evaluateCondition.ts). `meter.remaining` is set
+ * before a rule is evaluated on a trace (see `withBudget`) and is Infinity
+ * otherwise, so a predicate called outside an evaluation is never limited.
+ * When it drops below zero the helper throws BUDGET_EXCEEDED, which the
+ * generated predicate rethrows (unlike other errors, which count as "no
+ * match"), so the whole evaluation of that rule on that trace stops.
+ * Evaluation is synchronous and single-threaded, hence one meter suffices.
+ */
+export const meter = { remaining: Infinity };
+
+export class BudgetExceededError extends Error {
+  readonly code = 'BUDGET_EXCEEDED';
+  constructor() {
+    super('the rule exceeded its evaluation budget on this trace');
+    this.name = 'BudgetExceededError';
+  }
+}
+
+/** One preallocated instance: throwing it costs no allocation or stack capture in a hot loop. */
+export const BUDGET_EXCEEDED: BudgetExceededError = new BudgetExceededError();
+
+/** Charges `units` of work; throws BUDGET_EXCEEDED when the budget is spent. */
+export function charge(units: number): void {
+  if ((meter.remaining -= units) < 0) throw BUDGET_EXCEEDED;
+}
+
+function chargeText(s: string): void {
+  if (s.length > 256) charge(s.length >>> 8);
+}
+
+/**
+ * Runs `work` with a budget of `units` (Infinity: unlimited). Returns its
+ * result, or BUDGET_EXCEEDED when the budget ran out. Restores the previous
+ * meter, so budgets nest (a budgeted call inside another charges only its own).
+ */
+export function withBudget<T>(units: number, work: () => T): T | typeof BUDGET_EXCEEDED {
+  const saved = meter.remaining;
+  meter.remaining = units;
+  try {
+    return work();
+  } catch (err) {
+    if (err === BUDGET_EXCEEDED) return BUDGET_EXCEEDED;
+    throw err;
+  } finally {
+    meter.remaining = saved;
+  }
+}
+
 const hasOwn = Object.prototype.hasOwnProperty;
 const STOP_PROTOTYPES: ReadonlySet<unknown> = new Set([Object.prototype, Array.prototype, String.prototype, Function.prototype, null]);
 
@@ -79,61 +131,91 @@ function isText(a: unknown): boolean {
 }
 
 export function startsWith(s: unknown, a: unknown, pos?: unknown): boolean | undefined {
+  if (typeof s === 'string') chargeText(s);
   return typeof s === 'string' && isText(a) ? s.startsWith(String(a), typeof pos === 'number' ? pos : undefined) : undefined;
 }
 
 export function endsWith(s: unknown, a: unknown, pos?: unknown): boolean | undefined {
+  if (typeof s === 'string') chargeText(s);
   return typeof s === 'string' && isText(a) ? s.endsWith(String(a), typeof pos === 'number' ? pos : undefined) : undefined;
 }
 
 export function includes(s: unknown, a: unknown, pos?: unknown): boolean | undefined {
+  if (typeof s === 'string') chargeText(s);
+  else if (Array.isArray(s)) charge(s.length);
   if (Array.isArray(s)) return s.includes(a, typeof pos === 'number' ? pos : undefined);
   return typeof s === 'string' && isText(a) ? s.includes(String(a), typeof pos === 'number' ? pos : undefined) : undefined;
 }
 
 export function toLowerCase(s: unknown): string | undefined {
+  if (typeof s === 'string') chargeText(s);
   return typeof s === 'string' ? s.toLowerCase() : undefined;
 }
 
 export function toUpperCase(s: unknown): string | undefined {
+  if (typeof s === 'string') chargeText(s);
   return typeof s === 'string' ? s.toUpperCase() : undefined;
 }
 
 export function trim(s: unknown): string | undefined {
+  if (typeof s === 'string') chargeText(s);
   return typeof s === 'string' ? s.trim() : undefined;
 }
 
 /** Like String.prototype.match with a non-global regex: [match, ...groups] or null; undefined for non-strings. */
 export function match(s: unknown, re: RE2JS): string[] | null | undefined {
   if (typeof s !== 'string') return undefined;
+  chargeText(s);
   const m = re.exec(s);
   return m ? Array.from(m as ArrayLike<string>) : null;
 }
 
 /** regex.test(x): numbers and booleans are tested as text; missing values (undefined, null) and objects never match. */
 export function test(re: RE2JS, s: unknown): boolean {
-  if (typeof s === 'string') return re.test(s);
+  if (typeof s === 'string') { chargeText(s); return re.test(s); }
   if (typeof s === 'number' || typeof s === 'boolean') return re.test(String(s));
   return false;
 }
 
 export function some(a: unknown, fn: (item: unknown) => unknown): boolean | undefined {
-  return Array.isArray(a) ? a.some((x) => fn(x)) : undefined;
+  if (!Array.isArray(a)) return undefined;
+  for (let i = 0; i < a.length; i++) {
+    charge(1);
+    if (fn(a[i])) return true;
+  }
+  return false;
 }
 
 export function every(a: unknown, fn: (item: unknown) => unknown): boolean | undefined {
-  return Array.isArray(a) ? a.every((x) => fn(x)) : undefined;
+  if (!Array.isArray(a)) return undefined;
+  for (let i = 0; i < a.length; i++) {
+    charge(1);
+    if (!fn(a[i])) return false;
+  }
+  return true;
 }
 
 export function filter(a: unknown, fn: (item: unknown) => unknown): unknown[] | undefined {
-  return Array.isArray(a) ? a.filter((x) => fn(x)) : undefined;
+  if (!Array.isArray(a)) return undefined;
+  const out: unknown[] = [];
+  for (let i = 0; i < a.length; i++) {
+    charge(1);
+    if (fn(a[i])) out.push(a[i]);
+  }
+  return out;
 }
 
 export function find(a: unknown, fn: (item: unknown) => unknown): unknown {
-  return Array.isArray(a) ? a.find((x) => fn(x)) : undefined;
+  if (!Array.isArray(a)) return undefined;
+  for (let i = 0; i < a.length; i++) {
+    charge(1);
+    if (fn(a[i])) return a[i];
+  }
+  return undefined;
 }
 
 export const runtime = {
+  meter, BUDGET_EXCEEDED,
   get, has, startsWith, endsWith, includes, toLowerCase, toUpperCase, trim, match, test, some, every, filter, find,
   isArray: Array.isArray,
   Number: (x: unknown) => Number(x),

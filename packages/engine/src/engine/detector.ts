@@ -35,6 +35,7 @@ import type { CompiledRule } from './rule.js';
 import { signalId, type Signal } from './signal.js';
 import type { CompletedTrace, Detection, IngestResult, RejectedSpan } from './detection.js';
 import { evaluateCondition, witnessesOf, type TraceMatches } from './evaluateCondition.js';
+import { BudgetExceededError, withBudget } from '../dsl/runtime.js';
 
 export interface DetectorOptions {
   /** A trace is complete when no span arrived for this long. */
@@ -51,6 +52,12 @@ export interface DetectorOptions {
   completedTraceRetentionMs: number;
   maxCompletedTraces: number;
   maxCompletedSpans: number;
+  /**
+   * Work units (dsl/runtime.ts) one evaluation of one rule on one trace may
+   * spend; beyond it that rule is no longer evaluated on that trace (counted
+   * in `budgetExceeded`, reported to `onBudgetExceeded`). Infinity: no limit.
+   */
+  ruleBudget: number;
 }
 
 export const DEFAULT_DETECTOR_OPTIONS: Readonly<DetectorOptions> = Object.freeze({
@@ -62,11 +69,14 @@ export const DEFAULT_DETECTOR_OPTIONS: Readonly<DetectorOptions> = Object.freeze
   completedTraceRetentionMs: 60_000,
   maxCompletedTraces: 10_000,
   maxCompletedSpans: 200_000,
+  ruleBudget: 10_000_000,
 });
 
 export interface DetectorListener {
   /** Called for every trace that completes, after its rules were decided. */
   onTraceCompleted?(trace: CompletedTrace): void;
+  /** Called when a rule exceeds its evaluation budget on a trace (the rule is not evaluated on that trace again). */
+  onBudgetExceeded?(ruleId: string, traceId: string): void;
 }
 
 export interface DetectorStats {
@@ -85,6 +95,8 @@ export interface DetectorStats {
   evaluationErrors: number;
   /** predicate evaluations that threw and counted as "no match" */
   predicateErrors: number;
+  /** rule evaluations stopped by the per-trace evaluation budget (options.ruleBudget) */
+  budgetExceeded: number;
   signals: number;
 }
 
@@ -122,11 +134,14 @@ interface TraceState {
   /** how many spans each cached result covers */
   covered: Map<number, number>;
   fired: Set<string>;
+  /** rules that exceeded their budget on this trace: not evaluated on it again */
+  exhausted?: Set<string>;
 }
 
 interface RememberedTrace {
   spans: Span[];
   fired: Set<string>;
+  exhausted?: Set<string>;
   completedAt: number;
 }
 
@@ -146,7 +161,7 @@ export class Detector {
   private closed = false;
   private readonly counters = {
     spansIngested: 0, spansRejected: 0, spansDuplicate: 0, tracesCompleted: 0, tracesForced: 0,
-    tracesReopened: 0, ruleEvaluations: 0, evaluationErrors: 0, signals: 0,
+    tracesReopened: 0, ruleEvaluations: 0, evaluationErrors: 0, signals: 0, budgetExceeded: 0,
   };
 
   constructor(options: Partial<DetectorOptions> = {}, listener: DetectorListener = {}) {
@@ -337,6 +352,7 @@ export class Detector {
       trace.spans = remembered.spans;
       for (const s of remembered.spans) trace.spanIds.add(s.spanId);
       trace.fired = remembered.fired;
+      trace.exhausted = remembered.exhausted;
       this.bufferedSpans += remembered.spans.length;
       this.counters.tracesReopened++;
     }
@@ -408,14 +424,20 @@ export class Detector {
     const structuralCache = new Map<number, Uint8Array>();
     for (const entry of this.rules) {
       const rule = entry.rule;
-      if (trace.fired.has(rule.id)) continue;
+      if (trace.fired.has(rule.id) || trace.exhausted?.has(rule.id)) continue;
       if (monotoneOnly && !rule.condition.monotone) continue;
       if (linked === null) linked = linkSpans(trace.spans);
       const matches = this.matchesFor(trace, linked, entry, structuralCache);
       this.counters.ruleEvaluations++;
       let detection: Detection;
       try {
-        const outcome = evaluateCondition(rule.condition, matches);
+        const outcome = withBudget(this.options.ruleBudget, () => evaluateCondition(rule.condition, matches));
+        if (outcome instanceof BudgetExceededError) {
+          (trace.exhausted ??= new Set()).add(rule.id);
+          this.counters.budgetExceeded++;
+          this.listener.onBudgetExceeded?.(rule.id, trace.traceId);
+          continue;
+        }
         if (!outcome.holds) continue;
         detection = { signal: buildSignal(rule, trace.traceId, linked, witnessesOf(matches, outcome), now), spans: linked.slice() };
       } catch (err) {
@@ -450,7 +472,7 @@ export class Detector {
   private remember(trace: TraceState, now: number): void {
     const { maxCompletedTraces, maxCompletedSpans } = this.options;
     if (maxCompletedTraces === 0 || trace.spans.length > maxCompletedSpans) return;
-    this.remembered.set(trace.traceId, { spans: trace.spans, fired: trace.fired, completedAt: now });
+    this.remembered.set(trace.traceId, { spans: trace.spans, fired: trace.fired, exhausted: trace.exhausted, completedAt: now });
     this.rememberedSpans += trace.spans.length;
     for (const [traceId, r] of this.remembered) {
       if (this.remembered.size <= maxCompletedTraces && this.rememberedSpans <= maxCompletedSpans) break;

@@ -27,6 +27,7 @@
 import type { Condition, CompiledCondition, Scope } from '../dsl/compileCondition.js';
 import type { Span } from '../trace/span.js';
 import { linkSpans } from '../trace/linkSpans.js';
+import { BudgetExceededError, charge, withBudget } from '../dsl/runtime.js';
 
 /** What the evaluator needs to know about a trace. */
 export interface TraceMatches {
@@ -101,6 +102,7 @@ class Evaluation {
     if (members === null) return null;
     const m = this.trace.matches(pred);
     const spans = this.trace.spans;
+    charge(m.length); // the evaluation budget (dsl/runtime.ts): a scan is one unit per span
     const out: number[] = [];
     for (let i = 0; i < m.length; i++) {
       if (!m[i] || !members[i]) continue;
@@ -263,8 +265,20 @@ export function directMatches(compiled: CompiledCondition, spans: readonly Span[
  * Whole-trace evaluation: links the spans, evaluates every predicate on every
  * span, and the condition once. Used by `POST /rules/test`, and as the oracle
  * the detector's incremental evaluation is tested against.
+ *
+ * With `options.budget` (work units, see dsl/runtime.ts), an evaluation that
+ * needs more stops and reports `budgetExceeded: true` (and no match).
  */
-export function evaluateTrace(rule: { condition: CompiledCondition }, spans: readonly Span[]): { matched: boolean; witnesses: Span[] } {
+export function evaluateTrace(
+  rule: { condition: CompiledCondition },
+  spans: readonly Span[],
+  options: { budget?: number } = {},
+): { matched: boolean; witnesses: Span[]; budgetExceeded?: boolean } {
+  const result = withBudget(options.budget ?? Infinity, () => evaluateTraceUnbudgeted(rule, spans));
+  return result instanceof BudgetExceededError ? { matched: false, witnesses: [], budgetExceeded: true } : result;
+}
+
+function evaluateTraceUnbudgeted(rule: { condition: CompiledCondition }, spans: readonly Span[]): { matched: boolean; witnesses: Span[] } {
   // A span sent twice (a sender's retry) counts once, as in the detector.
   const seen = new Set<string>();
   const unique = spans.filter((s) => (seen.has(s.spanId) ? false : (seen.add(s.spanId), true)));

@@ -6,9 +6,12 @@ import { FluoError } from '../errors.js';
 import { requestMetrics } from '../http/requestMetrics.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/metricsRegistry.js';
 import type { ApiDeps } from './apiDeps.js';
+import { apiAuth } from './apiAuth.js';
+import { auditApi } from './auditApi.js';
 import { apiErrorResponse } from './errorResponse.js';
 import { notificationsApi } from './notificationsApi.js';
 import { insightsApi, invariantsApi, ruleLearningApi } from './learningApi.js';
+import { tokensApi } from './tokensApi.js';
 import { openApiDocument } from './openApiDocument.js';
 import { rulesApi } from './rulesApi.js';
 import { signalsApi } from './signalsApi.js';
@@ -19,6 +22,13 @@ import { registerWebUi } from './webUi.js';
 export function createApiApp(deps: ApiDeps): Hono {
   const app = new Hono();
   app.use('*', requestMetrics('api', deps.metrics));
+  // Answers are data: never let a browser sniff a JSON body (which may quote span attributes) as HTML.
+  app.use('*', async (c, next) => {
+    await next();
+    c.res.headers.set('x-content-type-options', 'nosniff');
+  });
+  // After metrics (refused calls are counted), before every route (see requiredPermission in apiAuth.ts).
+  app.use('*', apiAuth(deps.auth));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => {
@@ -39,6 +49,8 @@ export function createApiApp(deps: ApiDeps): Hono {
   app.route('/api/v1/notifications', notificationsApi(deps));
   app.route('/api/v1', overviewApi(deps));
   const webUi = registerWebUi(app, () => deps.config.uiDir);
+  app.route('/api/v1/tokens', tokensApi(deps));
+  app.route('/api/v1/audit', auditApi(deps));
 
   app.notFound(async (c) => (await webUi(c))
     ?? apiErrorResponse(new FluoError('NOT_FOUND', `no such endpoint: ${c.req.method} ${c.req.path} (see /api/v1/openapi.json)`), deps.log));

@@ -1,3 +1,4 @@
+import type { Authenticator } from '../auth/authenticator.js';
 import type { ServerConfig } from '../config/config.js';
 import type { RateMonitor } from '../learn/rateMonitor.js';
 import type { Logger } from '../logger.js';
@@ -21,6 +22,7 @@ export interface ApiDeps {
   /** Rate baselines of the rules (GET /api/v1/insights/rates). */
   rateMonitor: RateMonitor;
   log: Logger;
+  auth: Authenticator;
   /** Problems of the last rule file load, formatted (empty when none). */
   ruleFileErrors: () => string[];
   notifications: NotificationRouter;

@@ -17,6 +17,7 @@ export function apiErrorResponse(thrown: unknown, log: Logger): Response {
   const body: ErrorBody = { error: { code: err.code, message: err.message } };
   if (err.details !== undefined) body.error.details = err.details;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (err.code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer realm="fluo"';
   if (err.retryable && err.retryAfterSeconds !== undefined) headers['retry-after'] = String(err.retryAfterSeconds);
   return new Response(JSON.stringify(body), { status: err.httpStatus, headers });
 }

@@ -21,10 +21,13 @@ export const openApiDocument = {
     title: 'FLUO REST API',
     version: '1',
     description: 'Rules, signals, traces and notifications of a FLUO server. Times are milliseconds since the epoch; spans also carry exact nanosecond strings. '
-      + 'Errors have one shape: {"error": {"code", "message", "details"?}}. OTLP receivers (ports 4318 and 4317) follow the OTLP specification and are not described here.',
+      + 'Errors have one shape: {"error": {"code", "message", "details"?}}. '
+      + 'With authentication on (see SECURITY.md), send "Authorization: Bearer <token>"; 401 UNAUTHENTICATED without a valid token, 403 FORBIDDEN when its role may not. '
+      + 'Public: /healthz, /readyz, this document and the web UI; /metrics needs viewer. OTLP receivers (ports 4318 and 4317) follow the OTLP specification and are not described here.',
     license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
   },
   servers: [{ url: '/' }],
+  security: [{ bearerAuth: [] }],
   paths: {
     '/healthz': { get: { summary: 'The process is alive', tags: ['health'], responses: { 200: { description: 'alive', content: json({ type: 'object', properties: { status: { const: 'ok' } } }) } } } },
     '/readyz': {
@@ -89,9 +92,10 @@ export const openApiDocument = {
           200: {
             description: 'result',
             content: json({
-              type: 'object', required: ['tracesScanned', 'matched', 'truncated', 'traces'],
+              type: 'object', required: ['tracesScanned', 'matched', 'truncated', 'budgetExceeded', 'traces'],
               properties: {
-                tracesScanned: { type: 'integer' }, matched: { type: 'integer', description: 'traces that matched (all of them, not only those listed)' },
+                tracesScanned: { type: 'integer' },
+                budgetExceeded: { type: 'integer', description: 'traces on which the rule exceeded its evaluation budget (--rule-budget); counted as not matching' }, matched: { type: 'integer', description: 'traces that matched (all of them, not only those listed)' },
                 truncated: { type: 'boolean', description: 'the scan stopped at maxTraces' },
                 traces: { type: 'array', items: { type: 'object', properties: { traceId: { type: 'string' }, witnesses: { type: 'array', items: { type: 'string' } }, rootName: { type: 'string' }, startTime: { type: 'number' }, traceIds: { type: 'array', items: { type: 'string' }, description: 'correlated rules: one entry per window' }, correlationKey: { type: 'string' }, windowStart: { type: 'number' } } } },
               },
@@ -250,6 +254,7 @@ export const openApiDocument = {
         parameters: [
           { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },
           { name: 'lastEventId', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'access_token', in: 'query', required: false, description: 'API token, for clients that cannot set headers (EventSource); accepted on this endpoint only', schema: { type: 'string' } },
         ],
         responses: { 200: { description: 'event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors(400, 503) },
       },
@@ -373,6 +378,33 @@ export const openApiDocument = {
         },
       },
     },
+    '/api/v1/tokens': {
+      get: {
+        summary: 'List API tokens (admin)', tags: ['access'],
+        responses: { 200: { description: 'every token, revoked ones included, oldest first; never the token or its hash', content: json({ type: 'object', required: ['tokens'], properties: { tokens: { type: 'array', items: ref('Token') } } }) }, ...errors(401, 403) },
+      },
+      post: {
+        summary: 'Create an API token (admin)', tags: ['access'],
+        description: 'The response holds the token text once; FLUO stores only its SHA-256 hash.',
+        requestBody: { required: true, content: json({ type: 'object', required: ['name', 'role'], additionalProperties: false, properties: { name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9 ._@:-]{0,99}$' }, role: ref('TokenRole') } }) },
+        responses: { 201: { description: 'created', content: json({ allOf: [ref('Token'), { type: 'object', required: ['token'], properties: { token: { type: 'string', pattern: '^fluo_[A-Za-z0-9_-]{43}$' } } }] }) }, ...errors(400, 401, 403) },
+      },
+    },
+    '/api/v1/tokens/{id}': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      delete: { summary: 'Revoke an API token (admin); idempotent', tags: ['access'], responses: { 200: { description: 'the revoked token', content: json(ref('Token')) }, ...errors(401, 403, 404) } },
+    },
+    '/api/v1/audit': {
+      get: {
+        summary: 'The audit log (admin): rule changes, triage and token administration, newest first', tags: ['access'],
+        parameters: [
+          { name: 'target', in: 'query', required: false, description: "exact target, e.g. 'rule:checkout-errors', 'signal:<id>', 'token:<id>'", schema: { type: 'string' } },
+          { name: 'action', in: 'query', required: false, description: "exact action, or a prefix ending in '.' (e.g. 'rule.')", schema: { type: 'string' } },
+          limitParam, cursorParam,
+        ],
+        responses: { 200: { description: 'a page', content: json({ type: 'object', required: ['entries', 'nextCursor'], properties: { entries: { type: 'array', items: ref('AuditEntry') }, nextCursor: { type: ['string', 'null'] } } }) }, ...errors(400, 401, 403) },
+      },
+    },
     '/api/v1/traces/{traceId}': {
       parameters: [{ name: 'traceId', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-fA-F]{32}$' } }],
       get: {
@@ -443,8 +475,13 @@ export const openApiDocument = {
     },
   },
   components: {
+    securitySchemes: {
+      bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API token (fluo_...), when authentication is on; see SECURITY.md' },
+    },
     responses: {
       Error400: errorResponse('invalid request (VALIDATION, INVALID_JSON, RULE_COMPILE)'),
+      Error401: errorResponse('no valid API token (UNAUTHENTICATED); send Authorization: Bearer <token>'),
+      Error403: errorResponse("the token's role may not do this (FORBIDDEN)"),
       Error404: errorResponse('not found'),
       Error409: errorResponse('conflict (CONFLICT, READ_ONLY)'),
       Error413: errorResponse('body too large'),
@@ -458,7 +495,7 @@ export const openApiDocument = {
           error: {
             type: 'object', required: ['code', 'message'],
             properties: {
-              code: { type: 'string', enum: ['VALIDATION', 'INVALID_JSON', 'BAD_CONTENT_ENCODING', 'RULE_COMPILE', 'OTLP_DECODE', 'NOT_FOUND', 'METHOD_NOT_ALLOWED', 'CONFLICT', 'READ_ONLY', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'BUFFER_FULL', 'STORE_BEHIND', 'UNAVAILABLE', 'INTERNAL'] },
+              code: { type: 'string', enum: ['VALIDATION', 'INVALID_JSON', 'BAD_CONTENT_ENCODING', 'RULE_COMPILE', 'OTLP_DECODE', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'METHOD_NOT_ALLOWED', 'CONFLICT', 'READ_ONLY', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'BUFFER_FULL', 'STORE_BEHIND', 'UNAVAILABLE', 'INTERNAL'] },
               message: { type: 'string' },
               details: { description: 'for VALIDATION: [{field, message}]; for RULE_COMPILE: {code, message, line, column}' },
             },
@@ -466,6 +503,22 @@ export const openApiDocument = {
         },
       },
       Severity: { type: 'string', enum: ['info', 'warning', 'critical'] },
+      TokenRole: { type: 'string', enum: ['viewer', 'editor', 'admin', 'ingest'], description: 'viewer reads; editor also changes rules and triages; admin also manages tokens and reads the audit log; ingest only sends OTLP' },
+      Token: {
+        type: 'object', required: ['id', 'name', 'role', 'prefix', 'createdAt', 'createdBy', 'revokedAt'],
+        properties: {
+          id: { type: 'string' }, name: { type: 'string' }, role: ref('TokenRole'), prefix: { type: 'string', description: 'first characters of the token, to recognise it' },
+          createdAt: { type: 'number' }, createdBy: { type: 'string' }, revokedAt: { type: ['number', 'null'] },
+        },
+      },
+      AuditEntry: {
+        type: 'object', required: ['seq', 'at', 'actor', 'action', 'target', 'before', 'after'],
+        properties: {
+          seq: { type: 'integer' }, at: { type: 'number' }, actor: { type: 'string', description: "the token's name ('anonymous' with auth off, 'cli' for offline changes)" },
+          action: { type: 'string', enum: ['rule.create', 'rule.update', 'rule.delete', 'signal.status', 'token.create', 'token.revoke'] },
+          target: { type: 'string' }, before: { description: 'state before (null for a create)' }, after: { description: 'state after (null for a delete)' },
+        },
+      },
       SignalStatus: { type: 'string', enum: ['open', 'acknowledged', 'resolved', 'false_positive'] },
       RuleInput: {
         type: 'object', required: ['name', 'severity', 'dsl'],

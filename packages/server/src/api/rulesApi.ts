@@ -7,6 +7,8 @@ import { FluoError } from '../errors.js';
 import { toSpans } from '../store/serializedSpan.js';
 import type { TraceCursor } from '../store/store.js';
 import type { ApiDeps } from './apiDeps.js';
+import { principalOf } from './apiAuth.js';
+import { recordAudit } from './auditApi.js';
 import { readJson, timeField } from './request.js';
 
 /** Most traces one POST /rules/test reads. */
@@ -56,6 +58,7 @@ export function rulesApi(deps: ApiDeps): Hono {
 
   app.post('/', async (c) => {
     const rule = await ruleSet.create(await readJson(c.req.raw));
+    await recordAudit(deps, principalOf(c), 'rule.create', `rule:${rule.id}`, null, rule);
     return c.json(rule, 201, { location: `/api/v1/rules/${encodeURIComponent(rule.id)}` });
   });
 
@@ -76,6 +79,7 @@ export function rulesApi(deps: ApiDeps): Hono {
     const traces: Array<{ traceId: string; witnesses: string[]; rootName: string; startTime: number; traceIds?: string[]; correlationKey?: string; windowStart?: number }> = [];
     let scanned = 0;
     let matched = 0;
+    let budgetExceeded = 0;
     let after: TraceCursor | undefined;
     // Correlated rules (traces.by) look across traces: collect the scanned spans, evaluate the windows once at the end.
     const correlated: Span[] | null = rule.condition.correlation !== undefined ? [] : null;
@@ -89,7 +93,8 @@ export function rulesApi(deps: ApiDeps): Hono {
           rootNames.set(kept.traceId, kept.rootName);
           continue;
         }
-        const result = evaluateTrace(rule, toSpans(kept.spans));
+        const result = evaluateTrace(rule, toSpans(kept.spans), { budget: deps.config.ruleBudget });
+        if (result.budgetExceeded) budgetExceeded++;
         if (!result.matched) continue;
         matched++;
         if (traces.length < limit) traces.push({ traceId: kept.traceId, witnesses: result.witnesses.map((w) => w.spanId), rootName: kept.rootName, startTime: kept.startTime });
@@ -107,7 +112,7 @@ export function rulesApi(deps: ApiDeps): Hono {
         traces.push({ traceId: w.traceIds[0], witnesses: w.spanIds, rootName: rootNames.get(w.traceIds[0]) ?? '', startTime: w.windowStart, traceIds: w.traceIds, correlationKey: w.key, windowStart: w.windowStart });
       }
     }
-    return c.json({ tracesScanned: scanned, matched, truncated: scanned >= maxTraces, traces });
+    return c.json({ tracesScanned: scanned, matched, truncated: scanned >= maxTraces, budgetExceeded, traces });
   });
 
   app.get('/:id', (c) => {
@@ -116,10 +121,22 @@ export function rulesApi(deps: ApiDeps): Hono {
     return c.json(rule);
   });
 
-  app.put('/:id', async (c) => c.json(await ruleSet.replace(c.req.param('id'), await readJson(c.req.raw))));
-  app.patch('/:id', async (c) => c.json(await ruleSet.patch(c.req.param('id'), await readJson(c.req.raw))));
+  app.put('/:id', async (c) => {
+    const before = ruleSet.get(c.req.param('id')) ?? null;
+    const after = await ruleSet.replace(c.req.param('id'), await readJson(c.req.raw));
+    await recordAudit(deps, principalOf(c), 'rule.update', `rule:${after.id}`, before, after);
+    return c.json(after);
+  });
+  app.patch('/:id', async (c) => {
+    const before = ruleSet.get(c.req.param('id')) ?? null;
+    const after = await ruleSet.patch(c.req.param('id'), await readJson(c.req.raw));
+    await recordAudit(deps, principalOf(c), 'rule.update', `rule:${after.id}`, before, after);
+    return c.json(after);
+  });
   app.delete('/:id', async (c) => {
+    const before = ruleSet.get(c.req.param('id')) ?? null;
     await ruleSet.remove(c.req.param('id'));
+    await recordAudit(deps, principalOf(c), 'rule.delete', `rule:${c.req.param('id')}`, before, null);
     return c.body(null, 204);
   });
 

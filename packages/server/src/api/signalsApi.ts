@@ -13,6 +13,9 @@ import { FluoError } from '../errors.js';
 import { SIGNAL_STATUSES, type SignalDetail, type SignalStatus } from '../store/store.js';
 import type { ApiDeps } from './apiDeps.js';
 import { parseDurationMs } from '../config/units.js';
+import { ANONYMOUS, type Principal } from '../auth/authenticator.js';
+import { principalOf } from './apiAuth.js';
+import { recordAudit } from './auditApi.js';
 import { decodeCursor, encodeCursor, enumParam, intParam, readJson, stringParam, timeParam, type Query } from './request.js';
 
 /** Most buckets one GET /signals/counts returns per rule and severity. */
@@ -36,14 +39,22 @@ function statusChange(body: unknown, extra: readonly string[] = []): StatusChang
 }
 
 /**
- * Changes one signal's status. Resolves go out to the channels that were sent
- * the trigger: their outbox rows are written in the status change's transaction.
+ * Changes one signal's status and records it in the audit log. With auth on,
+ * the actor is the token's name; a client-supplied `by` is kept only when auth
+ * is off. Resolves go out to the channels that were sent the trigger: their
+ * outbox rows are written in the status change's transaction.
  */
-async function changeSignalStatus(deps: ApiDeps, id: string, change: StatusChangeInput, at: number): Promise<SignalDetail | null> {
+async function changeSignalStatus(deps: ApiDeps, principal: Principal, id: string, change: StatusChangeInput, at: number): Promise<SignalDetail | null> {
+  const actor = principal !== ANONYMOUS ? principal.name : change.by;
   const closing = change.status === 'resolved' || change.status === 'false_positive';
   const triggers = closing ? await deps.store.listNotifications({ signalId: id, kind: 'trigger', limit: 1000 }) : [];
   const resolveRows = deps.notifications.resolveRows(triggers, at);
-  return deps.store.updateSignalStatus(id, { to: change.status, by: change.by, note: change.note, at }, (from) => resolveRows(from, change.status));
+  const detail = await deps.store.updateSignalStatus(id, { to: change.status, by: actor, note: change.note, at }, (from) => resolveRows(from, change.status));
+  if (!detail) return null;
+  const last = detail.history[detail.history.length - 1];
+  await recordAudit(deps, { ...principal, name: actor }, 'signal.status', `signal:${detail.id}`,
+    { status: last?.from ?? null }, { status: detail.status, note: last?.note ?? null });
+  return detail;
 }
 
 const isSeqCursor = (v: unknown): v is { seq: number } =>
@@ -109,10 +120,11 @@ export function signalsApi(deps: ApiDeps): Hono {
       throw new FluoError('VALIDATION', `ids must be a list of 1 to ${MAX_BULK_SIGNALS} signal ids`, { details: [{ field: 'ids', message: `must be a list of 1 to ${MAX_BULK_SIGNALS} non-empty strings` }] });
     }
     const at = Date.now();
+    const principal = principalOf(c);
     const results: Array<{ id: string; ok: boolean; status?: SignalStatus; error?: { code: string; message: string } }> = [];
     for (const id of new Set(ids as string[])) {
       try {
-        const detail = await changeSignalStatus(deps, id, change, at);
+        const detail = await changeSignalStatus(deps, principal, id, change, at);
         results.push(detail ? { id, ok: true, status: detail.status } : { id, ok: false, error: { code: 'NOT_FOUND', message: `no signal with id '${id}'` } });
       } catch (err) {
         deps.log.error(`bulk status change of signal '${id}' failed: ${(err as Error).message}`);
@@ -130,7 +142,7 @@ export function signalsApi(deps: ApiDeps): Hono {
 
   app.patch('/:id', async (c) => {
     const change = statusChange(await readJson(c.req.raw));
-    const detail = await changeSignalStatus(deps, c.req.param('id'), change, Date.now());
+    const detail = await changeSignalStatus(deps, principalOf(c), c.req.param('id'), change, Date.now());
     if (!detail) throw new FluoError('NOT_FOUND', `no signal with id '${c.req.param('id')}'`);
     return c.json(signalDetailJson(detail));
   });

@@ -74,7 +74,7 @@ describe('traces API and rule tests', () => {
     const res = await s.json('/api/v1/rules/test', { method: 'POST', body: { dsl: "trace.has(s => s.status === 'ERROR')" } });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
-      tracesScanned: 3, matched: 2, truncated: false,
+      tracesScanned: 3, matched: 2, truncated: false, budgetExceeded: 0,
       traces: [
         { traceId: hexId('login', 32), witnesses: [hexId('r', 16)], rootName: 'POST /login', startTime: base + 2000 },
         { traceId: hexId('checkout-failed', 32), witnesses: [hexId('p', 16), hexId('q', 16)], rootName: 'POST /checkout', startTime: base + 1000 },

@@ -134,6 +134,33 @@ describe('resolveConfig', () => {
   });
 });
 
+describe('security options', () => {
+  it('reads the rule budget, auth mode, OTLP auth, header and TLS files, from flags and FLUO_* variables', () => {
+    const config = resolveConfig({
+      cwd: dir,
+      flags: { 'rule-budget': '5_000', auth: 'on', 'otlp-auth': 'true', 'otlp-auth-header': 'X-Fluo-Token', 'tls-cert': 'c.pem', 'tls-key': 'k.pem' },
+      env: { FLUO_ADMIN_TOKEN: `fluo_${'x'.repeat(40)}` },
+    });
+    expect(config).toMatchObject({
+      ruleBudget: 5000, auth: 'on', otlpAuth: true, otlpAuthHeader: 'x-fluo-token', adminToken: `fluo_${'x'.repeat(40)}`,
+      tlsCert: path.join(dir, 'c.pem'), tlsKey: path.join(dir, 'k.pem'),
+    });
+    expect(resolveConfig({ cwd: dir })).toMatchObject({ ruleBudget: 10_000_000, auth: 'auto', otlpAuth: false, adminToken: null, tlsCert: null });
+    expect(resolveConfig({ cwd: dir, env: { FLUO_RULE_BUDGET: '123', FLUO_OTLP_AUTH: 'off' } })).toMatchObject({ ruleBudget: 123, otlpAuth: false });
+  });
+
+  it('refuses bad values without echoing a secret, and half a TLS pair', () => {
+    const secret = 'short secret';
+    const problems = problemsOf(() => resolveConfig({ cwd: dir, flags: { auth: 'maybe', 'otlp-auth': 'sometimes', 'otlp-auth-header': 'bad header', 'rule-budget': '0' }, env: { FLUO_ADMIN_TOKEN: secret } }));
+    expect(problems.map((p) => p.field).sort()).toEqual(['adminToken', 'auth', 'otlpAuth', 'otlpAuthHeader', 'ruleBudget']);
+    expect(JSON.stringify(problems)).not.toContain(secret);
+    expect(problemsOf(() => resolveConfig({ cwd: dir, flags: { 'tls-cert': 'c.pem' } }))).toEqual([
+      { field: 'tlsKey', source: '--tls-cert', message: 'TLS needs both --tls-cert and --tls-key' },
+    ]);
+    expect(problemsOf(() => resolveConfig({ cwd: dir, flags: { 'admin-token-file': 'f' }, env: { FLUO_ADMIN_TOKEN: `fluo_${'x'.repeat(40)}` } }))[0].field).toBe('adminToken');
+  });
+});
+
 describe('units', () => {
   it('reads durations and sizes, and refuses the rest', () => {
     expect(parseDurationMs('200ms')).toBe(200);

@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_NOTIFICATIONS, parseNotificationsConfig, type NotificationsConfig } from '../notify/notificationsConfig.js';
+import { AUTH_MODES, type AuthMode } from '../auth/authenticator.js';
 import { parseStoreUrl } from '../store/stores.js';
 import { DURATION_HELP, SIZE_HELP, formatDurationMs, formatSizeBytes, parseDurationMs, parseSizeBytes } from './units.js';
 
@@ -67,12 +68,28 @@ export interface ServerConfig {
   uiDir: string | null;
   /** URL of a trace in the user's tracing backend with `{traceId}` in it, shown in the UI; null for none. */
   traceLinkTemplate: string | null;
+  /** Work units one rule may spend on one trace per evaluation (see the engine's dsl/runtime.ts). */
+  ruleBudget: number;
+  /** API authentication: 'auto' (on once a token exists), 'on' or 'off'. */
+  auth: AuthMode;
+  /** Bootstrap admin token (at least 32 characters), or null. */
+  adminToken: string | null;
+  /** File holding the bootstrap admin token (first line), or null. */
+  adminTokenFile: string | null;
+  /** Whether OTLP ingestion (HTTP and gRPC) needs a token with role ingest or admin. */
+  otlpAuth: boolean;
+  /** Header (HTTP) / metadata key (gRPC) carrying the OTLP token; 'authorization' expects "Bearer <token>". */
+  otlpAuthHeader: string;
+  /** PEM certificate chain and private key: with both, every listener speaks TLS. */
+  tlsCert: string | null;
+  tlsKey: string | null;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
-type OptionType = 'port' | 'host' | 'path' | 'optionalPath' | 'store' | 'duration' | 'size' | 'count' | 'logLevel' | 'linkTemplate';
+type OptionType = 'port' | 'host' | 'path' | 'optionalPath' | 'store' | 'duration' | 'size' | 'count' | 'logLevel' | 'linkTemplate'
+  | 'authMode' | 'secret' | 'boolean' | 'headerName';
 
 export interface ConfigOption {
   key: keyof ServerConfig;
@@ -112,6 +129,14 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   notifications: DEFAULT_NOTIFICATIONS,
   uiDir: null,
   traceLinkTemplate: null,
+  ruleBudget: 10_000_000,
+  auth: 'auto',
+  adminToken: null,
+  adminTokenFile: null,
+  otlpAuth: false,
+  otlpAuthHeader: 'authorization',
+  tlsCert: null,
+  tlsKey: null,
 });
 
 function option(key: keyof ServerConfig, type: OptionType, description: string): ConfigOption {
@@ -148,6 +173,14 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('logLevel', 'logLevel', `log level: ${LOG_LEVELS.join(', ')}`),
   option('uiDir', 'optionalPath', "folder of the built web UI (default: the @fluohq/web package's dist folder)"),
   option('traceLinkTemplate', 'linkTemplate', 'link to a trace in your tracing backend, e.g. http://jaeger:16686/trace/{traceId}'),
+  option('ruleBudget', 'count', 'work units one rule may spend evaluating one trace (beyond: stopped, counted, logged)'),
+  option('auth', 'authMode', `API authentication: ${AUTH_MODES.join(', ')} (auto: on once a token exists)`),
+  option('adminToken', 'secret', 'bootstrap admin token, at least 32 characters (prefer the env variable or --admin-token-file)'),
+  option('adminTokenFile', 'optionalPath', 'file holding the bootstrap admin token'),
+  option('otlpAuth', 'boolean', 'require a token (role ingest or admin) for OTLP ingestion'),
+  option('otlpAuthHeader', 'headerName', "header carrying the OTLP token ('authorization' expects 'Bearer <token>')"),
+  option('tlsCert', 'optionalPath', 'PEM certificate (chain) for TLS on every listener'),
+  option('tlsKey', 'optionalPath', 'PEM private key for TLS on every listener'),
 ];
 
 /** Sections only the config file has (nested settings no flag can carry). */
@@ -265,6 +298,22 @@ function validate(option: ConfigOption, raw: unknown, base: string): { value?: u
     case 'logLevel':
       if (!LOG_LEVELS.includes(raw as LogLevel)) return { problem: `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}` };
       return { value: raw };
+    case 'authMode':
+      if (!AUTH_MODES.includes(raw as AuthMode)) return { problem: `must be one of ${AUTH_MODES.join(', ')}, got ${JSON.stringify(raw)}` };
+      return { value: raw };
+    case 'secret':
+      // Never echo the value: it is a credential.
+      if (typeof raw !== 'string' || raw.trim().length < 32 || /\s/.test(raw.trim())) return { problem: 'must be at least 32 characters without spaces (generate one with: fluo token generate)' };
+      return { value: raw.trim() };
+    case 'boolean': {
+      const v = typeof raw === 'string' ? raw.trim().toLowerCase() : raw;
+      if (v === true || v === 'true' || v === 'on' || v === '1' || v === 'yes') return { value: true };
+      if (v === false || v === 'false' || v === 'off' || v === '0' || v === 'no') return { value: false };
+      return { problem: `must be true or false, got ${JSON.stringify(raw)}` };
+    }
+    case 'headerName':
+      if (typeof raw !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/.test(raw.trim())) return { problem: `must be an HTTP header name such as authorization or x-fluo-token, got ${JSON.stringify(raw)}` };
+      return { value: raw.trim().toLowerCase() };
   }
 }
 
@@ -310,7 +359,7 @@ export function resolveConfig(sources: ConfigSources = {}): ServerConfig {
     } else {
       continue;
     }
-    if ((opt.type === 'optionalPath' || opt.type === 'linkTemplate') && (raw === null || raw === '')) { config[opt.key] = null; sourceOf[opt.key] = source; continue; }
+    if ((opt.type === 'optionalPath' || opt.type === 'linkTemplate' || opt.type === 'secret') && (raw === null || raw === '')) { config[opt.key] = null; sourceOf[opt.key] = source; continue; }
     const { value, problem } = validate(opt, raw, base);
     if (problem !== undefined) problems.push({ field: opt.key, source, message: `${opt.key} ${problem}` });
     else { config[opt.key] = value; sourceOf[opt.key] = source; }
@@ -333,6 +382,13 @@ export function resolveConfig(sources: ConfigSources = {}): ServerConfig {
         }
       }
     }
+    if ((result.tlsCert === null) !== (result.tlsKey === null)) {
+      const missing = result.tlsCert === null ? 'tlsCert' : 'tlsKey';
+      problems.push({ field: missing, source: sourceOf[missing === 'tlsCert' ? 'tlsKey' : 'tlsCert'] ?? 'default', message: 'TLS needs both --tls-cert and --tls-key' });
+    }
+    if (result.adminToken !== null && result.adminTokenFile !== null) {
+      problems.push({ field: 'adminToken', source: sourceOf.adminToken ?? 'default', message: 'give the admin token either directly or as a file (--admin-token-file), not both' });
+    }
     if (result.maxTraceLifetime < result.idleTimeout) {
       problems.push({ field: 'maxTraceLifetime', source: sourceOf.maxTraceLifetime ?? 'default', message: `maxTraceLifetime (${formatDurationMs(result.maxTraceLifetime)}) must not be shorter than idleTimeout (${formatDurationMs(result.idleTimeout)})` });
     }
@@ -345,6 +401,7 @@ export function resolveConfig(sources: ConfigSources = {}): ServerConfig {
 const METAVARS: Record<OptionType, string> = {
   port: '<port>', host: '<address>', path: '<path>', optionalPath: '<path>', store: '<url>',
   duration: '<duration>', size: '<size>', count: '<n>', logLevel: '<level>', linkTemplate: '<url>',
+  authMode: '<mode>', secret: '<token>', boolean: '<true|false>', headerName: '<header>',
 };
 
 export function describeOptions(): string {

@@ -5,6 +5,8 @@
  */
 import { createAdaptorServer } from '@hono/node-server';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TlsMaterial } from './tls.js';
 import type { AddressInfo, Socket } from 'node:net';
 
 export interface HttpListener {
@@ -21,9 +23,11 @@ export class ListenError extends Error {
   }
 }
 
-/** `what` names the listener and its option in errors, e.g. "the REST API (--port)". */
-export async function listenHttp(fetch: (request: Request) => Response | Promise<Response>, host: string, port: number, what: string): Promise<HttpListener> {
-  const server = createAdaptorServer({ fetch: (request) => fetch(request), hostname: host }) as Server;
+/** `what` names the listener and its option in errors, e.g. "the REST API (--port)". With `tls`, serves HTTPS. */
+export async function listenHttp(fetch: (request: Request) => Response | Promise<Response>, host: string, port: number, what: string, tls: TlsMaterial | null = null): Promise<HttpListener> {
+  const server = (tls === null
+    ? createAdaptorServer({ fetch: (request) => fetch(request), hostname: host })
+    : createAdaptorServer({ fetch: (request) => fetch(request), hostname: host, createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } })) as Server;
   // Slow clients may not hold a connection forever; OTLP exporters reuse connections well within this.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;

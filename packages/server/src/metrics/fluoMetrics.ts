@@ -52,6 +52,8 @@ const HTTP_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5
 
 export interface FluoMetrics {
   registry: MetricsRegistry;
+  /** Rule evaluations stopped by the evaluation budget, by rule. */
+  ruleBudgetExceeded: Counter<'rule_id'>;
   /** Spans in OTLP requests taken (valid or not), by protocol (http, grpc). */
   spansReceived: Counter<'protocol'>;
   /** Spans refused, by stage: decode (malformed span) or detector (e.g. too many spans in the trace). */
@@ -87,6 +89,7 @@ export function createFluoMetrics(sources: MetricsSources): FluoMetrics {
     httpDuration: registry.histogram('fluo_http_request_duration_seconds', 'HTTP request durations.', HTTP_BUCKETS, ['server', 'method', 'route', 'status']),
     storeWriteErrors: registry.counter('fluo_store_write_errors_total', 'Failed store writes.'),
     storeItemsDropped: registry.counter('fluo_store_items_dropped_total', 'Signals or traces the store could never take (each logged).', ['kind']),
+    ruleBudgetExceeded: registry.counter('fluo_rule_budget_exceeded_total', 'Rule evaluations stopped by the per-trace evaluation budget (--rule-budget).', ['rule_id']),
     tracesKept: registry.counter('fluo_traces_kept_total', 'Completed traces written to the store.'),
     tracesPruned: registry.counter('fluo_traces_pruned_total', 'Kept traces deleted by the retention limits.'),
     notificationAttempts: registry.counter('fluo_notification_attempts_total', 'Notification delivery attempts, by channel, channel type and outcome (delivered, retry, failed).', ['channel', 'type', 'outcome']),

@@ -68,6 +68,9 @@ export class Pipeline {
   /** Traces completed during the current detector call, with the arrival time of their last span. */
   private completedInCall = new Map<string, number>();
 
+  /** Rules whose budget overrun has been logged. */
+  private readonly budgetLogged = new Set<string>();
+
   constructor(private readonly options: PipelineOptions) {
     const { config } = options;
     this.detector = new Detector({
@@ -76,7 +79,15 @@ export class Pipeline {
       maxBufferedSpans: config.maxBufferedSpans,
       maxBufferedTraces: config.maxBufferedTraces,
       maxSpansPerTrace: config.maxSpansPerTrace,
+      ruleBudget: config.ruleBudget,
     }, {
+      onBudgetExceeded: (ruleId, traceId) => {
+        options.metrics().ruleBudgetExceeded.inc({ rule_id: ruleId });
+        // Once per rule: a rule that is too expensive is usually so on every large trace.
+        if (this.budgetLogged.has(ruleId) || this.budgetLogged.size >= 10_000) return;
+        this.budgetLogged.add(ruleId);
+        options.log.warn(`rule '${ruleId}' exceeded its evaluation budget (--rule-budget ${config.ruleBudget} work units) on trace ${traceId}: it was not evaluated further on that trace. Simplify the rule, or raise the budget. (Logged once per rule; see the metric fluo_rule_budget_exceeded_total.)`);
+      },
       onTraceCompleted: (trace) => {
         this.completedInCall.set(trace.traceId, trace.lastReceivedAt);
         this.queue.push({ kind: 'trace', trace: keptTrace(trace.traceId, trace.spans.map(serializeSpan), trace.completedAt) });

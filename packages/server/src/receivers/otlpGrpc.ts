@@ -15,9 +15,15 @@ import { FluoError } from '../errors.js';
 import { ListenError } from '../http/listen.js';
 import { encodeExportResponse, encodeStatus, grpcCodeOf } from './otlpWire.js';
 import { ingestOtlp, logIfInternal, toIngestError, type OtlpIngestDeps } from './otlpIngest.js';
+import { checkOtlpSender, type OtlpAuth } from './otlpAuth.js';
+import type { TlsMaterial } from '../http/tls.js';
 
 export interface OtlpGrpcOptions extends OtlpIngestDeps {
   maxBodySize: number;
+  /** Token check for senders (--otlp-auth), or null. */
+  auth?: OtlpAuth | null;
+  /** Serve TLS with this certificate and key, or plaintext when null. */
+  tls?: TlsMaterial | null;
 }
 
 export interface GrpcListener {
@@ -56,21 +62,32 @@ export async function listenGrpc(host: string, port: number, options: OtlpGrpcOp
   server.addService(TRACE_SERVICE_DEFINITION, {
     Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
       const receivedAt = Date.now();
-      try {
-        options.pipeline.admit();
-        const partial = ingestOtlp(call.request, 'protobuf', 'grpc', receivedAt, options);
-        callback(null, Buffer.from(encodeExportResponse(partial)));
-      } catch (thrown) {
+      const refuse = (thrown: unknown): void => {
         const err = toIngestError(thrown, 'protobuf');
         logIfInternal(err, options.log, 'OTLP/gRPC');
         options.metrics().requestsRefused.inc({ protocol: 'grpc', code: err.code });
         callback(grpcError(err), null);
-      }
+      };
+      const ingest = (): void => {
+        try {
+          options.pipeline.admit();
+          const partial = ingestOtlp(call.request, 'protobuf', 'grpc', receivedAt, options);
+          callback(null, Buffer.from(encodeExportResponse(partial)));
+        } catch (thrown) {
+          refuse(thrown);
+        }
+      };
+      if (!options.auth) { ingest(); return; }
+      const value = call.metadata.get(options.auth.header)[0];
+      checkOtlpSender(options.auth, typeof value === 'string' ? value : value?.toString('utf8') ?? null).then(ingest, refuse);
     },
   });
   const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
   const bound = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, boundPort) => {
+    const credentials = options.tls
+      ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: options.tls.cert, private_key: options.tls.key }], false)
+      : grpc.ServerCredentials.createInsecure();
+    server.bindAsync(address, credentials, (error, boundPort) => {
       if (error) reject(new ListenError(`cannot listen on ${address} for the OTLP/gRPC receiver (--otlp-grpc-port): ${error.message}`, { cause: error }));
       else resolve(boundPort);
     });

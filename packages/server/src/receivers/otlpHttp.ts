@@ -17,9 +17,12 @@ import { readBody } from '../http/readBody.js';
 import { requestMetrics } from '../http/requestMetrics.js';
 import { encodeExportResponse, encodeStatus, exportResponseJson, grpcCodeOf, statusJson, type PartialSuccess } from './otlpWire.js';
 import { ingestOtlp, logIfInternal, toIngestError, type OtlpFormat, type OtlpIngestDeps } from './otlpIngest.js';
+import { checkOtlpSender, type OtlpAuth } from './otlpAuth.js';
 
 export interface OtlpHttpOptions extends OtlpIngestDeps {
   maxBodySize: number;
+  /** Token check for senders (--otlp-auth), or null. */
+  auth?: OtlpAuth | null;
 }
 
 const PROTOBUF = 'application/x-protobuf';
@@ -63,6 +66,7 @@ export function createOtlpHttpApp(options: OtlpHttpOptions): Hono {
       if (format === null) {
         throw new FluoError('UNSUPPORTED_MEDIA_TYPE', `Content-Type '${c.req.header('content-type') ?? ''}' is not supported: send ${PROTOBUF} or ${JSON_TYPE}`);
       }
+      await checkOtlpSender(options.auth, c.req.header(options.auth?.header ?? 'authorization'));
       options.pipeline.admit();
       const body = await readBody(c.req.raw, options.maxBodySize);
       return okResponse(ingestOtlp(body, format, 'http', receivedAt, options), format);

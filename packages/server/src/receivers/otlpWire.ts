@@ -19,10 +19,12 @@ export const GrpcCode = {
   OK: 0,
   INVALID_ARGUMENT: 3,
   NOT_FOUND: 5,
+  PERMISSION_DENIED: 7,
   RESOURCE_EXHAUSTED: 8,
   UNIMPLEMENTED: 12,
   INTERNAL: 13,
   UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
 } as const;
 
 class ProtoWriter {
@@ -117,6 +119,10 @@ export function grpcCodeOf(code: import('../errors.js').ErrorCode): number {
       return GrpcCode.UNIMPLEMENTED;
     case 'INTERNAL':
       return GrpcCode.INTERNAL;
+    case 'UNAUTHENTICATED':
+      return GrpcCode.UNAUTHENTICATED;
+    case 'FORBIDDEN':
+      return GrpcCode.PERMISSION_DENIED;
     default:
       return GrpcCode.INVALID_ARGUMENT;
   }

@@ -22,6 +22,7 @@ import { PermanentWriteError } from './store.js';
 import type {
   ChannelRecord, DeliveryOutcomeRecord, NewNotification, NotificationQuery, NotificationRecord,
   ActivityCounts, ActivityQuery, RuleVersionRecord,
+  AuditEntry, AuditQuery, NewAuditEntry, TokenRecord,
   KeptTrace, NewSignal, PruneResult, RuleRecord, SignalCount, SignalCountQuery, SignalDetail, SignalQuery, SignalRecord, SignalStatus, StatusChange,
   Store, StoreStats, TraceQuery, TraceSummary, WriteBatch,
 } from './store.js';
@@ -170,6 +171,29 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE signals ADD COLUMN window_start REAL;
   ALTER TABLE signals ADD COLUMN window_end REAL;
   `,
+  // 5: API tokens (hashed) and the audit log of rule changes, triage and token administration.
+  `
+  CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    prefix TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    created_by TEXT NOT NULL,
+    revoked_at REAL
+  );
+  CREATE TABLE audit_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    before TEXT,
+    after TEXT
+  );
+  CREATE INDEX audit_log_by_target ON audit_log (target, seq);
+  `,
 ];
 
 const SIGNAL_COLUMNS = `seq, id, rule_id, rule_name, rule_version, severity, mode, trace_id, span_ids, message,
@@ -181,6 +205,24 @@ interface SignalRow { seq: number; id: string; rule_id: string; rule_name: strin
   trace_ids: string | null; correlation_key: string | null; window_start: number | null; window_end: number | null }
 interface TraceRow { trace_id: string; root_name: string; services: string; span_count: number; error_count: number; start_time: number; end_time: number; completed_at: number; spans?: string }
 interface RuleVersionRow { rule_id: string; version: number; name: string; description: string; severity: string; dsl: string; enabled: number; mode: string; tags: string; saved_at: number }
+interface TokenRow { id: string; name: string; role: string; token_hash: string; prefix: string; created_at: number; created_by: string; revoked_at: number | null }
+interface AuditRow { seq: number; at: number; actor: string; action: string; target: string; before: string | null; after: string | null }
+
+function tokenFromRow(r: TokenRow): TokenRecord {
+  return {
+    id: r.id, name: r.name, role: r.role as TokenRecord['role'], hash: r.token_hash, prefix: r.prefix,
+    createdAt: r.created_at, createdBy: r.created_by, revokedAt: r.revoked_at,
+  };
+}
+
+function auditFromRow(r: AuditRow): AuditEntry {
+  return {
+    seq: r.seq, at: r.at, actor: r.actor, action: r.action, target: r.target,
+    before: r.before === null ? null : JSON.parse(r.before),
+    after: r.after === null ? null : JSON.parse(r.after),
+  };
+}
+
 interface HistoryRow { at: number; by: string; from_status: string; to_status: string; note: string | null }
 
 interface NotificationRow {
@@ -370,6 +412,51 @@ export class SqliteStore implements Store {
     const signals = this.stmt(`SELECT rule_id AS ruleId, CAST(detected_at / @bucketMs AS INTEGER) * @bucketMs AS start, COUNT(*) AS count FROM signals
       WHERE detected_at >= @since AND detected_at < @until GROUP BY 1, 2 ORDER BY 1, 2`).all(query) as Array<{ ruleId: string; start: number; count: number }>;
     return { traces: traces.map((r) => ({ ...r })), signals: signals.map((r) => ({ ...r })) };
+  }
+
+  async createToken(token: TokenRecord): Promise<void> {
+    const result = this.stmt(`INSERT OR IGNORE INTO api_tokens (id, name, role, token_hash, prefix, created_at, created_by, revoked_at)
+      VALUES (@id, @name, @role, @hash, @prefix, @createdAt, @createdBy, @revokedAt)`).run(token);
+    if (result.changes === 0) throw new FluoError('CONFLICT', `a token with id '${token.id}' or the same hash exists already`, { details: { id: token.id } });
+  }
+
+  async listTokens(): Promise<TokenRecord[]> {
+    return (this.stmt('SELECT * FROM api_tokens ORDER BY created_at, id').all() as TokenRow[]).map(tokenFromRow);
+  }
+
+  async findTokenByHash(hash: string): Promise<TokenRecord | null> {
+    const row = this.stmt('SELECT * FROM api_tokens WHERE token_hash = ?').get(hash) as TokenRow | undefined;
+    return row ? tokenFromRow(row) : null;
+  }
+
+  async revokeToken(id: string, at: number): Promise<TokenRecord | null> {
+    this.stmt('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id);
+    const row = this.stmt('SELECT * FROM api_tokens WHERE id = ?').get(id) as TokenRow | undefined;
+    return row ? tokenFromRow(row) : null;
+  }
+
+  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    const result = this.stmt('INSERT INTO audit_log (at, actor, action, target, before, after) VALUES (@at, @actor, @action, @target, @before, @after)').run({
+      at: entry.at, actor: entry.actor, action: entry.action, target: entry.target,
+      before: entry.before === null || entry.before === undefined ? null : JSON.stringify(entry.before),
+      after: entry.after === null || entry.after === undefined ? null : JSON.stringify(entry.after),
+    });
+    const row = this.stmt('SELECT * FROM audit_log WHERE seq = ?').get(Number(result.lastInsertRowid)) as AuditRow;
+    return auditFromRow(row);
+  }
+
+  async listAudit(query: AuditQuery): Promise<AuditEntry[]> {
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit: query.limit };
+    if (query.beforeSeq !== undefined) { where.push('seq < @beforeSeq'); params.beforeSeq = query.beforeSeq; }
+    if (query.target !== undefined) { where.push('target = @target'); params.target = query.target; }
+    if (query.action !== undefined) {
+      if (query.action.endsWith('.')) { where.push('substr(action, 1, length(@action)) = @action'); }
+      else where.push('action = @action');
+      params.action = query.action;
+    }
+    const sql = `SELECT * FROM audit_log ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
+    return (this.stmt(sql).all(params) as AuditRow[]).map(auditFromRow);
   }
 
   async write(batch: WriteBatch): Promise<SignalRecord[]> {

@@ -20,6 +20,8 @@
  *   are united by span id and the summary recomputed.
  * - Query results are ordered newest first unless stated otherwise.
  * - `close()` is idempotent; other methods reject after it.
+ * - Tokens are stored by hash only; `findTokenByHash` is an exact lookup.
+ *   The audit log is append-only: entries are never changed or deleted.
  * - `write` rejects with PermanentWriteError when the batch holds data the
  *   store can never take (not serializable, over a size limit); any other
  *   rejection is taken as transient (busy, disk full, connection lost) and the
@@ -351,6 +353,55 @@ export interface StoreStats {
   spans: number;
 }
 
+/** API token roles; see auth/apiToken.ts for what each may do. */
+export const TOKEN_ROLES = ['viewer', 'editor', 'admin', 'ingest'] as const;
+export type TokenRole = (typeof TOKEN_ROLES)[number];
+
+/** An API token as stored: never the token itself, only its SHA-256 hash. */
+export interface TokenRecord {
+  /** Stable public id, e.g. `tok_3f2a...`; used to revoke. */
+  id: string;
+  /** Who or what holds it, e.g. 'ci' or 'alice'; recorded as the actor in the audit log. */
+  name: string;
+  role: TokenRole;
+  /** Lowercase hex SHA-256 of the whole token text. */
+  hash: string;
+  /** The token's first characters (e.g. `fluo_AbCd`), to recognise it in lists. */
+  prefix: string;
+  createdAt: number;
+  /** Name of the creator ('cli' for tokens made offline). */
+  createdBy: string;
+  /** null while the token is valid. */
+  revokedAt: number | null;
+}
+
+/** One audited change: who (a token name), when, what, and the state before and after. */
+export interface AuditEntry {
+  /** Increasing, never reused; the pagination key. */
+  seq: number;
+  at: number;
+  actor: string;
+  /** e.g. 'rule.create', 'rule.update', 'rule.delete', 'signal.status', 'token.create', 'token.revoke' */
+  action: string;
+  /** What was changed, e.g. 'rule:checkout-errors', 'signal:abc', 'token:tok_1'. */
+  target: string;
+  /** JSON-serialisable states; null where there is none (before a create, after a delete). */
+  before: unknown;
+  after: unknown;
+}
+
+export type NewAuditEntry = Omit<AuditEntry, 'seq'>;
+
+export interface AuditQuery {
+  /** Only entries with seq < beforeSeq (pagination). */
+  beforeSeq?: number;
+  /** Exact target, e.g. 'rule:checkout-errors'. */
+  target?: string;
+  /** Exact action, or a prefix ending in '.' ('rule.' for every rule change). */
+  action?: string;
+  limit: number;
+}
+
 export interface Store {
   /** The scheme it was created from, e.g. 'sqlite'. */
   readonly kind: string;
@@ -420,6 +471,20 @@ export interface Store {
 
   /** Kept traces and signals counted per time bucket (rate baselines). */
   countActivity(query: ActivityQuery): Promise<ActivityCounts>;
+
+  /** Rejects with FluoError CONFLICT when the id or the hash exists. */
+  createToken(token: TokenRecord): Promise<void>;
+  /** Every token, revoked ones included, oldest first. */
+  listTokens(): Promise<TokenRecord[]>;
+  /** The token with this hash (revoked or not), or null. */
+  findTokenByHash(hash: string): Promise<TokenRecord | null>;
+  /** Sets revokedAt (keeping an earlier one: idempotent). Resolves to the token, or null when there is no such id. */
+  revokeToken(id: string, at: number): Promise<TokenRecord | null>;
+
+  /** Appends to the audit log; resolves to the entry with its seq (greater than every earlier one). */
+  appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
+  /** Newest first. */
+  listAudit(query: AuditQuery): Promise<AuditEntry[]>;
 
   stats(): Promise<StoreStats>;
   close(): Promise<void>;

@@ -9,7 +9,7 @@ import type { Signal } from '@fluohq/engine';
 import { FluoError } from '../errors.js';
 import { keptTrace } from './keptTrace.js';
 import type { SerializedSpan } from './serializedSpan.js';
-import { PermanentWriteError, type ChannelRecord, type NewNotification, type NewSignal, type RuleRecord, type Store } from './store.js';
+import { PermanentWriteError, type ChannelRecord, type NewNotification, type NewSignal, type RuleRecord, type Store, type TokenRecord } from './store.js';
 
 export interface StoreUnderTest {
   store: Store;
@@ -490,6 +490,48 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       expect(await store.deleteChannel('b')).toBe(true);
       expect(await store.deleteChannel('b')).toBe(false);
       expect(await store.getChannel('missing')).toBeNull();
+    });
+
+    it('stores API tokens by hash: create, find, list, revoke idempotently, durable', async () => {
+      const store = await open();
+      const token = (id: string, hash: string, overrides: Partial<TokenRecord> = {}): TokenRecord => ({
+        id, name: `name-${id}`, role: 'editor', hash, prefix: 'fluo_abc', createdAt: T0, createdBy: 'cli', revokedAt: null, ...overrides,
+      });
+      await store.createToken(token('tok_1', 'a'.repeat(64)));
+      await store.createToken(token('tok_2', 'b'.repeat(64), { role: 'viewer', createdAt: T0 + 1, createdBy: 'admin' }));
+      await rejectsWith(store.createToken(token('tok_1', 'c'.repeat(64))), 'CONFLICT');
+      await rejectsWith(store.createToken(token('tok_3', 'a'.repeat(64))), 'CONFLICT');
+      expect(await store.findTokenByHash('a'.repeat(64))).toEqual(token('tok_1', 'a'.repeat(64)));
+      expect(await store.findTokenByHash('f'.repeat(64))).toBeNull();
+      expect((await store.listTokens()).map((t) => t.id)).toEqual(['tok_1', 'tok_2']);
+      expect((await store.revokeToken('tok_1', T0 + 5))?.revokedAt).toBe(T0 + 5);
+      expect((await store.revokeToken('tok_1', T0 + 9))?.revokedAt).toBe(T0 + 5);
+      expect(await store.revokeToken('missing', T0)).toBeNull();
+      expect((await store.findTokenByHash('a'.repeat(64)))?.revokedAt).toBe(T0 + 5);
+      expect((await store.findTokenByHash('b'.repeat(64)))?.revokedAt).toBeNull();
+      if (current.reopen) {
+        const again = await current.reopen();
+        current = { store: again, reopen: current.reopen };
+        expect((await again.listTokens()).map((t) => [t.id, t.role, t.revokedAt])).toEqual([['tok_1', 'editor', T0 + 5], ['tok_2', 'viewer', null]]);
+      }
+    });
+
+    it('appends audit entries with increasing seq and lists them newest first, filtered and paginated', async () => {
+      const store = await open();
+      const a = await store.appendAudit({ at: T0, actor: 'alice', action: 'rule.create', target: 'rule:r1', before: null, after: { id: 'r1', dsl: 'x' } });
+      const b = await store.appendAudit({ at: T0 + 1, actor: 'bob', action: 'signal.status', target: 'signal:s1', before: { status: 'open' }, after: { status: 'resolved' } });
+      const c = await store.appendAudit({ at: T0 + 2, actor: 'alice', action: 'rule.delete', target: 'rule:r1', before: { id: 'r1', tags: ['__proto__'] }, after: null });
+      expect(b.seq).toBeGreaterThan(a.seq);
+      expect(c.seq).toBeGreaterThan(b.seq);
+      expect(a).toEqual({ seq: a.seq, at: T0, actor: 'alice', action: 'rule.create', target: 'rule:r1', before: null, after: { id: 'r1', dsl: 'x' } });
+      expect((await store.listAudit({ limit: 10 })).map((e) => e.seq)).toEqual([c.seq, b.seq, a.seq]);
+      expect((await store.listAudit({ limit: 2 })).map((e) => e.seq)).toEqual([c.seq, b.seq]);
+      expect((await store.listAudit({ limit: 10, beforeSeq: b.seq })).map((e) => e.seq)).toEqual([a.seq]);
+      expect((await store.listAudit({ limit: 10, target: 'rule:r1' })).map((e) => e.seq)).toEqual([c.seq, a.seq]);
+      expect((await store.listAudit({ limit: 10, action: 'rule.' })).map((e) => e.seq)).toEqual([c.seq, a.seq]);
+      expect((await store.listAudit({ limit: 10, action: 'signal.status' })).map((e) => e.actor)).toEqual(['bob']);
+      expect((await store.listAudit({ limit: 10, action: 'rule' }))).toEqual([]);
+      expect((await store.listAudit({ limit: 10 }))[0].before).toEqual({ id: 'r1', tags: ['__proto__'] });
     });
 
     it('closes idempotently and refuses calls after close', async () => {
