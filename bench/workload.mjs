@@ -26,9 +26,9 @@ export function random(seed) {
 }
 
 const SERVICES = ['frontend', 'checkout-service', 'payment-service', 'inventory-service', 'shipping-service', 'auth-service', 'catalog-service', 'notification-worker'];
-const ROUTES = ['/api/v2/checkout', '/api/v2/cart', '/api/v2/products/{id}', '/api/v1/orders', '/api/v2/admin/users', '/api/v2/search', '/healthz'];
+const ROUTES = ['/api/v2/checkout', '/api/v2/cart', '/api/v2/products/{id}', '/api/v2/orders', '/api/v2/admin/users', '/api/v2/search', '/healthz'];
 const METHODS = ['GET', 'GET', 'GET', 'POST', 'PUT', 'DELETE'];
-const INTERNAL_NAMES = ['payment.authorize', 'psp.charge', 'fraud.check', 'authz.check', 'auth.login', 'audit.log', 'render', 'cache.get', 'serialize', 'validate'];
+const INTERNAL_NAMES = ['fraud.check', 'authz.check', 'auth.login', 'audit.log', 'render', 'cache.get', 'serialize', 'validate'];
 const QUERIES = ['SELECT * FROM orders WHERE id = $1', 'SELECT * FROM users WHERE id = $1', 'UPDATE carts SET items = $1 WHERE id = $2', 'INSERT INTO audit (id, event) VALUES ($1, $2)', 'SELECT price FROM products WHERE sku = $1'];
 const FILLER_KEYS = ['thread.id', 'thread.name', 'code.function', 'code.namespace', 'code.lineno', 'net.peer.port', 'user_agent.original', 'app.tenant', 'app.region', 'app.feature_flag', 'app.cart_size', 'app.request_bytes', 'app.cache_hit'];
 
@@ -61,9 +61,12 @@ export function generateSpanInits({ seed = 1, spans: total = 10_000 } = {}) {
     const traceId = hex(rand, 16);
     const inits = [];
     const rootService = pick(rand, SERVICES.slice(0, 2));
-    const route = pick(rand, ROUTES);
+    const route = rand() < 0.01 ? '/api/v1/orders' : pick(rand, ROUTES);
     const rootStart = clockNs;
     const rootDuration = BigInt(Math.floor(5e6 + rand() * rand() * 4e9));
+    // Anomalies are rare, as in production: most traces raise no signal.
+    const faulty = rand() < 0.03;
+    const handlesPii = rand() < 0.03;
     for (let i = 0; i < size; i++) {
       const isRoot = i === 0;
       const parent = isRoot ? null : inits[Math.floor(rand() * Math.min(i, 1 + i / 3))];
@@ -84,21 +87,22 @@ export function generateSpanInits({ seed = 1, spans: total = 10_000 } = {}) {
         kind = 'CLIENT';
         name = 'db.query';
         attributes['db.system'] = 'postgresql';
-        attributes['db.query.text'] = pick(rand, QUERIES);
+        attributes['db.query.text'] = `${pick(rand, QUERIES)} /* ${Math.floor(rand() * 1000)} */`;
         attributes['server.address'] = 'postgres.db.svc.cluster.local';
-        if (rand() < 0.1) attributes['data.contains_pii'] = true;
+        if (handlesPii && rand() < 0.2) attributes['data.contains_pii'] = true;
       } else if (roll < 0.6) {
         kind = 'CLIENT';
         name = `HTTP ${pick(rand, METHODS)}`;
         attributes['http.request.method'] = name.slice(5);
-        attributes['http.response.status_code'] = rand() < 0.95 ? 200 : 503;
+        attributes['http.response.status_code'] = faulty && rand() < 0.2 ? 503 : 200;
         attributes['url.full'] = `https://${pick(rand, SERVICES)}.svc.cluster.local/internal/${Math.floor(rand() * 100)}`;
         attributes['url.scheme'] = 'https';
         attributes['server.address'] = `${pick(rand, SERVICES)}.svc.cluster.local`;
-        if (rand() < 0.05) attributes['http.request.resend_count'] = 1 + Math.floor(rand() * 3);
+        if (faulty && rand() < 0.2) attributes['http.request.resend_count'] = 1 + Math.floor(rand() * 3);
       } else if (roll < 0.65) {
-        kind = rand() < 0.5 ? 'PRODUCER' : 'CONSUMER';
-        name = `orders ${kind === 'PRODUCER' ? 'publish' : 'process'}`;
+        // A consumer follows every producer (added below), except in faulty traces.
+        kind = 'PRODUCER';
+        name = 'orders publish';
         attributes['messaging.system'] = 'kafka';
         attributes['messaging.destination.name'] = 'orders';
       } else {
@@ -116,7 +120,7 @@ export function generateSpanInits({ seed = 1, spans: total = 10_000 } = {}) {
       const offset = isRoot ? 0n : BigInt(Math.floor(rand() * Number(rootDuration) * 0.8));
       const start = rootStart + offset;
       const duration = isRoot ? rootDuration : BigInt(Math.floor(rand() * Number(rootDuration - offset)));
-      const error = !isRoot && rand() < 0.04;
+      const error = !isRoot && faulty && rand() < 0.2;
       const events = [];
       if (error) events.push({ name: 'exception', timeUnixNano: String(start + duration / 2n), attributes: { 'exception.type': 'TimeoutError', 'exception.message': 'deadline exceeded' } });
       else if (rand() < 0.1) events.push({ name: 'cache.miss', timeUnixNano: String(start + 1000n), attributes: { 'cache.key': `k${Math.floor(rand() * 100)}` } });
@@ -135,6 +139,25 @@ export function generateSpanInits({ seed = 1, spans: total = 10_000 } = {}) {
         scope: { name: '@opentelemetry/instrumentation-http', version: '0.57.0' },
         events,
       });
+    }
+    for (const producer of inits.filter((i) => i.kind === 'PRODUCER')) {
+      if (faulty && rand() < 0.5) continue;
+      const start = BigInt(producer.endTimeUnixNano) + BigInt(Math.floor(rand() * 5e8));
+      inits.push({ ...producer, spanId: hex(rand, 8), parentSpanId: producer.spanId, kind: 'CONSUMER', name: 'orders process',
+        startTimeUnixNano: String(start), endTimeUnixNano: String(start + 2_000_000n), events: [] });
+    }
+    if (route === '/api/v2/checkout') {
+      // The payment flow: authorize, a fraud check (left out in some faulty traces), the PSP charge.
+      const authorize = { ...inits[0], spanId: hex(rand, 8), parentSpanId: inits[0].spanId, kind: 'INTERNAL', name: 'payment.authorize', events: [],
+        resource: { ...inits[0].resource, 'service.name': 'payment-service' } };
+      inits.push(authorize);
+      if (!(faulty && rand() < 0.5)) inits.push({ ...authorize, spanId: hex(rand, 8), parentSpanId: authorize.spanId, name: 'fraud.check' });
+      inits.push({ ...authorize, spanId: hex(rand, 8), parentSpanId: authorize.spanId, kind: 'CLIENT', name: 'psp.charge',
+        attributes: { ...authorize.attributes, 'url.scheme': 'https', 'url.full': 'https://psp.example.com/charge', 'server.address': 'psp.example.com' } });
+    }
+    if (handlesPii) {
+      inits.push({ ...inits[0], spanId: hex(rand, 8), parentSpanId: inits[0].spanId, kind: 'INTERNAL', name: 'audit.log', events: [],
+        attributes: { ...inits[0].attributes, 'audit.event': 'pii.read' } });
     }
     clockNs += 1_000_000n;
     count += size;

@@ -138,7 +138,12 @@ export function createAttributeMap(prototype: AttributeMap | null = null): Attri
  * `__proto__` from hostile input are plain data and never touch a prototype.
  */
 export function setAttribute(map: AttributeMap, key: string, value: AttributeValue): void {
-  Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
+  // Attribute maps chain to null through maps of writable data properties, so
+  // plain assignment creates an own data property for every key but
+  // `__proto__` (whose setter the chain lacks, but which stays explicit), and
+  // is several times faster than defineProperty.
+  if (key === '__proto__') Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
+  else map[key] = value;
 }
 
 /** The span's own attributes (without the resource fallback) as a plain copy. */

@@ -1,0 +1,17 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import * as w from './workload.mjs';
+import { freePort, runNode, sleep } from './harness.mjs';
+const n = Number(process.argv[2] ?? 100);
+const dir = mkdtempSync('/tmp/fluoprof-');
+writeFileSync(dir + '/rules.yaml', stringify({ rules: w.ruleSet(n) }));
+const api = await freePort(), h = await freePort(), g = await freePort();
+const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, 'packages/cli/bin/fluo.js', 'serve', '--port', api, '--otlp-http-port', h, '--otlp-grpc-port', g, '--data-dir', dir + '/data', '--rules', dir + '/rules.yaml', '--log-level', 'warn', '--idle-timeout', '1s'].map(String), { stdio: 'inherit' });
+await sleep(2500);
+const r = await runNode(['bench/loadgen.mjs', JSON.stringify({ protocol: 'http', port: h, durationMs: 6000, concurrency: 8, spans: 10000 })]);
+console.log(r.stdout);
+child.kill('SIGTERM');
+await new Promise((r) => child.on('exit', r));
+console.log(dir);
