@@ -7,7 +7,7 @@ import path from 'node:path';
 import protobuf from 'protobufjs';
 import * as engine from '@fluohq/engine';
 import { REPO_ROOT } from './workload.mjs';
-import { rate } from './harness.mjs';
+import { interleavedRates } from './harness.mjs';
 
 let requestType;
 /** protobufjs's ExportTraceServiceRequest, loaded from the vendored official .proto files. */
@@ -40,9 +40,7 @@ export function decodeCandidates() {
 /** One run: spans/s of every candidate over the same requests, interleaved. */
 export function decodeRun(requests, minMs) {
   const spans = requests.reduce((n, r) => n + r.spans, 0);
-  const out = {};
-  for (const [name, fn] of Object.entries(decodeCandidates())) {
-    out[name] = rate(() => { for (const r of requests) fn(r); }, spans, { minMs });
-  }
-  return out;
+  const passes = {};
+  for (const [name, fn] of Object.entries(decodeCandidates())) passes[name] = () => { for (const r of requests) fn(r); };
+  return interleavedRates(passes, spans, { minMs });
 }

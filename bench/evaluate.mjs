@@ -14,7 +14,7 @@
  *   them, with the compiled predicates or the native ones swapped in.
  */
 import { Detector, compileRule, linkSpans } from '@fluohq/engine';
-import { rate } from './harness.mjs';
+import { interleavedRates } from './harness.mjs';
 
 function nativeOf(predicate) {
   // eslint-disable-next-line no-new-func
@@ -73,11 +73,10 @@ export function evaluateRun({ compiled, native, traces, batches, minMs }) {
   const compiledFns = distinctPredicates(compiled).map((p) => p.fn);
   const nativeFns = distinctPredicates(native).map((p) => p.fn);
   const predicates = compiledFns.length;
-  const compiledPred = rate(() => predicatePass(compiledFns, linked), spans * predicates, { minMs });
-  const nativePred = rate(() => predicatePass(nativeFns, linked), spans * predicates, { minMs });
+  const pred = interleavedRates({ compiled: () => predicatePass(compiledFns, linked), native: () => predicatePass(nativeFns, linked) }, spans * predicates, { minMs });
   const rules = compiled.length;
-  const compiledDet = rate(() => detectorPass(compiled, batches), spans * rules, { minMs, warmup: 1 });
-  const nativeDet = rate(() => detectorPass(native, batches), spans * rules, { minMs, warmup: 1 });
+  const det = interleavedRates({ compiled: () => detectorPass(compiled, batches), native: () => detectorPass(native, batches) }, spans * rules, { minMs });
+  const [compiledPred, nativePred, compiledDet, nativeDet] = [pred.compiled, pred.native, det.compiled, det.native];
   return {
     predicates,
     compiledPredicateNs: 1e9 / compiledPred,

@@ -55,6 +55,28 @@ export function rate(step, units, { minMs = 300, warmup = 1 } = {}) {
   return (calls * units) / (Number(elapsedNs) / 1e9);
 }
 
+/**
+ * Rates of several candidates measured interleaved: one pass of each in
+ * turn, repeated until each has run `minMs`, so that load from other
+ * processes hits every candidate alike and their ratio holds.
+ * `candidates` maps a name to a function doing `units` of work per call.
+ */
+export function interleavedRates(candidates, units, { minMs = 300 } = {}) {
+  const names = Object.keys(candidates);
+  for (const n of names) candidates[n](); // warm-up
+  const elapsed = Object.fromEntries(names.map((n) => [n, 0]));
+  const calls = Object.fromEntries(names.map((n) => [n, 0]));
+  while (names.some((n) => elapsed[n] < minMs)) {
+    for (const n of names) {
+      const start = performance.now();
+      candidates[n]();
+      elapsed[n] += performance.now() - start;
+      calls[n]++;
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, (calls[n] * units) / (elapsed[n] / 1000)]));
+}
+
 /** A free TCP port on 127.0.0.1. */
 export function freePort() {
   return new Promise((resolve, reject) => {

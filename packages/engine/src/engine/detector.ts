@@ -24,6 +24,9 @@
  * Predicate results are cached per trace and per distinct predicate (rules
  * that share a predicate share its results): each span is tested once per
  * predicate. Structural predicates are recomputed when the trace is decided.
+ * A rule is evaluated on a trace only when every predicate it cannot hold
+ * without (requiredPredicates.ts) matches some span: most rules, on most
+ * traces, cost a look at a match count.
  *
  * The detector does no I/O and reads no clock: callers pass `now` (ms). It is
  * synchronous and single-threaded; results are returned from the call that
@@ -35,6 +38,7 @@ import type { CompiledRule } from './rule.js';
 import { signalId, type Signal } from './signal.js';
 import type { CompletedTrace, Detection, IngestResult, RejectedSpan } from './detection.js';
 import { evaluateCondition, witnessesOf, type TraceMatches } from './evaluateCondition.js';
+import { requiredPredicates } from './requiredPredicates.js';
 
 export interface DetectorOptions {
   /** A trace is complete when no span arrived for this long. */
@@ -108,6 +112,12 @@ interface RuleEntry {
   rule: CompiledRule;
   /** local predicate index → shared predicate id */
   predicateIds: number[];
+  /**
+   * Shared ids of non-structural predicates the rule cannot hold without
+   * (requiredPredicates.ts): while one of them matches no span of a trace,
+   * the rule is not evaluated on it.
+   */
+  required: number[];
 }
 
 interface TraceState {
@@ -121,6 +131,8 @@ interface TraceState {
   results: Map<number, Uint8Array>;
   /** how many spans each cached result covers */
   covered: Map<number, number>;
+  /** how many of the covered spans match */
+  matched: Map<number, number>;
   fired: Set<string>;
 }
 
@@ -182,7 +194,10 @@ export class Detector {
         }
         return id;
       });
-      entries.push({ rule, predicateIds });
+      const required = requiredPredicates(rule.condition.root)
+        .filter((local) => !rule.condition.predicates[local].structural)
+        .map((local) => predicateIds[local]);
+      entries.push({ rule, predicateIds, required: [...new Set(required)] });
     }
     // Remap cached results to the new ids; drop those of removed predicates.
     const remap = new Map<number, number>();
@@ -193,14 +208,17 @@ export class Detector {
     for (const trace of this.traces.values()) {
       const results = new Map<number, Uint8Array>();
       const covered = new Map<number, number>();
+      const matched = new Map<number, number>();
       for (const [oldId, r] of trace.results) {
         const newId = remap.get(oldId);
         if (newId === undefined) continue;
         results.set(newId, r);
         covered.set(newId, trace.covered.get(oldId) ?? 0);
+        matched.set(newId, trace.matched.get(oldId) ?? 0);
       }
       trace.results = results;
       trace.covered = covered;
+      trace.matched = matched;
     }
     this.rules = entries;
     this.predicates = predicates;
@@ -329,6 +347,7 @@ export class Detector {
       lastReceivedAt: now,
       results: new Map(),
       covered: new Map(),
+      matched: new Map(),
       fired: new Set(),
     };
     if (remembered !== undefined) {
@@ -378,11 +397,11 @@ export class Detector {
     };
   }
 
-  /** Non-structural predicate results, computed once per span, returned in linked order. */
-  private cachedResults(trace: TraceState, id: number, linked: Span[]): Uint8Array {
+  /** Brings a non-structural predicate's cached results up to every span of the trace (each span tested once). */
+  private cover(trace: TraceState, id: number): Uint8Array {
     const n = trace.spans.length;
     let results = trace.results.get(id);
-    let covered = trace.covered.get(id) ?? 0;
+    const covered = trace.covered.get(id) ?? 0;
     if (results === undefined || results.length < n) {
       const grown = new Uint8Array(Math.max(n, (results?.length ?? 0) * 2, 8));
       if (results !== undefined) grown.set(results.subarray(0, covered));
@@ -391,10 +410,30 @@ export class Detector {
     }
     if (covered < n) {
       const fn = this.predicates[id].fn;
-      for (let i = covered; i < n; i++) results[i] = fn(trace.spans[i]) ? 1 : 0;
-      covered = n;
-      trace.covered.set(id, covered);
+      let matched = trace.matched.get(id) ?? 0;
+      for (let i = covered; i < n; i++) {
+        const hit = fn(trace.spans[i]) ? 1 : 0;
+        results[i] = hit;
+        matched += hit;
+      }
+      trace.covered.set(id, n);
+      trace.matched.set(id, matched);
     }
+    return results;
+  }
+
+  /** Whether every predicate the rule cannot hold without matches some span of the trace. */
+  private mayHold(trace: TraceState, entry: RuleEntry): boolean {
+    for (const id of entry.required) {
+      this.cover(trace, id);
+      if (trace.matched.get(id) === 0) return false;
+    }
+    return true;
+  }
+
+  /** Non-structural predicate results, computed once per span, returned in linked order. */
+  private cachedResults(trace: TraceState, id: number, linked: Span[]): Uint8Array {
+    const results = this.cover(trace, id);
     // linked order → arrival order
     const order = arrivalOrder(trace, linked);
     const out = new Uint8Array(linked.length);
@@ -409,6 +448,7 @@ export class Detector {
       const rule = entry.rule;
       if (trace.fired.has(rule.id)) continue;
       if (monotoneOnly && !rule.condition.monotone) continue;
+      if (!this.mayHold(trace, entry)) continue;
       if (linked === null) linked = linkSpans(trace.spans);
       const matches = this.matchesFor(trace, linked, entry, structuralCache);
       this.counters.ruleEvaluations++;

@@ -94,6 +94,9 @@ interface NestedValue {
   kvlist: Array<{ key: string; value: NestedValue | null }> | null;
 }
 
+interface DecodedEvent { name: string; lo: number; hi: number; attributes: Array<{ key: string; value: NestedValue | null }> }
+interface DecodedLink { traceId: Uint8Array; spanId: Uint8Array; traceState: string; attributes: Array<{ key: string; value: NestedValue | null }> }
+
 /** One span's pieces, converted (and checked) in the oracle's order at the end of the span. */
 class SpanFields {
   traceId: Uint8Array = EMPTY_BYTES;
@@ -110,8 +113,8 @@ class SpanFields {
   attributes: AttributeMap;
   attributeCount = 0;
   attributeProblem: unknown = null;
-  events: Array<{ name: string; lo: number; hi: number; attributes: Array<{ key: string; value: NestedValue | null }> }> = [];
-  links: Array<{ traceId: Uint8Array; spanId: Uint8Array; traceState: string; attributes: Array<{ key: string; value: NestedValue | null }> }> = [];
+  events: DecodedEvent[] | null = null;
+  links: DecodedLink[] | null = null;
   statusCode = 0;
   statusMessage = '';
 
@@ -479,9 +482,9 @@ class Decoder {
         case 0x41: f.endLo = this.fixed32(end); f.endHi = this.fixed32(end); continue;
         case 0x4a: this.spanAttribute(this.enter(4, end), f); continue;
         case 0x50: this.uint32(end); continue; // dropped_attributes_count
-        case 0x5a: f.events.push(this.event(this.enter(4, end))); continue;
+        case 0x5a: (f.events ??= []).push(this.event(this.enter(4, end))); continue;
         case 0x60: this.uint32(end); continue; // dropped_events_count
-        case 0x6a: f.links.push(this.link(this.enter(4, end))); continue;
+        case 0x6a: (f.links ??= []).push(this.link(this.enter(4, end))); continue;
         case 0x70: this.uint32(end); continue; // dropped_links_count
         case 0x7a: this.status(this.enter(4, end), f); continue;
         case 0x85: this.fixed32(end); continue; // flags (field 16, fixed32)
@@ -500,8 +503,8 @@ class Decoder {
     }
   }
 
-  private event(end: number): SpanFields['events'][number] {
-    const e: SpanFields['events'][number] = { name: '', lo: 0, hi: 0, attributes: [] };
+  private event(end: number): DecodedEvent {
+    const e: DecodedEvent = { name: '', lo: 0, hi: 0, attributes: [] };
     while (this.pos < end) {
       const tag = this.tag(end);
       if (tag === 0x09) { e.lo = this.fixed32(end); e.hi = this.fixed32(end); continue; }
@@ -513,8 +516,8 @@ class Decoder {
     return e;
   }
 
-  private link(end: number): SpanFields['links'][number] {
-    const l: SpanFields['links'][number] = { traceId: EMPTY_BYTES, spanId: EMPTY_BYTES, traceState: '', attributes: [] };
+  private link(end: number): DecodedLink {
+    const l: DecodedLink = { traceId: EMPTY_BYTES, spanId: EMPTY_BYTES, traceState: '', attributes: [] };
     while (this.pos < end) {
       const tag = this.tag(end);
       if (tag === 0x0a) { l.traceId = this.bytes(end); continue; }
@@ -685,18 +688,60 @@ function isAllZero(bytes: Uint8Array): boolean {
   return true;
 }
 
+const HEX_CODES = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+const hexScratch: number[] = new Array<number>(32).fill(0);
+
+/** Lowercase hex of an id (at most 16 bytes), built flat in one call instead of by concatenation. */
+function idHex(bytes: Uint8Array): string {
+  const n = bytes.length;
+  if (n > 16) return bytesToHex(bytes);
+  const codes = n === 16 ? hexScratch : new Array<number>(2 * n);
+  for (let i = 0; i < n; i++) {
+    codes[2 * i] = HEX_CODES[bytes[i] >> 4];
+    codes[2 * i + 1] = HEX_CODES[bytes[i] & 15];
+  }
+  return String.fromCharCode.apply(null, codes);
+}
+
+/** Spans of one trace usually arrive together: the last trace id's text is reused when the bytes repeat. */
+let lastTraceIdBytes = new Uint8Array(16);
+let lastTraceId = '';
+
+function traceIdHex(bytes: Uint8Array): string {
+  if (lastTraceId !== '') {
+    let same = true;
+    for (let i = 0; i < 16; i++) if (bytes[i] !== lastTraceIdBytes[i]) { same = false; break; }
+    if (same) return lastTraceId;
+  }
+  lastTraceIdBytes = bytes.slice();
+  lastTraceId = idHex(bytes);
+  return lastTraceId;
+}
+
 function id(bytes: Uint8Array, length: number, field: string): string {
   if (bytes.length !== length) {
     throw new FieldError(field, `${field} must be ${length} bytes, got ${bytes.length === 0 ? 'none (missing or empty)' : `${bytes.length} bytes`}`);
   }
   if (isAllZero(bytes)) throw new FieldError(field, `${field} is all zeros, which OTLP defines as invalid`);
-  return bytesToHex(bytes);
+  return length === 16 ? traceIdHex(bytes) : idHex(bytes);
+}
+
+/**
+ * Fractional milliseconds of a fixed64 nanosecond time, equal to
+ * nanosToMillis(fixed64ToDecimal(...)) without the decimal text: integral
+ * milliseconds and the nanosecond remainder, both exact in doubles.
+ */
+function fixed64ToMillis(lo: number, hi: number): number {
+  const t = hi * 967296 + lo; // 2^32 = 4294·10^6 + 967296; t < 2^53
+  const r = t % 1e6;
+  const q = hi * 4294 + (t - r) / 1e6;
+  return q + r / 1e6;
 }
 
 function parentId(bytes: Uint8Array): string | null {
   if (bytes.length === 0) return null;
   if (bytes.length !== 8) throw new FieldError('parentSpanId', `parentSpanId must be empty (root span) or 8 bytes, got ${bytes.length} bytes`);
-  return isAllZero(bytes) ? null : bytesToHex(bytes);
+  return isAllZero(bytes) ? null : idHex(bytes);
 }
 
 function attributeMapAt(kvs: KeyValues, field: string, prototype: AttributeMap | null): AttributeMap {
@@ -760,7 +805,7 @@ function toSpan(f: SpanFields, context: SpanContext): Span {
   if (f.attributeProblem !== null) throw f.attributeProblem;
   const attributes = f.attributes;
   let events: SpanEvent[] = [];
-  if (f.events.length > 0) {
+  if (f.events !== null) {
     events = f.events.map((e, i) => {
       try {
         const timeUnixNano = fixed64ToDecimal({ low: e.lo, high: e.hi });
@@ -771,7 +816,7 @@ function toSpan(f: SpanFields, context: SpanContext): Span {
     });
   }
   let links: SpanLink[] = [];
-  if (f.links.length > 0) {
+  if (f.links !== null) {
     links = f.links.map((l, i) => {
       try {
         return {
@@ -785,8 +830,8 @@ function toSpan(f: SpanFields, context: SpanContext): Span {
       }
     });
   }
-  const startTime = nanosToMillis(startTimeUnixNano);
-  const endTime = nanosToMillis(endTimeUnixNano);
+  const startTime = fixed64ToMillis(f.startLo, f.startHi);
+  const endTime = fixed64ToMillis(f.endLo, f.endHi);
   // The same fields in the same order as createSpan, so every span shares one hidden class.
   return {
     traceId,
