@@ -130,8 +130,8 @@ export const LATENCY_RULES = [
  * timeout (counted from the acknowledgement of the trace's last span) to
  * its signal.
  */
-export async function detectionLatency({ samples, idleTimeoutMs = 1000 }) {
-  const server = await startFluo(LATENCY_RULES, ['--idle-timeout', `${idleTimeoutMs}ms`]);
+export async function detectionLatency({ samples, idleTimeoutMs = 1000, extraFlags = [] }) {
+  const server = await startFluo(LATENCY_RULES, ['--idle-timeout', `${idleTimeoutMs}ms`, ...extraFlags]);
   const arrived = new Map();
   const waiters = new Map();
   const stopStream = await openSignalStream(server.ports.api, (signal, at) => {
