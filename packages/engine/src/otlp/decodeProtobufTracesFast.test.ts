@@ -248,3 +248,18 @@ function lengthHex(bodyHex: string): string {
   } while (n > 0);
   return out;
 }
+
+describe('decodeProtobufTracesFast on reused buffers', () => {
+  it('keeps no view of the request: a buffer rewritten in place with other trace ids decodes to those ids', () => {
+    // Receivers may hand over pooled Buffers that Node reuses for the next request.
+    const body = (traceByte: number) => encode({ resourceSpans: [{ scopeSpans: [{ spans: [
+      { traceId: new Uint8Array(16).fill(traceByte), spanId: new Uint8Array(8).fill(1), name: 'a' },
+      { traceId: new Uint8Array(16).fill(traceByte), spanId: new Uint8Array(8).fill(2), name: 'b' },
+    ] }] }] });
+    const pooled = Buffer.from(body(0x11));
+    expect(decodeProtobufTracesFast(pooled).spans.map((s) => s.traceId)).toEqual(['11'.repeat(16), '11'.repeat(16)]);
+    pooled.set(body(0x22));
+    expect(decodeProtobufTracesFast(pooled).spans.map((s) => s.traceId)).toEqual(['22'.repeat(16), '22'.repeat(16)]);
+    expectSameAsOracle(pooled);
+  });
+});

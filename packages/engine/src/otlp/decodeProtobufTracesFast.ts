@@ -704,7 +704,8 @@ function idHex(bytes: Uint8Array): string {
 }
 
 /** Spans of one trace usually arrive together: the last trace id's text is reused when the bytes repeat. */
-let lastTraceIdBytes = new Uint8Array(16);
+// A copy, never a view: the request's bytes may be a pooled Buffer that is reused.
+const lastTraceIdBytes = new Uint8Array(16);
 let lastTraceId = '';
 
 function traceIdHex(bytes: Uint8Array): string {
@@ -713,7 +714,7 @@ function traceIdHex(bytes: Uint8Array): string {
     for (let i = 0; i < 16; i++) if (bytes[i] !== lastTraceIdBytes[i]) { same = false; break; }
     if (same) return lastTraceId;
   }
-  lastTraceIdBytes = bytes.slice();
+  lastTraceIdBytes.set(bytes);
   lastTraceId = idHex(bytes);
   return lastTraceId;
 }
