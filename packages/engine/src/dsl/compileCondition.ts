@@ -18,6 +18,7 @@ import { parseRule, positionOf, type EsNode } from './parseRule.js';
 import { RuleError } from './ruleError.js';
 import { checkPredicate, suggest } from './checkPredicate.js';
 import { generatePredicate, type PredicateState } from './generatePredicate.js';
+import { predicateGuard, type PredicateGuard } from './predicateGuard.js';
 import { parseDuration, DURATION_HELP } from './duration.js';
 import type { Span } from '../trace/span.js';
 
@@ -48,6 +49,8 @@ export interface CompiledPredicate {
   structural: boolean;
   /** The predicate as the user wrote it (for messages and the UI). */
   text: string;
+  /** An equality the predicate cannot hold without, tested before calling it (predicateGuard.ts); null when none. */
+  guard: PredicateGuard | null;
   state: PredicateState;
 }
 
@@ -105,6 +108,7 @@ class ConditionCompiler {
       fn: generated.fn,
       structural: checked.structural,
       text: this.text.slice(node.start, node.end),
+      guard: predicateGuard(checked.body),
       state: generated.state,
     });
     this.byKey.set(key, index);

@@ -26,7 +26,10 @@
  * predicate. Structural predicates are recomputed when the trace is decided.
  * A rule is evaluated on a trace only when every predicate it cannot hold
  * without (requiredPredicates.ts) matches some span: most rules, on most
- * traces, cost a look at a match count.
+ * traces, cost a look at a match count. A predicate with a guard (an
+ * equality on the span's name, kind, status, service or an attribute that it
+ * cannot hold without, dsl/predicateGuard.ts) is called only on spans that
+ * pass the guard.
  *
  * The detector does no I/O and reads no clock: callers pass `now` (ms). It is
  * synchronous and single-threaded; results are returned from the call that
@@ -39,6 +42,7 @@ import { signalId, type Signal } from './signal.js';
 import type { CompletedTrace, Detection, IngestResult, RejectedSpan } from './detection.js';
 import { evaluateCondition, witnessesOf, type TraceMatches } from './evaluateCondition.js';
 import { requiredPredicates } from './requiredPredicates.js';
+import type { PredicateGuard } from '../dsl/predicateGuard.js';
 
 export interface DetectorOptions {
   /** A trace is complete when no span arrived for this long. */
@@ -106,6 +110,19 @@ export class DetectorClosedError extends Error {
 interface SharedPredicate {
   fn: (span: Span) => boolean;
   structural: boolean;
+  /** Tested before fn on each span (see dsl/predicateGuard.ts). */
+  guard: PredicateGuard | null;
+}
+
+/** Whether a span passes a predicate's guard; a span failing it cannot match the predicate. */
+function passesGuard(guard: PredicateGuard, span: Span): boolean {
+  switch (guard.field) {
+    case null: return span.attributes[guard.attribute!] === guard.value;
+    case 'name': return span.name === guard.value;
+    case 'kind': return span.kind === guard.value;
+    case 'status': return span.status === guard.value;
+    case 'service': return span.service === guard.value;
+  }
 }
 
 interface RuleEntry {
@@ -188,7 +205,7 @@ export class Detector {
         if (id === undefined) {
           id = predicates.length;
           byKey.set(p.key, id);
-          predicates.push({ fn: p.fn, structural: p.structural });
+          predicates.push({ fn: p.fn, structural: p.structural, guard: p.guard ?? null });
           states.push(p.state);
           keys.push(p.key);
         }
@@ -387,7 +404,8 @@ export class Detector {
           let r = structuralCache.get(id);
           if (r === undefined) {
             r = new Uint8Array(linked.length);
-            for (let i = 0; i < linked.length; i++) r[i] = predicate.fn(linked[i]) ? 1 : 0;
+            const guard = predicate.guard;
+            for (let i = 0; i < linked.length; i++) r[i] = (guard === null || passesGuard(guard, linked[i])) && predicate.fn(linked[i]) ? 1 : 0;
             structuralCache.set(id, r);
           }
           return r;
@@ -409,10 +427,11 @@ export class Detector {
       trace.results.set(id, results);
     }
     if (covered < n) {
-      const fn = this.predicates[id].fn;
+      const { fn, guard } = this.predicates[id];
       let matched = trace.matched.get(id) ?? 0;
       for (let i = covered; i < n; i++) {
-        const hit = fn(trace.spans[i]) ? 1 : 0;
+        const span = trace.spans[i];
+        const hit = (guard === null || passesGuard(guard, span)) && fn(span) ? 1 : 0;
         results[i] = hit;
         matched += hit;
       }
