@@ -144,12 +144,12 @@ interface TraceState {
   spanIds: Set<string>;
   firstReceivedAt: number;
   lastReceivedAt: number;
-  /** shared predicate id → results in arrival order (non-structural only) */
-  results: Map<number, Uint8Array>;
-  /** how many spans each cached result covers */
-  covered: Map<number, number>;
-  /** how many of the covered spans match */
-  matched: Map<number, number>;
+  /** by shared predicate id: results in arrival order (non-structural only; undefined until computed) */
+  results: Array<Uint8Array | undefined>;
+  /** by shared predicate id: how many spans the cached result covers */
+  covered: Int32Array;
+  /** by shared predicate id: how many of the covered spans match */
+  matched: Int32Array;
   fired: Set<string>;
 }
 
@@ -223,15 +223,15 @@ export class Detector {
       if (newId !== undefined) remap.set(oldId, newId);
     });
     for (const trace of this.traces.values()) {
-      const results = new Map<number, Uint8Array>();
-      const covered = new Map<number, number>();
-      const matched = new Map<number, number>();
-      for (const [oldId, r] of trace.results) {
-        const newId = remap.get(oldId);
-        if (newId === undefined) continue;
-        results.set(newId, r);
-        covered.set(newId, trace.covered.get(oldId) ?? 0);
-        matched.set(newId, trace.matched.get(oldId) ?? 0);
+      const results = new Array<Uint8Array | undefined>(predicates.length);
+      const covered = new Int32Array(predicates.length);
+      const matched = new Int32Array(predicates.length);
+      for (const [oldId, newId] of remap) {
+        const r = trace.results[oldId];
+        if (r === undefined) continue;
+        results[newId] = r;
+        covered[newId] = trace.covered[oldId];
+        matched[newId] = trace.matched[oldId];
       }
       trace.results = results;
       trace.covered = covered;
@@ -362,9 +362,9 @@ export class Detector {
       spanIds: new Set(),
       firstReceivedAt: now,
       lastReceivedAt: now,
-      results: new Map(),
-      covered: new Map(),
-      matched: new Map(),
+      results: new Array<Uint8Array | undefined>(this.predicates.length),
+      covered: new Int32Array(this.predicates.length),
+      matched: new Int32Array(this.predicates.length),
       fired: new Set(),
     };
     if (remembered !== undefined) {
@@ -418,25 +418,25 @@ export class Detector {
   /** Brings a non-structural predicate's cached results up to every span of the trace (each span tested once). */
   private cover(trace: TraceState, id: number): Uint8Array {
     const n = trace.spans.length;
-    let results = trace.results.get(id);
-    const covered = trace.covered.get(id) ?? 0;
+    let results = trace.results[id];
+    const covered = trace.covered[id];
     if (results === undefined || results.length < n) {
       const grown = new Uint8Array(Math.max(n, (results?.length ?? 0) * 2, 8));
       if (results !== undefined) grown.set(results.subarray(0, covered));
       results = grown;
-      trace.results.set(id, results);
+      trace.results[id] = results;
     }
     if (covered < n) {
       const { fn, guard } = this.predicates[id];
-      let matched = trace.matched.get(id) ?? 0;
+      let matched = trace.matched[id];
       for (let i = covered; i < n; i++) {
         const span = trace.spans[i];
         const hit = (guard === null || passesGuard(guard, span)) && fn(span) ? 1 : 0;
         results[i] = hit;
         matched += hit;
       }
-      trace.covered.set(id, n);
-      trace.matched.set(id, matched);
+      trace.covered[id] = n;
+      trace.matched[id] = matched;
     }
     return results;
   }
@@ -445,7 +445,7 @@ export class Detector {
   private mayHold(trace: TraceState, entry: RuleEntry): boolean {
     for (const id of entry.required) {
       this.cover(trace, id);
-      if (trace.matched.get(id) === 0) return false;
+      if (trace.matched[id] === 0) return false;
     }
     return true;
   }
