@@ -49,8 +49,8 @@ export interface CompiledPredicate {
   structural: boolean;
   /** The predicate as the user wrote it (for messages and the UI). */
   text: string;
-  /** An equality the predicate cannot hold without, tested before calling it (predicateGuard.ts); null when none. */
-  guard: PredicateGuard | null;
+  /** An equality the predicate cannot hold without, tested before calling it (predicateGuard.ts); null or absent when none. */
+  guard?: PredicateGuard | null;
   state: PredicateState;
 }
 

@@ -43,10 +43,11 @@ describe('predicateGuard', () => {
     ]);
     fc.assert(fc.property(body, (text) => {
       const p = compileCondition(`trace.has(s => ${text})`).predicates[0];
-      if (p.guard === null) return;
+      const guard = p.guard;
+      if (guard === null || guard === undefined) return;
       for (const span of spans) {
-        const value = p.guard.field === null ? span.attributes[p.guard.attribute!] : span[p.guard.field];
-        if (value !== p.guard.value) expect(p.fn(span), `${text} on ${span.spanId}`).toBe(false);
+        const value = guard.field === null ? span.attributes[guard.attribute!] : span[guard.field];
+        if (value !== guard.value) expect(p.fn(span), `${text} on ${span.spanId}`).toBe(false);
       }
     }), { numRuns: 500 });
   });
