@@ -22,6 +22,7 @@ import { parseRule, positionOf, type EsNode } from './parseRule.js';
 import { RuleError } from './ruleError.js';
 import { checkPredicate, suggest } from './checkPredicate.js';
 import { generatePredicate, type PredicateState } from './generatePredicate.js';
+import { predicateGuard, type PredicateGuard } from './predicateGuard.js';
 import { parseDuration, DURATION_HELP } from './duration.js';
 import type { Span } from '../trace/span.js';
 import { compileCorrelation, type CorrelationSpec } from './compileCorrelation.js';
@@ -53,6 +54,8 @@ export interface CompiledPredicate {
   structural: boolean;
   /** The predicate as the user wrote it (for messages and the UI). */
   text: string;
+  /** An equality the predicate cannot hold without, tested before calling it (predicateGuard.ts); null or absent when none. */
+  guard?: PredicateGuard | null;
   state: PredicateState;
 }
 
@@ -115,6 +118,7 @@ class ConditionCompiler {
       fn: generated.fn,
       structural: checked.structural,
       text: this.text.slice(node.start, node.end),
+      guard: predicateGuard(checked.body),
       state: generated.state,
     });
     this.byKey.set(key, index);

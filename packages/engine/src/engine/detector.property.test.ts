@@ -12,6 +12,7 @@ import { evaluateTrace } from './evaluateCondition.js';
 import { buildTrace, type SpanSpec } from '../testing/traceBuilder.js';
 import type { Span } from '../trace/span.js';
 import type { Detection } from './detection.js';
+import { requiredPredicates } from './requiredPredicates.js';
 
 const NAMES = ['a', 'b', 'c', 'd'];
 const SERVICES = ['s1', 's2', 's3'];
@@ -188,6 +189,27 @@ describe('incremental evaluation equals whole-trace evaluation', () => {
           for (const ruleId of fired) {
             const r = s.rules.find((x) => x.id === ruleId)!;
             if (r.condition.monotone) expect(actual.get(traceId) ?? []).toContain(ruleId);
+          }
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test('the index is sound: a rule that holds has a match for every predicate it is skipped without', () => {
+    // The detector skips a rule on a trace when one of its required
+    // predicates matches no span (requiredPredicates.ts); the tests above
+    // compare that indexed evaluation with naive whole-trace evaluation, and
+    // this one checks the index itself on every rule that holds.
+    fc.assert(
+      fc.property(scenario, (s) => {
+        for (const spans of s.traces) {
+          for (const r of s.rules) {
+            if (!evaluateTrace(r, spans).matched) continue;
+            for (const local of requiredPredicates(r.condition.root)) {
+              const fn = r.condition.predicates[local].fn;
+              expect(spans.some((span) => fn(span)), `${r.condition.text}: predicate ${r.condition.predicates[local].text}`).toBe(true);
+            }
           }
         }
       }),

@@ -24,6 +24,12 @@
  * Predicate results are cached per trace and per distinct predicate (rules
  * that share a predicate share its results): each span is tested once per
  * predicate. Structural predicates are recomputed when the trace is decided.
+ * A rule is evaluated on a trace only when every predicate it cannot hold
+ * without (requiredPredicates.ts) matches some span: most rules, on most
+ * traces, cost a look at a match count. A predicate with a guard (an
+ * equality on the span's name, kind, status, service or an attribute that it
+ * cannot hold without, dsl/predicateGuard.ts) is called only on spans that
+ * pass the guard.
  *
  * The detector does no I/O and reads no clock: callers pass `now` (ms). It is
  * synchronous and single-threaded; results are returned from the call that
@@ -36,6 +42,8 @@ import { signalId, type Signal } from './signal.js';
 import type { CompletedTrace, Detection, IngestResult, RejectedSpan } from './detection.js';
 import { evaluateCondition, witnessesOf, type TraceMatches } from './evaluateCondition.js';
 import { BudgetExceededError, withBudget } from '../dsl/runtime.js';
+import { requiredPredicates } from './requiredPredicates.js';
+import type { PredicateGuard } from '../dsl/predicateGuard.js';
 
 export interface DetectorOptions {
   /** A trace is complete when no span arrived for this long. */
@@ -114,12 +122,31 @@ export class DetectorClosedError extends Error {
 interface SharedPredicate {
   fn: (span: Span) => boolean;
   structural: boolean;
+  /** Tested before fn on each span (see dsl/predicateGuard.ts). */
+  guard: PredicateGuard | null;
+}
+
+/** Whether a span passes a predicate's guard; a span failing it cannot match the predicate. */
+function passesGuard(guard: PredicateGuard, span: Span): boolean {
+  switch (guard.field) {
+    case null: return span.attributes[guard.attribute!] === guard.value;
+    case 'name': return span.name === guard.value;
+    case 'kind': return span.kind === guard.value;
+    case 'status': return span.status === guard.value;
+    case 'service': return span.service === guard.value;
+  }
 }
 
 interface RuleEntry {
   rule: CompiledRule;
   /** local predicate index → shared predicate id */
   predicateIds: number[];
+  /**
+   * Shared ids of non-structural predicates the rule cannot hold without
+   * (requiredPredicates.ts): while one of them matches no span of a trace,
+   * the rule is not evaluated on it.
+   */
+  required: number[];
 }
 
 interface TraceState {
@@ -129,10 +156,12 @@ interface TraceState {
   spanIds: Set<string>;
   firstReceivedAt: number;
   lastReceivedAt: number;
-  /** shared predicate id → results in arrival order (non-structural only) */
-  results: Map<number, Uint8Array>;
-  /** how many spans each cached result covers */
-  covered: Map<number, number>;
+  /** by shared predicate id: results in arrival order (non-structural only; undefined until computed) */
+  results: Array<Uint8Array | undefined>;
+  /** by shared predicate id: how many spans the cached result covers */
+  covered: Int32Array;
+  /** by shared predicate id: how many of the covered spans match */
+  matched: Int32Array;
   fired: Set<string>;
   /** rules that exceeded their budget on this trace: not evaluated on it again */
   exhausted?: Set<string>;
@@ -192,13 +221,16 @@ export class Detector {
         if (id === undefined) {
           id = predicates.length;
           byKey.set(p.key, id);
-          predicates.push({ fn: p.fn, structural: p.structural });
+          predicates.push({ fn: p.fn, structural: p.structural, guard: p.guard ?? null });
           states.push(p.state);
           keys.push(p.key);
         }
         return id;
       });
-      entries.push({ rule, predicateIds });
+      const required = requiredPredicates(rule.condition.root)
+        .filter((local) => !rule.condition.predicates[local].structural)
+        .map((local) => predicateIds[local]);
+      entries.push({ rule, predicateIds, required: [...new Set(required)] });
     }
     // Remap cached results to the new ids; drop those of removed predicates.
     const remap = new Map<number, number>();
@@ -207,16 +239,19 @@ export class Detector {
       if (newId !== undefined) remap.set(oldId, newId);
     });
     for (const trace of this.traces.values()) {
-      const results = new Map<number, Uint8Array>();
-      const covered = new Map<number, number>();
-      for (const [oldId, r] of trace.results) {
-        const newId = remap.get(oldId);
-        if (newId === undefined) continue;
-        results.set(newId, r);
-        covered.set(newId, trace.covered.get(oldId) ?? 0);
+      const results = new Array<Uint8Array | undefined>(predicates.length);
+      const covered = new Int32Array(predicates.length);
+      const matched = new Int32Array(predicates.length);
+      for (const [oldId, newId] of remap) {
+        const r = trace.results[oldId];
+        if (r === undefined) continue;
+        results[newId] = r;
+        covered[newId] = trace.covered[oldId];
+        matched[newId] = trace.matched[oldId];
       }
       trace.results = results;
       trace.covered = covered;
+      trace.matched = matched;
     }
     this.rules = entries;
     this.predicates = predicates;
@@ -343,8 +378,9 @@ export class Detector {
       spanIds: new Set(),
       firstReceivedAt: now,
       lastReceivedAt: now,
-      results: new Map(),
-      covered: new Map(),
+      results: new Array<Uint8Array | undefined>(this.predicates.length),
+      covered: new Int32Array(this.predicates.length),
+      matched: new Int32Array(this.predicates.length),
       fired: new Set(),
     };
     if (remembered !== undefined) {
@@ -385,7 +421,8 @@ export class Detector {
           let r = structuralCache.get(id);
           if (r === undefined) {
             r = new Uint8Array(linked.length);
-            for (let i = 0; i < linked.length; i++) r[i] = predicate.fn(linked[i]) ? 1 : 0;
+            const guard = predicate.guard;
+            for (let i = 0; i < linked.length; i++) r[i] = (guard === null || passesGuard(guard, linked[i])) && predicate.fn(linked[i]) ? 1 : 0;
             structuralCache.set(id, r);
           }
           return r;
@@ -395,23 +432,44 @@ export class Detector {
     };
   }
 
-  /** Non-structural predicate results, computed once per span, returned in linked order. */
-  private cachedResults(trace: TraceState, id: number, linked: Span[]): Uint8Array {
+  /** Brings a non-structural predicate's cached results up to every span of the trace (each span tested once). */
+  private cover(trace: TraceState, id: number): Uint8Array {
     const n = trace.spans.length;
-    let results = trace.results.get(id);
-    let covered = trace.covered.get(id) ?? 0;
+    let results = trace.results[id];
+    const covered = trace.covered[id];
     if (results === undefined || results.length < n) {
       const grown = new Uint8Array(Math.max(n, (results?.length ?? 0) * 2, 8));
       if (results !== undefined) grown.set(results.subarray(0, covered));
       results = grown;
-      trace.results.set(id, results);
+      trace.results[id] = results;
     }
     if (covered < n) {
-      const fn = this.predicates[id].fn;
-      for (let i = covered; i < n; i++) results[i] = fn(trace.spans[i]) ? 1 : 0;
-      covered = n;
-      trace.covered.set(id, covered);
+      const { fn, guard } = this.predicates[id];
+      let matched = trace.matched[id];
+      for (let i = covered; i < n; i++) {
+        const span = trace.spans[i];
+        const hit = (guard === null || passesGuard(guard, span)) && fn(span) ? 1 : 0;
+        results[i] = hit;
+        matched += hit;
+      }
+      trace.covered[id] = n;
+      trace.matched[id] = matched;
     }
+    return results;
+  }
+
+  /** Whether every predicate the rule cannot hold without matches some span of the trace. */
+  private mayHold(trace: TraceState, entry: RuleEntry): boolean {
+    for (const id of entry.required) {
+      this.cover(trace, id);
+      if (trace.matched[id] === 0) return false;
+    }
+    return true;
+  }
+
+  /** Non-structural predicate results, computed once per span, returned in linked order. */
+  private cachedResults(trace: TraceState, id: number, linked: Span[]): Uint8Array {
+    const results = this.cover(trace, id);
     // linked order → arrival order
     const order = arrivalOrder(trace, linked);
     const out = new Uint8Array(linked.length);
@@ -426,6 +484,7 @@ export class Detector {
       const rule = entry.rule;
       if (trace.fired.has(rule.id) || trace.exhausted?.has(rule.id)) continue;
       if (monotoneOnly && !rule.condition.monotone) continue;
+      if (!this.mayHold(trace, entry)) continue;
       if (linked === null) linked = linkSpans(trace.spans);
       const matches = this.matchesFor(trace, linked, entry, structuralCache);
       this.counters.ruleEvaluations++;

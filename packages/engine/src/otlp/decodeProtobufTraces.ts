@@ -1,6 +1,11 @@
 /**
  * Decodes an OTLP/protobuf ExportTraceServiceRequest into spans.
  *
+ * `decodeProtobufTraces` is the hand-written decoder of
+ * decodeProtobufTracesFast.ts (several times faster); the protobufjs-based
+ * decoder below, `decodeProtobufTracesWithProtobufjs`, defines the behaviour
+ * both share and is the fast decoder's test oracle.
+ *
  * Decoding has two stages with different failure modes:
  *
  * 1. protobufjs turns the bytes into messages, using types built from the
@@ -40,6 +45,7 @@ import { bytesToHex } from './hex.js';
 import { OtlpDecodeError } from './otlpDecodeError.js';
 import { OTLP_LIMITS } from './otlpLimits.js';
 import { otlpReader, otlpTypes } from './otlpTypes.js';
+import { decodeProtobufTracesFast } from './decodeProtobufTracesFast.js';
 
 // The decoded message shapes this module reads. protobufjs puts proto3 defaults
 // on the prototypes (empty strings, zero Longs, empty bytes and arrays, null
@@ -93,7 +99,17 @@ interface PbRequest {
   }>;
 }
 
+/**
+ * Decodes an OTLP/protobuf ExportTraceServiceRequest into spans, with the
+ * hand-written decoder (decodeProtobufTracesFast.ts); this module's
+ * protobufjs-based decoder is its test oracle.
+ */
 export function decodeProtobufTraces(bytes: Uint8Array): DecodedTraces {
+  return decodeProtobufTracesFast(bytes);
+}
+
+/** The protobufjs-based decoder: the oracle `decodeProtobufTraces` is tested against (same spans, same rejections). */
+export function decodeProtobufTracesWithProtobufjs(bytes: Uint8Array): DecodedTraces {
   if (!(bytes instanceof Uint8Array)) {
     throw new OtlpDecodeError('OTLP_PROTOBUF', `OTLP/protobuf input must be a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
   }

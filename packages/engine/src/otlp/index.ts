@@ -4,7 +4,7 @@
  */
 export type { DecodedTraces, RejectedOtlpSpan } from './decodedTraces.js';
 export { OtlpDecodeError, type OtlpDecodeErrorCode } from './otlpDecodeError.js';
-export { decodeProtobufTraces } from './decodeProtobufTraces.js';
+export { decodeProtobufTraces, decodeProtobufTracesWithProtobufjs } from './decodeProtobufTraces.js';
 export { decodeJsonTraces } from './decodeJsonTraces.js';
 export { decodeJsonLinesTraces } from './decodeJsonLinesTraces.js';
 export { encodeProtobufTraces } from './encodeProtobufTraces.js';

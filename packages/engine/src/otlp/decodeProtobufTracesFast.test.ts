@@ -1,0 +1,265 @@
+/**
+ * The hand-written decoder against its oracle, the protobufjs-based decoder,
+ * on the same bytes: valid requests using every field of trace.proto,
+ * requests with unknown fields, groups, repeated singular messages and
+ * oneof switches, and mutated (fuzzed) bytes. On every input both reject the
+ * request (OtlpDecodeError) or both return equal spans and rejections.
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import protobuf from 'protobufjs';
+import { describe, expect, it } from 'vitest';
+import type { AttributeValue, Span } from '../trace/span.js';
+import { decodeProtobufTracesWithProtobufjs } from './decodeProtobufTraces.js';
+import { decodeProtobufTracesFast } from './decodeProtobufTracesFast.js';
+import type { DecodedTraces } from './decodedTraces.js';
+import { OtlpDecodeError } from './otlpDecodeError.js';
+
+const protoDir = fileURLToPath(new URL('../../../../proto', import.meta.url));
+const root = new protobuf.Root();
+root.resolvePath = (_origin, target) => (target.startsWith(protoDir) ? target : join(protoDir, target));
+root.loadSync(join(protoDir, 'opentelemetry/proto/collector/trace/v1/trace_service.proto'));
+const Request = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
+
+function encode(request: object): Uint8Array {
+  return Request.encode(Request.fromObject(request)).finish();
+}
+
+/** Attribute values and maps as plain data in key order (prototype chains and hidden classes aside). */
+function plain(value: AttributeValue): unknown {
+  if (Array.isArray(value)) return value.map(plain);
+  if (value !== null && typeof value === 'object') return Object.keys(value).map((k) => [k, plain(value[k])]);
+  return value;
+}
+
+function plainSpan(s: Span): unknown {
+  return {
+    ...s,
+    attributes: plain(s.attributes),
+    resource: plain(s.resource),
+    events: s.events.map((e) => ({ ...e, attributes: plain(e.attributes) })),
+    links: s.links.map((l) => ({ ...l, attributes: plain(l.attributes) })),
+    parent: null,
+    children: [],
+  };
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+function run(decode: (b: Uint8Array) => DecodedTraces, bytes: Uint8Array): Outcome {
+  try {
+    const decoded = decode(bytes);
+    return { ok: true, value: { spans: decoded.spans.map(plainSpan), rejected: decoded.rejected } };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/** Both decoders on the same bytes: the same verdict, and equal results when accepted. */
+function expectSameAsOracle(bytes: Uint8Array): void {
+  const oracle = run(decodeProtobufTracesWithProtobufjs, bytes);
+  const fast = run(decodeProtobufTracesFast, bytes);
+  if (!oracle.ok) {
+    expect(oracle.error).toBeInstanceOf(OtlpDecodeError);
+    if (fast.ok) throw new Error(`the oracle rejects these bytes (${(oracle.error as Error).message}) but the fast decoder accepts them: ${Buffer.from(bytes).toString('hex')}`);
+    expect(fast.error).toBeInstanceOf(OtlpDecodeError);
+    expect((fast.error as OtlpDecodeError).code).toBe('OTLP_PROTOBUF');
+    return;
+  }
+  if (!fast.ok) throw new Error(`the fast decoder rejects bytes the oracle accepts (${(fast.error as Error).message}): ${Buffer.from(bytes).toString('hex')}`);
+  expect(fast.value).toEqual(oracle.value);
+}
+
+const idBytes = (length: number) => fc.oneof(
+  { weight: 8, arbitrary: fc.uint8Array({ minLength: length, maxLength: length }) },
+  { weight: 1, arbitrary: fc.uint8Array({ maxLength: length + 2 }) },
+  { weight: 1, arbitrary: fc.constant(new Uint8Array(length)) },
+);
+const text = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('service.name', 'http.route', 'db.system', '', 'é', '🙂', '__proto__'));
+const fixed64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String);
+
+const { anyValue } = fc.letrec((tie) => ({
+  anyValue: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.record({ stringValue: text }),
+    fc.record({ boolValue: fc.boolean() }),
+    fc.record({ intValue: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String) }),
+    fc.record({ doubleValue: fc.double() }),
+    fc.record({ bytesValue: fc.uint8Array({ maxLength: 6 }) }),
+    fc.record({ stringValueStrindex: fc.integer({ min: 0, max: 1000 }) }),
+    fc.constant({}),
+    fc.record({ arrayValue: fc.record({ values: fc.array(tie('anyValue'), { maxLength: 3 }) }) }),
+    fc.record({ kvlistValue: fc.record({ values: fc.array(tie('keyValue'), { maxLength: 3 }) }) }),
+  ),
+  keyValue: fc.record({ key: text, value: tie('anyValue') }, { requiredKeys: ['key'] }),
+}));
+const keyValues = fc.array(fc.record({ key: text, value: anyValue }, { requiredKeys: ['key'] }), { maxLength: 5 });
+
+const spanArb = fc.record({
+  traceId: idBytes(16),
+  spanId: idBytes(8),
+  traceState: text,
+  parentSpanId: idBytes(8),
+  flags: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+  name: text,
+  kind: fc.integer({ min: 0, max: 6 }),
+  startTimeUnixNano: fixed64,
+  endTimeUnixNano: fixed64,
+  attributes: keyValues,
+  droppedAttributesCount: fc.nat(),
+  events: fc.array(fc.record({ timeUnixNano: fixed64, name: text, attributes: keyValues, droppedAttributesCount: fc.nat() }), { maxLength: 2 }),
+  droppedEventsCount: fc.nat(),
+  links: fc.array(fc.record({ traceId: idBytes(16), spanId: idBytes(8), traceState: text, attributes: keyValues, droppedAttributesCount: fc.nat(), flags: fc.nat() }), { maxLength: 2 }),
+  droppedLinksCount: fc.nat(),
+  status: fc.record({ message: text, code: fc.integer({ min: 0, max: 3 }) }),
+}, { requiredKeys: ['traceId', 'spanId', 'name'] });
+
+const requestArb = fc.record({
+  resourceSpans: fc.array(fc.record({
+    resource: fc.record({
+      attributes: keyValues,
+      droppedAttributesCount: fc.nat(),
+      entityRefs: fc.array(fc.record({ schemaUrl: text, type: text, idKeys: fc.array(text, { maxLength: 2 }), descriptionKeys: fc.array(text, { maxLength: 2 }) }), { maxLength: 2 }),
+    }, { requiredKeys: [] }),
+    scopeSpans: fc.array(fc.record({
+      scope: fc.record({ name: text, version: text, attributes: keyValues, droppedAttributesCount: fc.nat() }, { requiredKeys: [] }),
+      spans: fc.array(spanArb, { maxLength: 3 }),
+      schemaUrl: text,
+    }, { requiredKeys: ['spans'] }), { maxLength: 2 }),
+    schemaUrl: text,
+  }, { requiredKeys: ['scopeSpans'] }), { maxLength: 2 }),
+});
+
+/** Byte-level mutations: overwrite, insert, delete, truncate, append raw fields (unknown, groups, wrong wire types). */
+const mutation = fc.oneof(
+  fc.record({ op: fc.constant('set' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+  fc.record({ op: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 6 }) }),
+  fc.record({ op: fc.constant('delete' as const), at: fc.nat(), count: fc.integer({ min: 1, max: 4 }) }),
+  fc.record({ op: fc.constant('truncate' as const), at: fc.nat() }),
+);
+type Mutation = typeof mutation extends fc.Arbitrary<infer M> ? M : never;
+
+function mutate(bytes: Uint8Array, mutations: Mutation[]): Uint8Array {
+  let out = Array.from(bytes);
+  for (const m of mutations) {
+    const at = out.length === 0 ? 0 : m.at % (out.length + 1);
+    if (m.op === 'set') { if (out.length > 0) out[at % out.length] = m.byte; }
+    else if (m.op === 'insert') out.splice(at, 0, ...m.bytes);
+    else if (m.op === 'delete') out.splice(at, m.count);
+    else out = out.slice(0, at);
+  }
+  return Uint8Array.from(out);
+}
+
+const hex = (h: string): Uint8Array => Uint8Array.from((h.match(/../g) ?? []).map((x) => parseInt(x, 16)));
+
+describe('decodeProtobufTracesFast against the protobufjs oracle', () => {
+  it('decodes valid requests using every field of trace.proto to the same spans and rejections', () => {
+    fc.assert(fc.property(requestArb, (request) => expectSameAsOracle(encode(request))), { numRuns: 400 });
+  });
+
+  it('gives the same verdict and result on mutated bytes', () => {
+    fc.assert(fc.property(requestArb, fc.array(mutation, { minLength: 1, maxLength: 4 }), (request, mutations) => {
+      expectSameAsOracle(mutate(encode(request), mutations));
+    }), { numRuns: 3000 });
+  });
+
+  it('agrees on concatenated messages (repeated singular messages merge, oneofs take the last member)', () => {
+    fc.assert(fc.property(requestArb, requestArb, (a, b) => {
+      // Protobuf concatenation is merging: spans of both, and inside crafted
+      // duplicates below, singular fields merged.
+      const joined = new Uint8Array([...encode(a), ...encode(b)]);
+      expectSameAsOracle(joined);
+    }), { numRuns: 200 });
+    // A span whose status, kind and name appear twice, and an attribute whose value switches oneof members and merges arrays.
+    const traceId = '0a10' + '11'.repeat(16);
+    const spanId = '1208' + '22'.repeat(8);
+    const kv = (body: string) => '4a' + (body.length / 2).toString(16).padStart(2, '0') + body;
+    const attr = kv('0a0161' + '1203' + '0a0178' + '1206' + '2a04' + '0a021801' + '1206' + '2a04' + '0a021802' + '1202' + '1805');
+    const attr2 = kv('0a0162' + '1203' + '0a0178' + '1206' + '2a04' + '0a021801' + '1206' + '2a04' + '0a021802');
+    const spanBody = traceId + spanId + '2a0161' + '2a0162' + '3002' + '3003' + '7a04' + '1801' + '1200' + '7a02' + '1802' + attr + attr2;
+    const scopeSpans = '12' + (spanBody.length / 2).toString(16).padStart(2, '0') + spanBody;
+    const resourceSpans = '12' + (scopeSpans.length / 2).toString(16).padStart(2, '0') + scopeSpans;
+    const request = hex('0a' + (resourceSpans.length / 2).toString(16).padStart(2, '0') + resourceSpans);
+    expectSameAsOracle(request);
+    const decoded = decodeProtobufTracesFast(request);
+    expect(decoded.spans[0]).toMatchObject({ name: 'b', kind: 'CLIENT', status: 'ERROR' });
+    expect(decoded.spans[0].attributes.a).toBe(5);
+    expect(decoded.spans[0].attributes.b).toEqual([1, 2]);
+  });
+
+  it('skips unknown fields of every wire type, and groups, where the oracle does', () => {
+    const cases = [
+      '', // empty request
+      '08 01', // unknown varint at the top
+      '11 0102030405060708', // unknown fixed64
+      '15 01020304', // unknown fixed32
+      '1a 03 616263', // unknown length-delimited
+      '1b 08 01 1c', // group 3 with a varint inside, ended
+      '1b 0c', // group 3 ended by the wrong field number
+      '1b', // group never ended
+      '0a 02 08 01', // resourceSpans with an unknown varint
+      '0a 03 0a 01 00', // resource with a field number 0 inside
+      '0a 00 0a 00', // two empty resourceSpans
+      '0a 02 12 00', // empty scopeSpans
+      '08 ff ff ff ff ff ff ff ff ff 01', // 10-byte varint
+      '08 ff ff ff ff ff ff ff ff ff ff 01', // 11-byte varint (skipped varints have no limit in protobufjs)
+      '0a 05 12 03 12 01 ff', // a span of one byte
+      '0a 06 12 04 12 02 2a 00', // a span with an empty name (rejected for its ids)
+      '0a 07 12 05 12 03 2a 01 ff', // invalid UTF-8 in a span name
+      '0a 07 12 05 12 03 30 ff ff', // truncated varint
+      '0a 06 12 04 12 02 0f 00', // wire type 7
+      '0a 06 12 04 12 02 2e 00', // wire type 6
+      '0a 06 12 04 12 02 2c 00', // end group without a group
+      '0a 07 12 05 12 03 28 01 00', // name with the wrong wire type (varint): skipped
+      '0a 08 12 06 12 04 7a 02 12 ff', // status message truncated
+      '0a 0a 12 08 12 06 85 01 01 02 03 04', // flags (field 16)
+      '0a 09 12 07 12 05 85 01 01 02 03', // flags truncated
+      '0a 05 0a 80 80 80 80 00', // a length of 5 bytes (allowed when the 5th is small)
+    ];
+    for (const c of cases) expectSameAsOracle(hex(c.replaceAll(' ', '')));
+  });
+
+  it('agrees at the nesting limit (100 messages) and the attribute depth limit (32 values)', () => {
+    for (const depth of [28, 31, 32, 33, 40, 46, 47, 48, 60]) {
+      let value = '0a0178'; // stringValue 'x'
+      for (let i = 0; i < depth; i++) {
+        const array = '0a' + lengthHex(value) + value; // ArrayValue.values
+        value = '2a' + lengthHex(array) + array; // AnyValue.arrayValue
+      }
+      const keyValue = '0a0161' + '12' + lengthHex(value) + value;
+      const span = '0a10' + '11'.repeat(16) + '1208' + '22'.repeat(8) + '4a' + lengthHex(keyValue) + keyValue;
+      const scopeSpans = '12' + lengthHex(span) + span;
+      const resourceSpans = '12' + lengthHex(scopeSpans) + scopeSpans;
+      expectSameAsOracle(hex('0a' + lengthHex(resourceSpans) + resourceSpans));
+    }
+  });
+});
+
+function lengthHex(bodyHex: string): string {
+  let n = bodyHex.length / 2;
+  let out = '';
+  do {
+    let byte = n & 127;
+    n >>>= 7;
+    if (n > 0) byte |= 128;
+    out += byte.toString(16).padStart(2, '0');
+  } while (n > 0);
+  return out;
+}
+
+describe('decodeProtobufTracesFast on reused buffers', () => {
+  it('keeps no view of the request: a buffer rewritten in place with other trace ids decodes to those ids', () => {
+    // Receivers may hand over pooled Buffers that Node reuses for the next request.
+    const body = (traceByte: number) => encode({ resourceSpans: [{ scopeSpans: [{ spans: [
+      { traceId: new Uint8Array(16).fill(traceByte), spanId: new Uint8Array(8).fill(1), name: 'a' },
+      { traceId: new Uint8Array(16).fill(traceByte), spanId: new Uint8Array(8).fill(2), name: 'b' },
+    ] }] }] });
+    const pooled = Buffer.from(body(0x11));
+    expect(decodeProtobufTracesFast(pooled).spans.map((s) => s.traceId)).toEqual(['11'.repeat(16), '11'.repeat(16)]);
+    pooled.set(body(0x22));
+    expect(decodeProtobufTracesFast(pooled).spans.map((s) => s.traceId)).toEqual(['22'.repeat(16), '22'.repeat(16)]);
+    expectSameAsOracle(pooled);
+  });
+});
