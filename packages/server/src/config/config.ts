@@ -44,6 +44,12 @@ export interface ServerConfig {
   maxSpansPerTrace: number;
   /** Spans (signal evidence and completed traces) waiting to be written before ingestion is refused with 503. */
   writeQueueMaxSpans: number;
+  /** Write-ahead span log: acknowledge spans only once fsync'ed (true), or keep them in memory only (false, `--wal=off`: a crash loses them). */
+  wal: boolean;
+  /** Bytes of accepted spans not yet evaluated and stored (encoded as received); at the bound senders are asked to retry. Applies with --wal=off too. */
+  walMaxBytes: number;
+  /** ms the span log waits to gather appends into one fsync (group commit). */
+  walFsyncInterval: number;
   /** ms between detector ticks (idle traces completed, absence rules decided). */
   tickInterval: number;
   /** ms between SSE heartbeat comments. */
@@ -62,7 +68,7 @@ export interface ServerConfig {
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
-type OptionType = 'port' | 'host' | 'path' | 'optionalPath' | 'store' | 'duration' | 'size' | 'count' | 'logLevel';
+type OptionType = 'port' | 'host' | 'path' | 'optionalPath' | 'store' | 'duration' | 'size' | 'count' | 'logLevel' | 'onOff';
 
 export interface ConfigOption {
   key: keyof ServerConfig;
@@ -90,6 +96,9 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   maxBufferedTraces: 200_000,
   maxSpansPerTrace: 10_000,
   writeQueueMaxSpans: 200_000,
+  wal: true,
+  walMaxBytes: 256 * 1024 * 1024,
+  walFsyncInterval: 1,
   tickInterval: 250,
   sseHeartbeat: 15_000,
   rateCheckInterval: 300_000,
@@ -122,6 +131,9 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('maxBufferedTraces', 'count', 'open traces buffered at most'),
   option('maxSpansPerTrace', 'count', 'spans accepted per trace (more are rejected)'),
   option('writeQueueMaxSpans', 'count', 'spans waiting to be stored before senders are asked to retry'),
+  option('wal', 'onOff', "write-ahead span log: 'on' acknowledges spans only once on disk; 'off' risks losing acknowledged spans on a crash"),
+  option('walMaxBytes', 'size', 'accepted spans (bytes as received) not yet evaluated and stored, before senders are asked to retry'),
+  option('walFsyncInterval', 'duration', 'how long the span log gathers requests into one fsync'),
   option('tickInterval', 'duration', 'how often idle traces are completed'),
   option('sseHeartbeat', 'duration', 'interval of SSE heartbeat comments'),
   option('rateCheckInterval', 'duration', 'how often each rule\'s signal rate is compared with its baseline'),
@@ -233,6 +245,12 @@ function validate(option: ConfigOption, raw: unknown, base: string): { value?: u
       if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) return { problem: `must be a whole number of at least 1, got ${JSON.stringify(raw)}` };
       return { value: n };
     }
+    case 'onOff': {
+      const v = typeof raw === 'string' ? raw.trim().toLowerCase() : raw;
+      if (v === true || v === 'on' || v === 'true') return { value: true };
+      if (v === false || v === 'off' || v === 'false') return { value: false };
+      return { problem: `must be 'on' or 'off', got ${JSON.stringify(raw)}` };
+    }
     case 'logLevel':
       if (!LOG_LEVELS.includes(raw as LogLevel)) return { problem: `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}` };
       return { value: raw };
@@ -315,7 +333,7 @@ export function resolveConfig(sources: ConfigSources = {}): ServerConfig {
 /** The `--help` text of the options. */
 const METAVARS: Record<OptionType, string> = {
   port: '<port>', host: '<address>', path: '<path>', optionalPath: '<path>', store: '<url>',
-  duration: '<duration>', size: '<size>', count: '<n>', logLevel: '<level>',
+  duration: '<duration>', size: '<size>', count: '<n>', logLevel: '<level>', onOff: 'on|off',
 };
 
 export function describeOptions(): string {

@@ -10,11 +10,17 @@
  *   detector force traces out early, keeps absence rules correct; the buffer
  *   drains as traces go idle.
  * - STORE_BEHIND: the write queue holds `writeQueueMaxSpans` spans.
+ * - STORE_UNAVAILABLE: the last store write failed (locked, read-only, disk
+ *   full); cleared by the next successful write (the queue keeps retrying).
+ * - WAL_FULL / WAL_FAILED: the span log is at `walMaxBytes`, or cannot be
+ *   written (see wal/spanLog.ts).
  * - UNAVAILABLE: starting or stopping.
- * A request whose spans were admitted is never dropped: its signals and trace
- * reach the store, or the shutdown log says how many did not.
+ * A request whose spans were admitted is never dropped: `accept` resolves
+ * only once the request is in the span log, and the log keeps it until the
+ * signals and kept traces of its traces are committed; after a crash
+ * `recover` feeds what the log still holds to the detector again.
  */
-import { Detector, type Detection, type RejectedSpan, type Signal, type Span } from '@fluohq/engine';
+import { Detector, decodeJsonTraces, decodeProtobufTraces, type Detection, type RejectedSpan, type Signal, type Span } from '@fluohq/engine';
 import type { ServerConfig } from '../config/config.js';
 import { FluoError, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -22,6 +28,8 @@ import type { FluoMetrics } from '../metrics/fluoMetrics.js';
 import { keptTrace } from '../store/keptTrace.js';
 import { serializeSpan, type SerializedSpan } from '../store/serializedSpan.js';
 import type { NewNotification, SignalRecord, Store } from '../store/store.js';
+import { PermanentWriteError } from '../store/store.js';
+import type { SpanLog, SpanLogFormat } from '../wal/spanLog.js';
 import type { SignalHub } from './signalHub.js';
 import { WriteQueue, type WriteItem } from './writeQueue.js';
 
@@ -41,6 +49,15 @@ export interface PipelineOptions {
     route(signal: Signal, evidence: readonly SerializedSpan[]): NewNotification[];
     stored(): void;
   };
+  /** The write-ahead span log (durable or accounting only); none in unit tests of the pipeline alone. */
+  spanLog?: SpanLog;
+}
+
+/** Why FLUO does not take spans now, for /readyz, logs and metrics. */
+export interface NotReadyReason {
+  code: 'STARTING' | 'STOPPING' | 'STORE_UNAVAILABLE' | 'WAL_FAILED' | 'WAL_FULL';
+  message: string;
+  since?: number;
 }
 
 export class Pipeline {
@@ -53,6 +70,11 @@ export class Pipeline {
   private closing: Promise<void> | null = null;
   /** Traces completed during the current detector call, with the arrival time of their last span. */
   private completedInCall = new Map<string, number>();
+  /** Items pushed to / taken from the write queue: a queue position, for releasing span log records. */
+  private queued = 0;
+  private committed = 0;
+  /** The last store write failure, until a write succeeds. */
+  private storeFailure: { at: number; message: string } | null = null;
 
   constructor(private readonly options: PipelineOptions) {
     const { config } = options;
@@ -65,6 +87,7 @@ export class Pipeline {
     }, {
       onTraceCompleted: (trace) => {
         this.completedInCall.set(trace.traceId, trace.lastReceivedAt);
+        this.queued++;
         this.queue.push({ kind: 'trace', trace: keptTrace(trace.traceId, trace.spans.map(serializeSpan), trace.completedAt) });
       },
     });
@@ -72,8 +95,15 @@ export class Pipeline {
       maxSpans: config.writeQueueMaxSpans,
       log: options.log,
       onWritten: (stored, items) => this.written(stored, items),
-      onWriteError: () => options.metrics().storeWriteErrors.inc(),
-      onDropped: (item) => options.metrics().storeItemsDropped.inc({ kind: item.kind }),
+      onWriteError: (err) => {
+        options.metrics().storeWriteErrors.inc();
+        if (!(err instanceof PermanentWriteError)) this.storeFailure = { at: this.storeFailure?.at ?? Date.now(), message: err instanceof Error ? err.message : String(err) };
+      },
+      onDropped: (item) => {
+        options.metrics().storeItemsDropped.inc({ kind: item.kind });
+        this.committed++;
+        options.spanLog?.written(this.committed);
+      },
     });
   }
 
@@ -117,16 +147,99 @@ export class Pipeline {
     if (this.queue.behind) {
       throw new FluoError('STORE_BEHIND', `the store is behind (${this.queue.stats().spans} spans waiting to be written): retry later`, { retryAfterSeconds: 1 });
     }
+    if (this.storeFailure !== null) {
+      throw new FluoError('STORE_UNAVAILABLE', `the store cannot be written (${this.storeFailure.message}): retry later`, { retryAfterSeconds: 5 });
+    }
+  }
+
+  /** Why spans are refused now (empty when ready), for /readyz. */
+  notReadyReasons(): NotReadyReason[] {
+    const reasons: NotReadyReason[] = [];
+    if (this.stateValue === 'starting') reasons.push({ code: 'STARTING', message: 'FLUO is starting' });
+    if (this.stateValue === 'stopping' || this.stateValue === 'stopped') reasons.push({ code: 'STOPPING', message: 'FLUO is shutting down' });
+    if (this.storeFailure !== null) reasons.push({ code: 'STORE_UNAVAILABLE', message: `the store cannot be written: ${this.storeFailure.message}`, since: this.storeFailure.at });
+    const log = this.options.spanLog;
+    if (log?.failure) reasons.push({ code: 'WAL_FAILED', message: log.failure.message, since: log.failure.at });
+    if (log) {
+      const { bytes, maxBytes } = log.stats();
+      if (bytes >= maxBytes * 0.98) reasons.push({ code: 'WAL_FULL', message: `the span log is full (${bytes} of ${maxBytes} bytes)` });
+    }
+    return reasons;
+  }
+
+  /**
+   * Takes an admitted, decoded request: writes it to the span log, waits
+   * until it is durable, then ingests it. Resolves to the spans the detector
+   * refused; rejects with a retryable FluoError when the log cannot take it
+   * (the sender retries; nothing was ingested).
+   */
+  async accept(spans: readonly Span[], receivedAt: number, request: { format: SpanLogFormat; body: Uint8Array }): Promise<RejectedSpan[]> {
+    const log = this.options.spanLog;
+    if (log === undefined || spans.length === 0) return this.ingest(spans, receivedAt);
+    log.admit(request.body.length);
+    const { segment, durable } = log.append(request.format, receivedAt, request.body);
+    try {
+      await durable;
+    } catch (err) {
+      log.abandon(segment);
+      throw err;
+    }
+    if (this.detector.isClosed) {
+      log.abandon(segment);
+      throw new FluoError('UNAVAILABLE', 'FLUO is shutting down', { retryAfterSeconds: 5 });
+    }
+    return this.ingestLogged(spans, receivedAt, segment);
+  }
+
+  /**
+   * Feeds the requests the span log kept from a previous run to the detector
+   * (call after the rules are loaded, before start). Returns how many spans.
+   */
+  recover(): number {
+    const log = this.options.spanLog;
+    if (log === undefined) return 0;
+    let spans = 0;
+    for (const record of log.takeRecovered()) {
+      let decoded: Span[];
+      try {
+        decoded = record.format === 'json' ? decodeJsonTraces(new TextDecoder().decode(record.body)).spans : decodeProtobufTraces(record.body).spans;
+      } catch (err) {
+        this.options.log.error(`span log: a recovered request no longer decodes, skipping it: ${describeError(err)}`);
+        log.abandon(record.segment);
+        continue;
+      }
+      this.ingestLogged(decoded, record.receivedAt, record.segment);
+      spans += decoded.length;
+    }
+    log.sweep();
+    return spans;
+  }
+
+  private ingestLogged(spans: readonly Span[], receivedAt: number, segment: number): RejectedSpan[] {
+    const log = this.options.spanLog!;
+    const traceIds = new Set<string>();
+    for (const s of spans) traceIds.add(s.traceId);
+    let rejected: RejectedSpan[];
+    try {
+      rejected = this.ingest(spans, receivedAt, () => log.register(segment, traceIds));
+    } catch (err) {
+      log.abandon(segment);
+      throw err;
+    }
+    // Traces that did not open (every span a duplicate of a completed trace, or refused) produce nothing more.
+    for (const traceId of traceIds) if (!this.detector.isBuffered(traceId)) log.traceDone(traceId, this.queued);
+    return rejected;
   }
 
   /**
    * Hands admitted spans to the detector. Returns the spans it refused (for
    * OTLP partial success). `receivedAt` is when the request arrived (ms).
    */
-  ingest(spans: readonly Span[], receivedAt: number): RejectedSpan[] {
+  ingest(spans: readonly Span[], receivedAt: number, ingested?: () => void): RejectedSpan[] {
     if (spans.length === 0) return [];
     this.completedInCall.clear();
     const { detections, rejected } = this.detector.ingest(spans, Date.now());
+    ingested?.();
     this.enqueue(detections, receivedAt);
     return rejected;
   }
@@ -171,12 +284,21 @@ export class Pipeline {
       const arrivedAt = phase === 'ingest' ? receivedAt! : completedArrival ?? d.signal.detectedAt;
       const evidence = d.spans.map(serializeSpan);
       const notifications = this.options.notifications?.route(d.signal, evidence) ?? [];
+      this.queued++;
       this.queue.push({ kind: 'signal', signal: { signal: d.signal, evidence, ...(notifications.length > 0 ? { notifications } : {}) }, phase, arrivedAt });
     }
+    const log = this.options.spanLog;
+    if (log) for (const traceId of this.completedInCall.keys()) log.traceDone(traceId, this.queued);
     this.completedInCall.clear();
   }
 
   private written(stored: readonly SignalRecord[], items: readonly WriteItem[]): void {
+    this.committed += items.length;
+    if (this.storeFailure !== null) {
+      this.options.log.info(`store writes succeed again after ${Math.round((Date.now() - this.storeFailure.at) / 1000)} s: taking spans`);
+      this.storeFailure = null;
+    }
+    this.options.spanLog?.written(this.committed);
     const metrics = this.options.metrics();
     const now = Date.now();
     const newIds = new Set(stored.map((s) => s.id));
@@ -208,6 +330,7 @@ export class Pipeline {
         this.options.log.error(`detector close failed: ${describeError(err)}`);
       }
       await this.queue.close(this.options.closeTimeout ?? 10_000);
+      await this.options.spanLog?.close();
       if (this.pruning) await this.pruning;
       this.stateValue = 'stopped';
     })();

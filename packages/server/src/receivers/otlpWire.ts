@@ -111,6 +111,9 @@ export function grpcCodeOf(code: import('../errors.js').ErrorCode): number {
       return GrpcCode.RESOURCE_EXHAUSTED;
     case 'STORE_BEHIND':
     case 'UNAVAILABLE':
+    case 'WAL_FULL':
+    case 'WAL_FAILED':
+    case 'STORE_UNAVAILABLE':
       return GrpcCode.UNAVAILABLE;
     case 'NOT_FOUND':
     case 'METHOD_NOT_ALLOWED':
