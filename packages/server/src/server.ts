@@ -108,7 +108,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
     ruleSet = new RuleSet(store, (rules) => pipeline.detector.setRules(rules), log);
     await ruleSet.load();
-    const recovered = pipeline.recover();
+    const recovered = await pipeline.recover();
     if (recovered > 0) log.info(`span log: ${recovered} spans of a previous run fed to the detector again`);
     let watcher: RuleFileWatcher | null = null;
     if (config.rules !== null) {

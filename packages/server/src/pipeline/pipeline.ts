@@ -26,7 +26,7 @@ import { FluoError, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { FluoMetrics } from '../metrics/fluoMetrics.js';
 import { keptTrace } from '../store/keptTrace.js';
-import { serializeSpan, type SerializedSpan } from '../store/serializedSpan.js';
+import { serializeSpan, toSpans, type SerializedSpan } from '../store/serializedSpan.js';
 import type { NewNotification, SignalRecord, Store } from '../store/store.js';
 import { PermanentWriteError } from '../store/store.js';
 import type { SpanLog, SpanLogFormat } from '../wal/spanLog.js';
@@ -194,20 +194,36 @@ export class Pipeline {
   /**
    * Feeds the requests the span log kept from a previous run to the detector
    * (call after the rules are loaded, before start). Returns how many spans.
+   *
+   * A trace that was completed and stored before, then reopened by late
+   * spans, has only those late spans in the log: its stored spans are fed
+   * first, so that rules are decided on the whole trace as they would have
+   * been without the crash. Signals raised again have the ids of the stored
+   * ones and are ignored by the store.
    */
-  recover(): number {
+  async recover(): Promise<number> {
     const log = this.options.spanLog;
     if (log === undefined) return 0;
-    let spans = 0;
-    for (const record of log.takeRecovered()) {
-      let decoded: Span[];
+    const records = log.takeRecovered().map((record) => {
       try {
-        decoded = record.format === 'json' ? decodeJsonTraces(new TextDecoder().decode(record.body)).spans : decodeProtobufTraces(record.body).spans;
+        const spans = record.format === 'json' ? decodeJsonTraces(new TextDecoder().decode(record.body)).spans : decodeProtobufTraces(record.body).spans;
+        return { record, spans };
       } catch (err) {
         this.options.log.error(`span log: a recovered request no longer decodes, skipping it: ${describeError(err)}`);
         log.abandon(record.segment);
-        continue;
+        return null;
       }
+    }).filter((r) => r !== null);
+    const traceIds = new Set<string>();
+    for (const r of records) for (const s of r.spans) traceIds.add(s.traceId);
+    const stored: Span[] = [];
+    for (const traceId of traceIds) {
+      const kept = await this.options.store.getTrace(traceId);
+      if (kept !== null) stored.push(...toSpans(kept.spans));
+    }
+    if (stored.length > 0) this.ingest(stored, Date.now());
+    let spans = 0;
+    for (const { record, spans: decoded } of records) {
       this.ingestLogged(decoded, record.receivedAt, record.segment);
       spans += decoded.length;
     }
