@@ -14,8 +14,16 @@
  *   - every-trace:        every trace (each has a load.marker span)
  * Each trace goes whole in one request (several traces per request).
  *
+ * Two ways to send:
+ *   - closed loop (default): `--concurrency` senders, each waiting for its
+ *     request to be acknowledged before sending the next (at most `--rate`).
+ *   - open loop (`--open-loop`): a new request every 1/rate s whether or not
+ *     earlier ones were answered, like many independent services; at most
+ *     `--max-outstanding` requests are kept (being sent or waiting to retry).
+ *
  * Usage: node scripts/otlpLoad.mjs --url http://127.0.0.1:4318 [--traces N | --duration S]
  *   [--seed N] [--batch TRACES] [--concurrency N] [--rate TRACES_PER_S] [--max-backoff MS]
+ *   [--open-loop --rate TRACES_PER_S --max-outstanding N]
  *   [--out FILE]   (JSON summary with the acknowledged trace ids and their expected rules)
  * Progress: one JSON line per second on stdout; the last line is the summary.
  */
@@ -79,6 +87,7 @@ async function main() {
       url: { type: 'string' }, seed: { type: 'string', default: '1' }, traces: { type: 'string' }, duration: { type: 'string' },
       batch: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '4' }, rate: { type: 'string', default: '0' },
       'max-backoff': { type: 'string', default: '2000' }, out: { type: 'string' },
+      'open-loop': { type: 'boolean', default: false }, 'max-outstanding': { type: 'string', default: '2000' },
     },
   });
   if (!values.url || (!values.traces && !values.duration)) {
@@ -146,8 +155,27 @@ async function main() {
     }
   }
 
+  async function openLoop() {
+    if (!(rate > 0)) throw new Error('--open-loop needs --rate');
+    const maxOutstanding = Number(values['max-outstanding']);
+    const outstanding = new Set();
+    while (!stopped() && next < total) {
+      const due = started + (next / rate) * 1000;
+      if (due > Date.now() || outstanding.size >= maxOutstanding) { await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.min(50, due - Date.now())))); continue; }
+      const from = next;
+      const to = Math.min(total, from + batch);
+      next = to;
+      const traces = [];
+      for (let i = from; i < to; i++) traces.push(loadTrace(seed, i));
+      const p = sendUntilAcked(traces).finally(() => outstanding.delete(p));
+      outstanding.add(p);
+    }
+    await Promise.all(outstanding);
+  }
+
   const progress = setInterval(() => process.stdout.write(`${JSON.stringify({ t: Math.round((Date.now() - started) / 1000), ...stats })}\n`), 1000);
-  await Promise.all(Array.from({ length: Number(values.concurrency) }, () => worker()));
+  if (values['open-loop']) await openLoop();
+  else await Promise.all(Array.from({ length: Number(values.concurrency) }, () => worker()));
   clearInterval(progress);
   const summary = { done: true, seconds: (Date.now() - started) / 1000, generated: Math.min(next, total), ...stats };
   if (values.out) writeFileSync(values.out, JSON.stringify({ ...summary, acked }));

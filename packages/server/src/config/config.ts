@@ -44,6 +44,8 @@ export interface ServerConfig {
   maxSpansPerTrace: number;
   /** Spans (signal evidence and completed traces) waiting to be written before ingestion is refused with 503. */
   writeQueueMaxSpans: number;
+  /** OTLP requests (HTTP and gRPC) being read, decoded or made durable at once; more are refused (429 / RESOURCE_EXHAUSTED). */
+  maxConcurrentRequests: number;
   /** Write-ahead span log: acknowledge spans only once fsync'ed (true), or keep them in memory only (false, `--wal=off`: a crash loses them). */
   wal: boolean;
   /** Bytes of accepted spans not yet evaluated and stored (encoded as received); at the bound senders are asked to retry. Applies with --wal=off too. */
@@ -96,6 +98,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   maxBufferedTraces: 200_000,
   maxSpansPerTrace: 10_000,
   writeQueueMaxSpans: 200_000,
+  maxConcurrentRequests: 256,
   wal: true,
   walMaxBytes: 256 * 1024 * 1024,
   walFsyncInterval: 1,
@@ -131,6 +134,7 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('maxBufferedTraces', 'count', 'open traces buffered at most'),
   option('maxSpansPerTrace', 'count', 'spans accepted per trace (more are rejected)'),
   option('writeQueueMaxSpans', 'count', 'spans waiting to be stored before senders are asked to retry'),
+  option('maxConcurrentRequests', 'count', 'OTLP requests processed at once; more are asked to retry (bounds request memory to this times max-body-size)'),
   option('wal', 'onOff', "write-ahead span log: 'on' acknowledges spans only once on disk; 'off' risks losing acknowledged spans on a crash"),
   option('walMaxBytes', 'size', 'accepted spans (bytes as received) not yet evaluated and stored, before senders are asked to retry'),
   option('walFsyncInterval', 'duration', 'how long the span log gathers requests into one fsync'),

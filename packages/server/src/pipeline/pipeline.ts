@@ -14,12 +14,16 @@
  *   full); cleared by the next successful write (the queue keeps retrying).
  * - WAL_FULL / WAL_FAILED: the span log is at `walMaxBytes`, or cannot be
  *   written (see wal/spanLog.ts).
+ * - OVERLOADED: `maxConcurrentRequests` OTLP requests are in flight (each
+ *   may hold up to `maxBodySize` bytes), or the V8 heap is above
+ *   HEAP_LIMIT_FRACTION of its limit (--max-old-space-size).
  * - UNAVAILABLE: starting or stopping.
  * A request whose spans were admitted is never dropped: `accept` resolves
  * only once the request is in the span log, and the log keeps it until the
  * signals and kept traces of its traces are committed; after a crash
  * `recover` feeds what the log still holds to the detector again.
  */
+import { getHeapStatistics } from 'node:v8';
 import { Detector, decodeJsonTraces, decodeProtobufTraces, type Detection, type RejectedSpan, type Signal, type Span } from '@fluohq/engine';
 import type { ServerConfig } from '../config/config.js';
 import { FluoError, describeError } from '../errors.js';
@@ -32,6 +36,9 @@ import { PermanentWriteError } from '../store/store.js';
 import type { SpanLog, SpanLogFormat } from '../wal/spanLog.js';
 import type { SignalHub } from './signalHub.js';
 import { WriteQueue, type WriteItem } from './writeQueue.js';
+
+/** Above this share of the V8 heap limit, OTLP requests are refused until garbage collection brings it down. */
+export const HEAP_LIMIT_FRACTION = 0.85;
 
 export type PipelineState = 'starting' | 'ready' | 'stopping' | 'stopped';
 
@@ -73,6 +80,9 @@ export class Pipeline {
   /** Items pushed to / taken from the write queue: a queue position, for releasing span log records. */
   private queued = 0;
   private committed = 0;
+  private inflightRequests = 0;
+  private heapUsed = 0;
+  private readonly heapLimit = getHeapStatistics().heap_size_limit;
   /** The last store write failure, until a write succeeds. */
   private storeFailure: { at: number; message: string } | null = null;
 
@@ -116,9 +126,40 @@ export class Pipeline {
     if (this.stateValue !== 'starting') return;
     this.stateValue = 'ready';
     const { tickInterval, traceRetention } = this.options.config;
-    this.tickTimer = setInterval(() => this.tick(), tickInterval);
+    this.tickTimer = setInterval(() => {
+      this.heapUsed = getHeapStatistics().used_heap_size;
+      this.tick();
+    }, tickInterval);
     const pruneEvery = Math.min(60_000, Math.max(1000, Math.floor(traceRetention / 10)));
     this.pruneTimer = setInterval(() => { void this.prune(); }, pruneEvery);
+  }
+
+  /**
+   * Admits one OTLP request before its body is read: `admit()` plus the bound
+   * on requests in flight and on the heap. Returns the function to call when
+   * the request is answered.
+   */
+  admitRequest(): () => void {
+    this.admit();
+    const { maxConcurrentRequests } = this.options.config;
+    if (this.inflightRequests >= maxConcurrentRequests) {
+      throw new FluoError('OVERLOADED', `${this.inflightRequests} OTLP requests are being processed (the most is ${maxConcurrentRequests}): retry later`, { retryAfterSeconds: 1 });
+    }
+    if (this.heapUsed > this.heapLimit * HEAP_LIMIT_FRACTION) {
+      throw new FluoError('OVERLOADED', `memory use is near its limit (${Math.round(this.heapUsed / 2 ** 20)} of ${Math.round(this.heapLimit / 2 ** 20)} MiB heap): retry later`, { retryAfterSeconds: 1 });
+    }
+    this.inflightRequests++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.inflightRequests--;
+    };
+  }
+
+  /** OTLP requests being processed now. */
+  get requestsInFlight(): number {
+    return this.inflightRequests;
   }
 
   /**

@@ -7,7 +7,7 @@
  *
  * Errors map to status codes as the OTLP specification says:
  * INVALID_ARGUMENT for malformed requests (not retried), RESOURCE_EXHAUSTED
- * with google.rpc.RetryInfo when the buffer is full, UNAVAILABLE (with
+ * with google.rpc.RetryInfo when the buffer is full or the server overloaded, UNAVAILABLE (with
  * RetryInfo) when the store is behind or unavailable, the span log is full or
  * failing, or the server is starting or stopping. OK is sent only once the
  * request is durable in the span log.
@@ -58,17 +58,19 @@ export async function listenGrpc(host: string, port: number, options: OtlpGrpcOp
   server.addService(TRACE_SERVICE_DEFINITION, {
     Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
       const receivedAt = Date.now();
+      let release: (() => void) | null = null;
       const refuse = (thrown: unknown): void => {
+        release?.();
         const err = toIngestError(thrown, 'protobuf');
         logIfInternal(err, options.log, 'OTLP/gRPC');
         options.metrics().requestsRefused.inc({ protocol: 'grpc', code: err.code });
         callback(grpcError(err), null);
       };
       try {
-        options.pipeline.admit();
+        release = options.pipeline.admitRequest();
         // OK only once the spans are durable in the span log.
         ingestOtlp(call.request, 'protobuf', 'grpc', receivedAt, options).then(
-          (partial) => callback(null, Buffer.from(encodeExportResponse(partial))),
+          (partial) => { release?.(); callback(null, Buffer.from(encodeExportResponse(partial))); },
           refuse,
         );
       } catch (thrown) {

@@ -107,6 +107,7 @@ export function statusJson(code: number, message: string, retryAfterSeconds?: nu
 export function grpcCodeOf(code: import('../errors.js').ErrorCode): number {
   switch (code) {
     case 'BUFFER_FULL':
+    case 'OVERLOADED':
     case 'PAYLOAD_TOO_LARGE':
       return GrpcCode.RESOURCE_EXHAUSTED;
     case 'STORE_BEHIND':
