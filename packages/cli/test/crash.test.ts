@@ -12,6 +12,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOAD_SCRIPT, allSignals, freePorts, metricValue, runNode, sleep, startFluo, waitFor, type FluoRun } from './fluoProcess.testkit.js';
 // @ts-expect-error: a plain ES module script, without types
@@ -64,7 +65,7 @@ describe('crash test', () => {
     const seed = 20261124;
     const traces = 2500;
     const rng = mulberry32(seed);
-    const { args, otlpUrl } = await setup('wal-on');
+    const { args, otlpUrl, dataDir } = await setup('wal-on');
     const out = path.join(root, 'load-wal-on.json');
     let fluo = await startFluo(args);
     const load = runNode([LOAD_SCRIPT, '--url', otlpUrl, '--traces', String(traces), '--seed', String(seed), '--batch', '10', '--concurrency', '4', '--rate', '200', '--max-backoff', '500', '--out', out]);
@@ -97,6 +98,14 @@ describe('crash test', () => {
 
     fluo.child.kill('SIGTERM');
     expect((await fluo.exited).code).toBe(0);
+    // Four kills in the middle of store writes left a consistent database.
+    const db = new Database(path.join(dataDir, 'fluo.db'), { readonly: true });
+    try {
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(db.pragma('foreign_key_check')).toEqual([]);
+    } finally {
+      db.close();
+    }
   }, 150_000);
 
   it('control: with --wal=off the same crash loses signals of acknowledged traces', async () => {

@@ -347,7 +347,8 @@ export function describeOptions(): string {
     const shown = def === null ? 'none'
       : opt.type === 'duration' ? formatDurationMs(def as number)
         : opt.type === 'size' ? formatSizeBytes(def as number)
-          : String(def);
+          : opt.type === 'onOff' ? (def ? 'on' : 'off')
+            : String(def);
     lines.push(`  --${`${opt.flag} ${METAVARS[opt.type]}`.padEnd(36)} ${opt.description} (env ${opt.env}, default ${shown})`);
   }
   lines.push(`  --${`${CONFIG_FILE_FLAG} <file>`.padEnd(36)} config file, YAML or JSON (env ${CONFIG_FILE_ENV})`);

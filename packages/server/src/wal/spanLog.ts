@@ -167,6 +167,7 @@ export class SpanLog {
   private syncing = false;
   private syncTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  private closing: Promise<void> | null = null;
   private failureValue: SpanLogFailure | null = null;
   /** Traces completed, waiting for the store to commit up to `seq`. */
   private done: Array<{ seq: number; traceId: string; registrations: Map<number, number> }> = [];
@@ -317,16 +318,19 @@ export class SpanLog {
     }
   }
 
-  /** Waits for pending fsyncs, then closes the files (segments stay on disk). Idempotent. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /** Waits for pending fsyncs, then closes the files (segments stay on disk). Idempotent: later calls return the first call's promise. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
     this.closed = true;
     if (this.syncTimer) { clearTimeout(this.syncTimer); this.syncTimer = null; }
-    while (this.syncing || this.waiters.length > 0) {
-      if (!this.syncing) this.sync();
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    for (const s of this.segments.values()) this.closeFd(s);
+    this.closing = (async () => {
+      while (this.syncing || this.waiters.length > 0) {
+        if (!this.syncing) this.sync();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      for (const s of this.segments.values()) this.closeFd(s);
+    })();
+    return this.closing;
   }
 
   private recover(): void {
