@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildTrace, encodeProtobufTraces } from '@fluohq/engine';
 import { LOAD_SCRIPT, allSignals, freePorts, metricValue, runNode, sleep, startFluo, waitFor, type FluoRun } from './fluoProcess.testkit.js';
 // @ts-expect-error: a plain ES module script, without types
 import { LOAD_RULES_YAML, loadTrace } from '../../../scripts/otlpLoad.mjs';
@@ -135,4 +136,38 @@ describe('crash test', () => {
     fluo.child.kill('SIGTERM');
     await fluo.exited;
   }, 120_000);
+
+  it('a trace reopened by a late span and killed before it completes again is decided on all its spans after the restart', async () => {
+    const { args, otlpUrl } = await setup('reopened');
+    let fluo = await startFluo(args);
+    const send = async (spans: ReturnType<typeof buildTrace>) => (await fetch(`${otlpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: encodeProtobufTraces(spans) })).status;
+    const base = Date.now();
+    const [read, audit, lateRead] = buildTrace('reopened', [
+      { id: 'c', name: 'customers.read', start: 0, attributes: { 'data.contains_pii': true } },
+      { id: 'a', name: 'audit.log', start: 5 },
+      { id: 'd', name: 'customers.read', start: 900, attributes: { 'data.contains_pii': true } },
+    ], base);
+    expect(await send([read, audit])).toBe(200);
+    // Completed (audited: no signal), stored, and its span log record released.
+    await waitFor(async () => {
+      const page = await (await fetch(`${fluo.api}/metrics`)).text();
+      return metricValue(page, 'fluo_traces_kept_total') === 1 && metricValue(page, 'fluo_wal_bytes') === 0;
+    }, 15_000, () => 'first part of the trace completed and stored');
+    // The late span reopens the trace; FLUO dies before the trace completes again.
+    expect(await send([lateRead])).toBe(200);
+    await kill(fluo);
+    fluo = await startFluo(args);
+    await waitFor(async () => {
+      const trace = await (await fetch(`${fluo.api}/api/v1/traces/${read.traceId}`)).json() as { state?: string; spans?: unknown[] };
+      return trace.state === 'complete' && trace.spans?.length === 3;
+    }, 15_000, () => 'the reopened trace completed with its three spans');
+    await waitFor(async () => {
+      const page = await (await fetch(`${fluo.api}/metrics`)).text();
+      return metricValue(page, 'fluo_write_queue_spans') === 0 && metricValue(page, 'fluo_wal_bytes') === 0;
+    }, 15_000, () => 'everything written');
+    // Decided on the late span alone, the audit would be missing and pii-without-audit would fire.
+    expect(await allSignals(fluo.api)).toEqual([]);
+    fluo.child.kill('SIGTERM');
+    expect((await fluo.exited).code).toBe(0);
+  }, 60_000);
 });
