@@ -130,7 +130,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const otlpApp = createOtlpHttpApp({ pipeline, metrics: getMetrics, log, maxBodySize: config.maxBodySize });
     const otlpHttp: HttpListener = await listenHttp(otlpApp.fetch, config.host, config.otlpHttpPort, 'the OTLP/HTTP receiver (--otlp-http-port)');
     cleanups.push(() => otlpHttp.close(2000));
-    const otlpGrpc: GrpcListener = await listenGrpc(config.host, config.otlpGrpcPort, { pipeline, metrics: getMetrics, log, maxBodySize: config.maxBodySize });
+    const otlpGrpc: GrpcListener = await listenGrpc(config.host, config.otlpGrpcPort, { pipeline, metrics: getMetrics, log, maxBodySize: config.maxBodySize, maxConcurrentStreams: config.maxConcurrentRequests });
     cleanups.push(() => otlpGrpc.close(2000));
 
     pipeline.start();

@@ -20,6 +20,8 @@ import { ingestOtlp, logIfInternal, toIngestError, type OtlpIngestDeps } from '.
 
 export interface OtlpGrpcOptions extends OtlpIngestDeps {
   maxBodySize: number;
+  /** Streams per connection grpc-js lets in at once (each holds a message of up to maxBodySize). */
+  maxConcurrentStreams?: number;
 }
 
 export interface GrpcListener {
@@ -54,6 +56,7 @@ export async function listenGrpc(host: string, port: number, options: OtlpGrpcOp
   const server = new grpc.Server({
     'grpc.max_receive_message_length': options.maxBodySize,
     'grpc.max_send_message_length': 4 * 1024 * 1024,
+    ...(options.maxConcurrentStreams !== undefined ? { 'grpc.max_concurrent_streams': options.maxConcurrentStreams } : {}),
   });
   server.addService(TRACE_SERVICE_DEFINITION, {
     Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
