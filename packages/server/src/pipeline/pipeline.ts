@@ -111,6 +111,8 @@ export class Pipeline {
       },
       onDropped: (item) => {
         options.metrics().storeItemsDropped.inc({ kind: item.kind });
+        // The store answered (for good): it is reachable.
+        this.storeFailure = null;
         this.committed++;
         options.spanLog?.written(this.committed);
       },
@@ -128,6 +130,7 @@ export class Pipeline {
     const { tickInterval, traceRetention } = this.options.config;
     this.tickTimer = setInterval(() => {
       this.heapUsed = getHeapStatistics().used_heap_size;
+      this.options.spanLog?.recheck();
       this.tick();
     }, tickInterval);
     const pruneEvery = Math.min(60_000, Math.max(1000, Math.floor(traceRetention / 10)));

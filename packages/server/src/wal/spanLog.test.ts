@@ -141,9 +141,14 @@ describe('SpanLog', () => {
     writeFileSync(o.dir, 'not a folder');
     expect(() => again.append('json', 1, body('x'))).toThrow(expect.objectContaining({ code: 'WAL_FAILED' }));
     expect(again.failure?.message).toMatch(/cannot start a span log segment/);
-    // The folder is back: the next append succeeds and the failure is cleared.
+    // The folder is back.
+    again.recheck(Date.now() + 5000);
+    expect(again.failure).not.toBeNull();
     rmSync(o.dir);
     mkdirSync(o.dir);
+    // The probe finds out by itself, without a request.
+    again.recheck(Date.now() + 10_000);
+    expect(again.failure).toBeNull();
     const b = again.append('json', 2, body('y'));
     await b.durable;
     expect(again.failure).toBeNull();

@@ -169,6 +169,7 @@ export class SpanLog {
   private closed = false;
   private closing: Promise<void> | null = null;
   private failureValue: SpanLogFailure | null = null;
+  private lastProbe = 0;
   /** Traces completed, waiting for the store to commit up to `seq`. */
   private done: Array<{ seq: number; traceId: string; registrations: Map<number, number> }> = [];
   /** trace id → segment id → registrations, since the trace's last `traceDone`. */
@@ -195,6 +196,32 @@ export class SpanLog {
   /** The last append or fsync failure, until an append succeeds again. */
   get failure(): SpanLogFailure | null {
     return this.failureValue;
+  }
+
+  /**
+   * While a failure is recorded, tries (at most once a second) to write and
+   * fsync a small probe file in the log's folder, and clears the failure when
+   * that works. Without it a FLUO taken out of a load balancer by its 503
+   * /readyz would get no request to find out that the disk has room again.
+   */
+  recheck(now: number = Date.now()): void {
+    if (this.failureValue === null || !this.options.durable || this.closed || now - this.lastProbe < 1000) return;
+    this.lastProbe = now;
+    const probe = path.join(this.options.dir, 'probe.tmp');
+    try {
+      const fd = openSync(probe, 'w');
+      try {
+        writeSync(fd, Buffer.alloc(4096));
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+        unlinkSync(probe);
+      }
+      this.options.log.info(`span log: writable again after ${Math.round((now - this.failureValue.at) / 1000)} s: taking spans`);
+      this.failureValue = null;
+    } catch {
+      // Still failing; the failure recorded says why.
+    }
   }
 
   /** The records found at open, in log order; handed out once. */
@@ -417,6 +444,7 @@ export class SpanLog {
       this.syncing = false;
       this.counters.fsyncs++;
       if (error === null) {
+        if (this.failureValue !== null) this.options.log.info('span log: writable again: taking spans');
         this.failureValue = null;
         for (const w of waiters) w.resolve();
       } else {
