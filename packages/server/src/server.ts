@@ -101,6 +101,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       sseClients: () => streams.count,
       notificationsInFlight: () => worker.stats().inFlight,
       spanLog: () => spanLog.stats(),
+      requestsInFlight: () => pipeline.requestsInFlight,
       notReady: () => pipeline.notReadyReasons().map((r) => r.code),
     });
     cleanups.push(() => pipeline.close());

@@ -34,6 +34,8 @@ export interface MetricsSources {
   notificationsInFlight?: () => number;
   /** The span log (wal/spanLog.ts). */
   spanLog?: () => SpanLogStats;
+  /** OTLP requests being processed (bounded by --max-concurrent-requests). */
+  requestsInFlight?: () => number;
   /** Codes of the reasons spans are refused now (pipeline.notReadyReasons). */
   notReady?: () => string[];
 }
@@ -111,6 +113,7 @@ export function createFluoMetrics(sources: MetricsSources): FluoMetrics {
       registry.gauge(`fluo_not_ready_${code.toLowerCase()}`, `1 while spans are refused because of ${code} (see /readyz).`, () => (reasons().includes(code) ? 1 : 0));
     }
   }
+  if (sources.requestsInFlight) registry.gauge('fluo_otlp_requests_in_flight', 'OTLP requests being read, decoded or made durable (bounded by --max-concurrent-requests).', sources.requestsInFlight);
   registry.gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', () => process.memoryUsage.rss());
   registry.gauge('nodejs_heap_used_bytes', 'V8 heap in use, bytes.', () => process.memoryUsage().heapUsed);
   registry.gauge('nodejs_heap_total_bytes', 'V8 heap allocated, bytes.', () => process.memoryUsage().heapTotal);
