@@ -118,9 +118,9 @@ async function main() {
   try {
     await waitFor(async () => /^fluo: listening/m.test(fluo.stdout()), 30_000, `fluo to start: ${fluo.stderr()}`);
 
-    // Phase 0: the sustainable rate, closed loop.
+    // Phase 0: the sustainable rate, closed loop with as many senders as FLUO processes at once (saturating it).
     const measureOut = path.join(dir, 'measure.json');
-    const measure = run([LOAD, '--url', otlp, '--duration', values.measure, '--seed', '3', '--batch', '20', '--concurrency', '8', '--max-backoff', '1000', '--out', measureOut]);
+    const measure = run([LOAD, '--url', otlp, '--duration', values.measure, '--seed', '3', '--batch', '20', '--concurrency', values['max-concurrent-requests'], '--max-backoff', '1000', '--out', measureOut]);
     await measure.exited;
     const measured = JSON.parse(readFileSync(measureOut, 'utf8'));
     const sustainable = measured.ackedTraces / measured.seconds;
