@@ -288,6 +288,8 @@ export class Pipeline {
     }
     // Traces that did not open (every span a duplicate of a completed trace, or refused) produce nothing more.
     for (const traceId of traceIds) if (!this.detector.isBuffered(traceId)) log.traceDone(traceId, this.queued);
+    // Nothing queued for them may be left to write: release at once rather than at the next write.
+    log.written(this.committed);
     return rejected;
   }
 

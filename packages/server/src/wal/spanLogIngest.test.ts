@@ -68,3 +68,17 @@ describe('span log in the server', () => {
     expect(metric(await (await s.api('/metrics')).text(), 'fluo_wal_appends_total')).toBe(2);
   });
 });
+
+describe('span log and retried requests', () => {
+  it('releases the record of a retry whose spans were all seen before, without waiting for another write', async () => {
+    server = await startTestServer({ idleTimeout: 200 });
+    const s = server;
+    const spans = buildTrace('retried', [{ id: 'a', name: 'op', start: 0 }], Date.now());
+    expect((await s.sendProtobuf(spans)).status).toBe(200);
+    await until(async () => metric(await (await s.api('/metrics')).text(), 'fluo_traces_kept_total') === 1, 'the trace stored');
+    // The same request again, as a sender whose answer was lost would send it: acknowledged, ignored, and not kept in the log.
+    expect((await s.sendProtobuf(spans)).status).toBe(200);
+    await until(async () => metric(await (await s.api('/metrics')).text(), 'fluo_wal_bytes') === 0, 'the span log to empty');
+    expect(metric(await (await s.api('/metrics')).text(), 'fluo_traces_kept_total')).toBe(1);
+  });
+});
