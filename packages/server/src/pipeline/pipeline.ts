@@ -37,8 +37,15 @@ import type { SpanLog, SpanLogFormat } from '../wal/spanLog.js';
 import type { SignalHub } from './signalHub.js';
 import { WriteQueue, type WriteItem } from './writeQueue.js';
 
-/** Above this share of the V8 heap limit, OTLP requests are refused until garbage collection brings it down. */
-export const HEAP_LIMIT_FRACTION = 0.85;
+/**
+ * Above this share of the old-generation limit (--max-old-space-size), OTLP
+ * requests are refused until traces complete and garbage collection brings
+ * the heap down. The rest is headroom for decoding requests in flight and for
+ * the shutdown, which completes every buffered trace at once.
+ */
+export const HEAP_LIMIT_FRACTION = 0.75;
+/** What V8 reserves for the young generation within heap_size_limit (64-bit defaults). */
+const YOUNG_GENERATION_BYTES = 48 * 2 ** 20;
 
 export type PipelineState = 'starting' | 'ready' | 'stopping' | 'stopped';
 
@@ -81,8 +88,8 @@ export class Pipeline {
   private queued = 0;
   private committed = 0;
   private inflightRequests = 0;
-  private heapUsed = 0;
-  private readonly heapLimit = getHeapStatistics().heap_size_limit;
+  /** The old generation's limit: --max-old-space-size, or V8's default for the machine. */
+  private readonly heapLimit = Math.max(getHeapStatistics().heap_size_limit - YOUNG_GENERATION_BYTES, getHeapStatistics().heap_size_limit / 2);
   /** The last store write failure, until a write succeeds. */
   private storeFailure: { at: number; message: string } | null = null;
 
@@ -129,7 +136,6 @@ export class Pipeline {
     this.stateValue = 'ready';
     const { tickInterval, traceRetention } = this.options.config;
     this.tickTimer = setInterval(() => {
-      this.heapUsed = getHeapStatistics().used_heap_size;
       this.options.spanLog?.recheck();
       this.tick();
     }, tickInterval);
@@ -148,8 +154,9 @@ export class Pipeline {
     if (this.inflightRequests >= maxConcurrentRequests) {
       throw new FluoError('OVERLOADED', `${this.inflightRequests} OTLP requests are being processed (the most is ${maxConcurrentRequests}): retry later`, { retryAfterSeconds: 1 });
     }
-    if (this.heapUsed > this.heapLimit * HEAP_LIMIT_FRACTION) {
-      throw new FluoError('OVERLOADED', `memory use is near its limit (${Math.round(this.heapUsed / 2 ** 20)} of ${Math.round(this.heapLimit / 2 ** 20)} MiB heap): retry later`, { retryAfterSeconds: 1 });
+    const heapUsed = getHeapStatistics().used_heap_size;
+    if (heapUsed > this.heapLimit * HEAP_LIMIT_FRACTION) {
+      throw new FluoError('OVERLOADED', `memory use is near its limit (${Math.round(heapUsed / 2 ** 20)} MiB of a ${Math.round(this.heapLimit / 2 ** 20)} MiB heap): retry later`, { retryAfterSeconds: 1 });
     }
     this.inflightRequests++;
     let released = false;
