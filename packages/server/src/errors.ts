@@ -25,6 +25,10 @@ export type ErrorCode =
   | 'BUFFER_FULL'             // the detector's span buffer is at its bound: retry later
   | 'STORE_BEHIND'            // the store's write queue is at its bound: retry later
   | 'UNAVAILABLE'             // starting or stopping: retry later
+  | 'OVERLOADED'              // too many OTLP requests in flight, or the heap near its limit: retry later
+  | 'WAL_FULL'                // the span log holds its maximum of accepted, unfinished spans: retry later
+  | 'WAL_FAILED'              // the span log cannot be written (disk full, I/O error): retry later
+  | 'STORE_UNAVAILABLE'       // the store refuses writes (locked, read-only, disk full): retry later
   | 'INTERNAL';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -44,6 +48,10 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   BUFFER_FULL: 429,
   STORE_BEHIND: 503,
   UNAVAILABLE: 503,
+  OVERLOADED: 429,
+  WAL_FULL: 503,
+  WAL_FAILED: 503,
+  STORE_UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 
@@ -71,7 +79,8 @@ export class FluoError extends Error {
 }
 
 export function isRetryableCode(code: ErrorCode): boolean {
-  return code === 'BUFFER_FULL' || code === 'STORE_BEHIND' || code === 'UNAVAILABLE';
+  return code === 'BUFFER_FULL' || code === 'STORE_BEHIND' || code === 'UNAVAILABLE'
+    || code === 'OVERLOADED' || code === 'WAL_FULL' || code === 'WAL_FAILED' || code === 'STORE_UNAVAILABLE';
 }
 
 export function httpStatusOf(code: ErrorCode): number {

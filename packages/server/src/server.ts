@@ -30,6 +30,8 @@ import { listenGrpc, type GrpcListener } from './receivers/otlpGrpc.js';
 import { RuleFileWatcher } from './rules/ruleFileWatcher.js';
 import { RuleSet } from './rules/ruleSet.js';
 import { openStore } from './store/stores.js';
+import { SpanLog } from './wal/spanLog.js';
+import path from 'node:path';
 import type { Store } from './store/store.js';
 
 export interface StartOptions {
@@ -123,8 +125,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await router.load();
     cleanups.push(() => router.close());
     const worker = new DeliveryWorker({ store, router, metrics: getMetrics, log });
+    // Reads what a previous run left in the span log; replayed below once the rules are loaded.
+    const spanLog = SpanLog.open({
+      dir: path.join(config.dataDir, 'wal'), durable: config.wal, maxBytes: config.walMaxBytes, fsyncIntervalMs: config.walFsyncInterval, log,
+    });
+    cleanups.push(() => spanLog.close());
+    if (!config.wal) log.warn('the span log is off (--wal=off): spans are acknowledged before they are on disk, and a crash loses the traces being assembled');
     const pipeline = new Pipeline({
-      config, store, hub, metrics: getMetrics, log,
+      config, store, hub, metrics: getMetrics, log, spanLog,
       notifications: { route: (signal, evidence) => router.route(signal, evidence), stored: () => worker.wake() },
     });
     const streams = new SignalStreams({ store, hub, heartbeatMs: config.sseHeartbeat, log });
@@ -134,12 +142,20 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       writeQueueSpans: () => pipeline.queue.stats().spans,
       sseClients: () => streams.count,
       notificationsInFlight: () => worker.stats().inFlight,
+      spanLog: () => spanLog.stats(),
+      requestsInFlight: () => pipeline.requestsInFlight,
+      notReady: () => pipeline.notReadyReasons().map((r) => r.code),
     });
     cleanups.push(() => pipeline.close());
     cleanups.push(() => worker.close());
 
     ruleSet = new RuleSet(store, (rules) => pipeline.setRules(rules), log);
     await ruleSet.load();
+    // Before taking spans: open correlation windows are rebuilt from kept traces (see Pipeline.restoreCorrelation),
+    // then the span log's requests of a previous run, which are newer, are fed again.
+    await pipeline.restoreCorrelation();
+    const recovered = await pipeline.recover();
+    if (recovered > 0) log.info(`span log: ${recovered} spans of a previous run fed to the detector again`);
     let watcher: RuleFileWatcher | null = null;
     if (config.rules !== null) {
       watcher = await RuleFileWatcher.start(config.rules, ruleSet, log);
@@ -161,13 +177,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const otlpApp = createOtlpHttpApp({ pipeline, metrics: getMetrics, log, maxBodySize: config.maxBodySize, auth: otlpAuth });
     const otlpHttp: HttpListener = await listenHttp(otlpApp.fetch, config.host, config.otlpHttpPort, 'the OTLP/HTTP receiver (--otlp-http-port)', tls);
     cleanups.push(() => otlpHttp.close(2000));
-    const otlpGrpc: GrpcListener = await listenGrpc(config.host, config.otlpGrpcPort, { pipeline, metrics: getMetrics, log, maxBodySize: config.maxBodySize, auth: otlpAuth, tls });
+    const otlpGrpc: GrpcListener = await listenGrpc(config.host, config.otlpGrpcPort, { pipeline, metrics: getMetrics, log, maxBodySize: config.maxBodySize, auth: otlpAuth, tls, maxConcurrentStreams: config.maxConcurrentRequests });
     cleanups.push(() => otlpGrpc.close(2000));
     otlpPorts.http = otlpHttp.port;
     otlpPorts.grpc = otlpGrpc.port;
 
-    // Before taking spans: open correlation windows are rebuilt from kept traces (see Pipeline.restoreCorrelation).
-    await pipeline.restoreCorrelation();
     pipeline.start();
     rateMonitor.start();
     for (const warning of exposureWarnings(config, auth.enabled)) log.warn(warning);

@@ -358,6 +358,11 @@ export class Detector {
     };
   }
 
+  /** True while the trace is buffered (open, not yet completed). */
+  isBuffered(traceId: string): boolean {
+    return this.traces.has(traceId);
+  }
+
   /** The buffered spans of a trace (linked, start-time order), or undefined when it is not buffered. */
   bufferedTrace(traceId: string): Span[] | undefined {
     const trace = this.traces.get(traceId);

@@ -33,9 +33,10 @@ export function createApiApp(deps: ApiDeps): Hono {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => {
     const state = deps.pipeline.state;
-    if (state === 'ready') return c.json({ status: 'ready' });
+    const reasons = deps.pipeline.notReadyReasons();
+    if (state === 'ready' && reasons.length === 0) return c.json({ status: 'ready' });
     c.header('retry-after', '1');
-    return c.json({ status: state }, 503);
+    return c.json({ status: state === 'ready' ? 'unavailable' : state, reasons }, 503);
   });
   app.get('/metrics', (c) => c.body(deps.metrics().registry.render(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }));
 

@@ -32,10 +32,30 @@ export const openApiDocument = {
     '/healthz': { get: { summary: 'The process is alive', tags: ['health'], responses: { 200: { description: 'alive', content: json({ type: 'object', properties: { status: { const: 'ok' } } }) } } } },
     '/readyz': {
       get: {
-        summary: 'Ready to accept spans (503 while starting or stopping)', tags: ['health'],
+        summary: 'Ready to accept spans (503 while starting or stopping, or while the store or the span log cannot be written, or the span log is full)', tags: ['health'],
         responses: {
           200: { description: 'ready', content: json({ type: 'object', properties: { status: { const: 'ready' } } }) },
-          503: { description: 'starting or stopping', content: json({ type: 'object', properties: { status: { enum: ['starting', 'stopping', 'stopped'] } } }) },
+          503: {
+            description: 'not taking spans; `reasons` says why',
+            content: json({
+              type: 'object',
+              properties: {
+                status: { enum: ['starting', 'stopping', 'stopped', 'unavailable'] },
+                reasons: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['code', 'message'],
+                    properties: {
+                      code: { enum: ['STARTING', 'STOPPING', 'STORE_UNAVAILABLE', 'WAL_FAILED', 'WAL_FULL'] },
+                      message: { type: 'string' },
+                      since: { type: 'integer', description: 'ms since the epoch' },
+                    },
+                  },
+                },
+              },
+            }),
+          },
         },
       },
     },

@@ -45,6 +45,14 @@ export interface ServerConfig {
   maxSpansPerTrace: number;
   /** Spans (signal evidence and completed traces) waiting to be written before ingestion is refused with 503. */
   writeQueueMaxSpans: number;
+  /** OTLP requests (HTTP and gRPC) being read, decoded or made durable at once; more are refused (429 / RESOURCE_EXHAUSTED). */
+  maxConcurrentRequests: number;
+  /** Write-ahead span log: acknowledge spans only once fsync'ed (true), or keep them in memory only (false, `--wal=off`: a crash loses them). */
+  wal: boolean;
+  /** Bytes of accepted spans not yet evaluated and stored (encoded as received); at the bound senders are asked to retry. Applies with --wal=off too. */
+  walMaxBytes: number;
+  /** ms the span log waits to gather appends into one fsync (group commit). */
+  walFsyncInterval: number;
   /** ms between detector ticks (idle traces completed, absence rules decided). */
   tickInterval: number;
   /** Correlated rules: how far behind the latest span of its key a span may start and still count (windows close this long after their end). */
@@ -89,7 +97,7 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
 type OptionType = 'port' | 'host' | 'path' | 'optionalPath' | 'store' | 'duration' | 'size' | 'count' | 'logLevel' | 'linkTemplate'
-  | 'authMode' | 'secret' | 'boolean' | 'headerName';
+  | 'authMode' | 'secret' | 'boolean' | 'headerName' | 'onOff';
 
 export interface ConfigOption {
   key: keyof ServerConfig;
@@ -117,6 +125,10 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   maxBufferedTraces: 200_000,
   maxSpansPerTrace: 10_000,
   writeQueueMaxSpans: 200_000,
+  maxConcurrentRequests: 256,
+  wal: true,
+  walMaxBytes: 256 * 1024 * 1024,
+  walFsyncInterval: 1,
   tickInterval: 250,
   correlationLateness: 10_000,
   correlationMaxKeys: 100_000,
@@ -162,6 +174,10 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('maxBufferedTraces', 'count', 'open traces buffered at most'),
   option('maxSpansPerTrace', 'count', 'spans accepted per trace (more are rejected)'),
   option('writeQueueMaxSpans', 'count', 'spans waiting to be stored before senders are asked to retry'),
+  option('maxConcurrentRequests', 'count', 'OTLP requests processed at once; more are asked to retry (bounds request memory to this times max-body-size)'),
+  option('wal', 'onOff', "write-ahead span log: 'on' acknowledges spans only once on disk; 'off' risks losing acknowledged spans on a crash"),
+  option('walMaxBytes', 'size', 'accepted spans (bytes as received) not yet evaluated and stored, before senders are asked to retry'),
+  option('walFsyncInterval', 'duration', 'how long the span log gathers requests into one fsync'),
   option('tickInterval', 'duration', 'how often idle traces are completed'),
   option('correlationLateness', 'duration', 'correlated rules: how late a span of a key may arrive; windows close this long after their end'),
   option('correlationMaxKeys', 'count', 'correlated rules: keys held at most (then the least recently active is decided early)'),
@@ -295,6 +311,12 @@ function validate(option: ConfigOption, raw: unknown, base: string): { value?: u
       }
       return { value: text };
     }
+    case 'onOff': {
+      const v = typeof raw === 'string' ? raw.trim().toLowerCase() : raw;
+      if (v === true || v === 'on' || v === 'true') return { value: true };
+      if (v === false || v === 'off' || v === 'false') return { value: false };
+      return { problem: `must be 'on' or 'off', got ${JSON.stringify(raw)}` };
+    }
     case 'logLevel':
       if (!LOG_LEVELS.includes(raw as LogLevel)) return { problem: `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}` };
       return { value: raw };
@@ -401,7 +423,7 @@ export function resolveConfig(sources: ConfigSources = {}): ServerConfig {
 const METAVARS: Record<OptionType, string> = {
   port: '<port>', host: '<address>', path: '<path>', optionalPath: '<path>', store: '<url>',
   duration: '<duration>', size: '<size>', count: '<n>', logLevel: '<level>', linkTemplate: '<url>',
-  authMode: '<mode>', secret: '<token>', boolean: '<true|false>', headerName: '<header>',
+  authMode: '<mode>', secret: '<token>', boolean: '<true|false>', headerName: '<header>', onOff: 'on|off',
 };
 
 export function describeOptions(): string {
@@ -411,7 +433,8 @@ export function describeOptions(): string {
     const shown = def === null ? 'none'
       : opt.type === 'duration' ? formatDurationMs(def as number)
         : opt.type === 'size' ? formatSizeBytes(def as number)
-          : String(def);
+          : opt.type === 'onOff' ? (def ? 'on' : 'off')
+            : String(def);
     lines.push(`  --${`${opt.flag} ${METAVARS[opt.type]}`.padEnd(36)} ${opt.description} (env ${opt.env}, default ${shown})`);
   }
   lines.push(`  --${`${CONFIG_FILE_FLAG} <file>`.padEnd(36)} config file, YAML or JSON (env ${CONFIG_FILE_ENV})`);

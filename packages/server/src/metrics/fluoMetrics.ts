@@ -12,6 +12,8 @@
  *   span, so this includes the idle timeout by design.
  */
 import { MetricsRegistry, type Counter, type Histogram } from './metricsRegistry.js';
+import { getHeapStatistics } from 'node:v8';
+import type { SpanLogStats } from '../wal/spanLog.js';
 
 export interface DetectorStatsSource {
   bufferedSpans: number;
@@ -45,6 +47,12 @@ export interface MetricsSources {
   sseClients: () => number;
   /** Notification deliveries in flight (0 when there is no worker). */
   notificationsInFlight?: () => number;
+  /** The span log (wal/spanLog.ts). */
+  spanLog?: () => SpanLogStats;
+  /** OTLP requests being processed (bounded by --max-concurrent-requests). */
+  requestsInFlight?: () => number;
+  /** Codes of the reasons spans are refused now (pipeline.notReadyReasons). */
+  notReady?: () => string[];
 }
 
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30, 60, 120, 300];
@@ -117,6 +125,29 @@ export function createFluoMetrics(sources: MetricsSources): FluoMetrics {
   }
   registry.gauge('fluo_write_queue_spans', 'Spans (evidence and completed traces) waiting to be stored.', sources.writeQueueSpans);
   registry.gauge('fluo_sse_clients', 'Open SSE streams.', sources.sseClients);
+  if (sources.spanLog) {
+    const w = sources.spanLog;
+    registry.gauge('fluo_wal_bytes', 'Bytes of the span log: accepted spans not yet evaluated and stored.', () => w().bytes);
+    registry.gauge('fluo_wal_max_bytes', 'The bound of fluo_wal_bytes (--wal-max-bytes); at it senders are asked to retry.', () => w().maxBytes);
+    registry.gauge('fluo_wal_segments', 'Segment files of the span log.', () => w().segments);
+    registry.observedCounter('fluo_wal_appends_total', 'Requests appended to the span log.', () => w().appends);
+    registry.observedCounter('fluo_wal_append_errors_total', 'Failed span log writes or fsyncs (each request refused with 503).', () => w().appendErrors);
+    registry.observedCounter('fluo_wal_fsyncs_total', 'Fsyncs of the span log (one serves many requests).', () => w().fsyncs);
+    registry.observedCounter('fluo_wal_segments_deleted_total', 'Span log segments deleted after their traces were evaluated and stored.', () => w().segmentsDeleted);
+    registry.observedCounter('fluo_wal_recovered_requests_total', 'Requests read back from the span log at start.', () => w().recoveredRecords);
+    registry.observedCounter('fluo_wal_discarded_bytes_total', 'Bytes of torn or corrupt span log records skipped at start.', () => w().discardedBytes);
+  }
+  if (sources.notReady) {
+    const reasons = sources.notReady;
+    for (const code of ['STARTING', 'STOPPING', 'STORE_UNAVAILABLE', 'WAL_FAILED', 'WAL_FULL']) {
+      registry.gauge(`fluo_not_ready_${code.toLowerCase()}`, `1 while spans are refused because of ${code} (see /readyz).`, () => (reasons().includes(code) ? 1 : 0));
+    }
+  }
+  if (sources.requestsInFlight) registry.gauge('fluo_otlp_requests_in_flight', 'OTLP requests being read, decoded or made durable (bounded by --max-concurrent-requests).', sources.requestsInFlight);
+  registry.gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', () => process.memoryUsage.rss());
+  registry.gauge('nodejs_heap_used_bytes', 'V8 heap in use, bytes.', () => process.memoryUsage().heapUsed);
+  registry.gauge('nodejs_heap_total_bytes', 'V8 heap allocated, bytes.', () => process.memoryUsage().heapTotal);
+  registry.gauge('nodejs_heap_size_limit_bytes', 'V8 heap limit (--max-old-space-size), bytes.', () => getHeapStatistics().heap_size_limit);
   registry.gauge('fluo_notifications_in_flight', 'Notification deliveries in flight.', sources.notificationsInFlight ?? (() => 0));
   return metrics;
 }

@@ -10,9 +10,18 @@
  *   detector force traces out early, keeps absence rules correct; the buffer
  *   drains as traces go idle.
  * - STORE_BEHIND: the write queue holds `writeQueueMaxSpans` spans.
+ * - STORE_UNAVAILABLE: the last store write failed (locked, read-only, disk
+ *   full); cleared by the next successful write (the queue keeps retrying).
+ * - WAL_FULL / WAL_FAILED: the span log is at `walMaxBytes`, or cannot be
+ *   written (see wal/spanLog.ts).
+ * - OVERLOADED: `maxConcurrentRequests` OTLP requests are in flight (each
+ *   may hold up to `maxBodySize` bytes), or the V8 heap is above
+ *   HEAP_LIMIT_FRACTION of its limit (--max-old-space-size).
  * - UNAVAILABLE: starting or stopping.
- * A request whose spans were admitted is never dropped: its signals and trace
- * reach the store, or the shutdown log says how many did not.
+ * A request whose spans were admitted is never dropped: `accept` resolves
+ * only once the request is in the span log, and the log keeps it until the
+ * signals and kept traces of its traces are committed; after a crash
+ * `recover` feeds what the log still holds to the detector again.
  *
  * Correlated rules (traces.by) run in the Correlator beside the detector: it
  * takes every admitted span as it arrives, is ticked with the detector, and
@@ -24,7 +33,8 @@
  * fired before the restart fire again with the same deterministic id, which
  * the store ignores: no duplicate, no lost window.
  */
-import { Correlator, Detector, type CompiledRule, type Detection, type RejectedSpan, type Signal, type Span } from '@fluohq/engine';
+import { getHeapStatistics } from 'node:v8';
+import { Correlator, Detector, decodeJsonTraces, decodeProtobufTraces, type CompiledRule, type Detection, type RejectedSpan, type Signal, type Span } from '@fluohq/engine';
 import type { ServerConfig } from '../config/config.js';
 import { FluoError, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -32,8 +42,20 @@ import type { FluoMetrics } from '../metrics/fluoMetrics.js';
 import { keptTrace } from '../store/keptTrace.js';
 import { serializeSpan, toSpans, type SerializedSpan } from '../store/serializedSpan.js';
 import type { NewNotification, SignalRecord, Store } from '../store/store.js';
+import { PermanentWriteError } from '../store/store.js';
+import type { SpanLog, SpanLogFormat } from '../wal/spanLog.js';
 import type { SignalHub } from './signalHub.js';
 import { WriteQueue, type WriteItem } from './writeQueue.js';
+
+/**
+ * Above this share of the old-generation limit (--max-old-space-size), OTLP
+ * requests are refused until traces complete and garbage collection brings
+ * the heap down. The rest is headroom for decoding requests in flight and for
+ * the shutdown, which completes every buffered trace at once.
+ */
+export const HEAP_LIMIT_FRACTION = 0.75;
+/** What V8 reserves for the young generation within heap_size_limit (64-bit defaults). */
+const YOUNG_GENERATION_BYTES = 48 * 2 ** 20;
 
 export type PipelineState = 'starting' | 'ready' | 'stopping' | 'stopped';
 
@@ -51,6 +73,15 @@ export interface PipelineOptions {
     route(signal: Signal, evidence: readonly SerializedSpan[]): NewNotification[];
     stored(): void;
   };
+  /** The write-ahead span log (durable or accounting only); none in unit tests of the pipeline alone. */
+  spanLog?: SpanLog;
+}
+
+/** Why FLUO does not take spans now, for /readyz, logs and metrics. */
+export interface NotReadyReason {
+  code: 'STARTING' | 'STOPPING' | 'STORE_UNAVAILABLE' | 'WAL_FAILED' | 'WAL_FULL';
+  message: string;
+  since?: number;
 }
 
 /** Most stored spans replayed into the correlator on start. */
@@ -67,6 +98,14 @@ export class Pipeline {
   private closing: Promise<void> | null = null;
   /** Traces completed during the current detector call, with the arrival time of their last span. */
   private completedInCall = new Map<string, number>();
+  /** Items pushed to / taken from the write queue: a queue position, for releasing span log records. */
+  private queued = 0;
+  private committed = 0;
+  private inflightRequests = 0;
+  /** The old generation's limit: --max-old-space-size, or V8's default for the machine. */
+  private readonly heapLimit = Math.max(getHeapStatistics().heap_size_limit - YOUNG_GENERATION_BYTES, getHeapStatistics().heap_size_limit / 2);
+  /** The last store write failure, until a write succeeds. */
+  private storeFailure: { at: number; message: string } | null = null;
 
   /** Rules whose budget overrun has been logged. */
   private readonly budgetLogged = new Set<string>();
@@ -90,6 +129,7 @@ export class Pipeline {
       },
       onTraceCompleted: (trace) => {
         this.completedInCall.set(trace.traceId, trace.lastReceivedAt);
+        this.queued++;
         this.queue.push({ kind: 'trace', trace: keptTrace(trace.traceId, trace.spans.map(serializeSpan), trace.completedAt) });
       },
     });
@@ -102,8 +142,17 @@ export class Pipeline {
       maxSpans: config.writeQueueMaxSpans,
       log: options.log,
       onWritten: (stored, items) => this.written(stored, items),
-      onWriteError: () => options.metrics().storeWriteErrors.inc(),
-      onDropped: (item) => options.metrics().storeItemsDropped.inc({ kind: item.kind }),
+      onWriteError: (err) => {
+        options.metrics().storeWriteErrors.inc();
+        if (!(err instanceof PermanentWriteError)) this.storeFailure = { at: this.storeFailure?.at ?? Date.now(), message: err instanceof Error ? err.message : String(err) };
+      },
+      onDropped: (item) => {
+        options.metrics().storeItemsDropped.inc({ kind: item.kind });
+        // The store answered (for good): it is reachable.
+        this.storeFailure = null;
+        this.committed++;
+        options.spanLog?.written(this.committed);
+      },
     });
   }
 
@@ -161,9 +210,41 @@ export class Pipeline {
     if (this.stateValue !== 'starting') return;
     this.stateValue = 'ready';
     const { tickInterval, traceRetention } = this.options.config;
-    this.tickTimer = setInterval(() => this.tick(), tickInterval);
+    this.tickTimer = setInterval(() => {
+      this.options.spanLog?.recheck();
+      this.tick();
+    }, tickInterval);
     const pruneEvery = Math.min(60_000, Math.max(1000, Math.floor(traceRetention / 10)));
     this.pruneTimer = setInterval(() => { void this.prune(); }, pruneEvery);
+  }
+
+  /**
+   * Admits one OTLP request before its body is read: `admit()` plus the bound
+   * on requests in flight and on the heap. Returns the function to call when
+   * the request is answered.
+   */
+  admitRequest(): () => void {
+    this.admit();
+    const { maxConcurrentRequests } = this.options.config;
+    if (this.inflightRequests >= maxConcurrentRequests) {
+      throw new FluoError('OVERLOADED', `${this.inflightRequests} OTLP requests are being processed (the most is ${maxConcurrentRequests}): retry later`, { retryAfterSeconds: 1 });
+    }
+    const heapUsed = getHeapStatistics().used_heap_size;
+    if (heapUsed > this.heapLimit * HEAP_LIMIT_FRACTION) {
+      throw new FluoError('OVERLOADED', `memory use is near its limit (${Math.round(heapUsed / 2 ** 20)} MiB of a ${Math.round(this.heapLimit / 2 ** 20)} MiB heap): retry later`, { retryAfterSeconds: 1 });
+    }
+    this.inflightRequests++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.inflightRequests--;
+    };
+  }
+
+  /** OTLP requests being processed now. */
+  get requestsInFlight(): number {
+    return this.inflightRequests;
   }
 
   /**
@@ -192,17 +273,118 @@ export class Pipeline {
     if (this.queue.behind) {
       throw new FluoError('STORE_BEHIND', `the store is behind (${this.queue.stats().spans} spans waiting to be written): retry later`, { retryAfterSeconds: 1 });
     }
+    if (this.storeFailure !== null) {
+      throw new FluoError('STORE_UNAVAILABLE', `the store cannot be written (${this.storeFailure.message}): retry later`, { retryAfterSeconds: 5 });
+    }
+  }
+
+  /** Why spans are refused now (empty when ready), for /readyz. */
+  notReadyReasons(): NotReadyReason[] {
+    const reasons: NotReadyReason[] = [];
+    if (this.stateValue === 'starting') reasons.push({ code: 'STARTING', message: 'FLUO is starting' });
+    if (this.stateValue === 'stopping' || this.stateValue === 'stopped') reasons.push({ code: 'STOPPING', message: 'FLUO is shutting down' });
+    if (this.storeFailure !== null) reasons.push({ code: 'STORE_UNAVAILABLE', message: `the store cannot be written: ${this.storeFailure.message}`, since: this.storeFailure.at });
+    const log = this.options.spanLog;
+    if (log?.failure) reasons.push({ code: 'WAL_FAILED', message: log.failure.message, since: log.failure.at });
+    if (log) {
+      const { bytes, maxBytes } = log.stats();
+      if (bytes >= maxBytes * 0.98) reasons.push({ code: 'WAL_FULL', message: `the span log is full (${bytes} of ${maxBytes} bytes)` });
+    }
+    return reasons;
+  }
+
+  /**
+   * Takes an admitted, decoded request: writes it to the span log, waits
+   * until it is durable, then ingests it. Resolves to the spans the detector
+   * refused; rejects with a retryable FluoError when the log cannot take it
+   * (the sender retries; nothing was ingested).
+   */
+  async accept(spans: readonly Span[], receivedAt: number, request: { format: SpanLogFormat; body: Uint8Array }): Promise<RejectedSpan[]> {
+    const log = this.options.spanLog;
+    if (log === undefined || spans.length === 0) return this.ingest(spans, receivedAt);
+    log.admit(request.body.length);
+    const { segment, durable } = log.append(request.format, receivedAt, request.body);
+    try {
+      await durable;
+    } catch (err) {
+      log.abandon(segment);
+      throw err;
+    }
+    if (this.detector.isClosed) {
+      log.abandon(segment);
+      throw new FluoError('UNAVAILABLE', 'FLUO is shutting down', { retryAfterSeconds: 5 });
+    }
+    return this.ingestLogged(spans, receivedAt, segment);
+  }
+
+  /**
+   * Feeds the requests the span log kept from a previous run to the detector
+   * (call after the rules are loaded, before start). Returns how many spans.
+   *
+   * A trace that was completed and stored before, then reopened by late
+   * spans, has only those late spans in the log: its stored spans are fed
+   * first, so that rules are decided on the whole trace as they would have
+   * been without the crash. Signals raised again have the ids of the stored
+   * ones and are ignored by the store.
+   */
+  async recover(): Promise<number> {
+    const log = this.options.spanLog;
+    if (log === undefined) return 0;
+    const records = log.takeRecovered().map((record) => {
+      try {
+        const spans = record.format === 'json' ? decodeJsonTraces(new TextDecoder().decode(record.body)).spans : decodeProtobufTraces(record.body).spans;
+        return { record, spans };
+      } catch (err) {
+        this.options.log.error(`span log: a recovered request no longer decodes, skipping it: ${describeError(err)}`);
+        log.abandon(record.segment);
+        return null;
+      }
+    }).filter((r) => r !== null);
+    const traceIds = new Set<string>();
+    for (const r of records) for (const s of r.spans) traceIds.add(s.traceId);
+    const stored: Span[] = [];
+    for (const traceId of traceIds) {
+      const kept = await this.options.store.getTrace(traceId);
+      if (kept !== null) stored.push(...toSpans(kept.spans));
+    }
+    if (stored.length > 0) this.ingest(stored, Date.now());
+    let spans = 0;
+    for (const { record, spans: decoded } of records) {
+      this.ingestLogged(decoded, record.receivedAt, record.segment);
+      spans += decoded.length;
+    }
+    log.sweep();
+    return spans;
+  }
+
+  private ingestLogged(spans: readonly Span[], receivedAt: number, segment: number): RejectedSpan[] {
+    const log = this.options.spanLog!;
+    const traceIds = new Set<string>();
+    for (const s of spans) traceIds.add(s.traceId);
+    let rejected: RejectedSpan[];
+    try {
+      rejected = this.ingest(spans, receivedAt, () => log.register(segment, traceIds));
+    } catch (err) {
+      log.abandon(segment);
+      throw err;
+    }
+    // Traces that did not open (every span a duplicate of a completed trace, or refused) produce nothing more.
+    for (const traceId of traceIds) if (!this.detector.isBuffered(traceId)) log.traceDone(traceId, this.queued);
+    // Nothing queued for them may be left to write: release at once rather than at the next write.
+    log.written(this.committed);
+    return rejected;
   }
 
   /**
    * Hands admitted spans to the detector. Returns the spans it refused (for
    * OTLP partial success). `receivedAt` is when the request arrived (ms).
    */
-  ingest(spans: readonly Span[], receivedAt: number): RejectedSpan[] {
+  ingest(spans: readonly Span[], receivedAt: number, ingested?: () => void): RejectedSpan[] {
     if (spans.length === 0) return [];
     this.completedInCall.clear();
     const now = Date.now();
     const { detections, rejected } = this.detector.ingest(spans, now);
+    ingested?.();
     this.enqueue(detections, receivedAt);
     if (this.correlator.ruleCount > 0) {
       const refused = rejected.length === 0 ? null : new Set(rejected.map((r) => `${r.traceId}:${r.spanId}`));
@@ -261,12 +443,21 @@ export class Pipeline {
       const arrivedAt = phase === 'ingest' ? receivedAt! : completedArrival ?? d.signal.detectedAt;
       const evidence = d.spans.map(serializeSpan);
       const notifications = this.options.notifications?.route(d.signal, evidence) ?? [];
+      this.queued++;
       this.queue.push({ kind: 'signal', signal: { signal: d.signal, evidence, ...(notifications.length > 0 ? { notifications } : {}) }, phase, arrivedAt });
     }
+    const log = this.options.spanLog;
+    if (log) for (const traceId of this.completedInCall.keys()) log.traceDone(traceId, this.queued);
     this.completedInCall.clear();
   }
 
   private written(stored: readonly SignalRecord[], items: readonly WriteItem[]): void {
+    this.committed += items.length;
+    if (this.storeFailure !== null) {
+      this.options.log.info(`store writes succeed again after ${Math.round((Date.now() - this.storeFailure.at) / 1000)} s: taking spans`);
+      this.storeFailure = null;
+    }
+    this.options.spanLog?.written(this.committed);
     const metrics = this.options.metrics();
     const now = Date.now();
     const newIds = new Set(stored.map((s) => s.id));
@@ -299,6 +490,7 @@ export class Pipeline {
       }
       this.correlator.close();
       await this.queue.close(this.options.closeTimeout ?? 10_000);
+      await this.options.spanLog?.close();
       if (this.pruning) await this.pruning;
       this.stateValue = 'stopped';
     })();

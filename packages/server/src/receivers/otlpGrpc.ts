@@ -7,8 +7,10 @@
  *
  * Errors map to status codes as the OTLP specification says:
  * INVALID_ARGUMENT for malformed requests (not retried), RESOURCE_EXHAUSTED
- * with google.rpc.RetryInfo when the buffer is full, UNAVAILABLE (with
- * RetryInfo) when the store is behind or the server is starting or stopping.
+ * with google.rpc.RetryInfo when the buffer is full or the server overloaded, UNAVAILABLE (with
+ * RetryInfo) when the store is behind or unavailable, the span log is full or
+ * failing, or the server is starting or stopping. OK is sent only once the
+ * request is durable in the span log.
  */
 import * as grpc from '@grpc/grpc-js';
 import { FluoError } from '../errors.js';
@@ -24,6 +26,8 @@ export interface OtlpGrpcOptions extends OtlpIngestDeps {
   auth?: OtlpAuth | null;
   /** Serve TLS with this certificate and key, or plaintext when null. */
   tls?: TlsMaterial | null;
+  /** Streams per connection grpc-js lets in at once (each holds a message of up to maxBodySize). */
+  maxConcurrentStreams?: number;
 }
 
 export interface GrpcListener {
@@ -58,11 +62,14 @@ export async function listenGrpc(host: string, port: number, options: OtlpGrpcOp
   const server = new grpc.Server({
     'grpc.max_receive_message_length': options.maxBodySize,
     'grpc.max_send_message_length': 4 * 1024 * 1024,
+    ...(options.maxConcurrentStreams !== undefined ? { 'grpc.max_concurrent_streams': options.maxConcurrentStreams } : {}),
   });
   server.addService(TRACE_SERVICE_DEFINITION, {
     Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
       const receivedAt = Date.now();
+      let release: (() => void) | null = null;
       const refuse = (thrown: unknown): void => {
+        release?.();
         const err = toIngestError(thrown, 'protobuf');
         logIfInternal(err, options.log, 'OTLP/gRPC');
         options.metrics().requestsRefused.inc({ protocol: 'grpc', code: err.code });
@@ -70,9 +77,12 @@ export async function listenGrpc(host: string, port: number, options: OtlpGrpcOp
       };
       const ingest = (): void => {
         try {
-          options.pipeline.admit();
-          const partial = ingestOtlp(call.request, 'protobuf', 'grpc', receivedAt, options);
-          callback(null, Buffer.from(encodeExportResponse(partial)));
+          release = options.pipeline.admitRequest();
+          // OK only once the spans are durable in the span log.
+          ingestOtlp(call.request, 'protobuf', 'grpc', receivedAt, options).then(
+            (partial) => { release?.(); callback(null, Buffer.from(encodeExportResponse(partial))); },
+            refuse,
+          );
         } catch (thrown) {
           refuse(thrown);
         }

@@ -7,8 +7,9 @@
  * - 400 with a google.rpc.Status (in the request's encoding) for a malformed
  *   request; 413 over the body limit; 415 for another content type or
  *   encoding (Status as JSON, the request's encoding being unknown).
- * - 429 (buffer full) or 503 (store behind, starting, stopping) with
- *   Retry-After, which OTLP exporters retry.
+ * - 200 only once the spans are durable in the span log (wal/spanLog.ts).
+ * - 429 (buffer full, too many requests in flight, heap near its limit) or 503 (store behind or unavailable, span log full or
+ *   failing, starting, stopping) with Retry-After, which OTLP exporters retry.
  * Errors are mapped to answers in one place: `errorResponse`.
  */
 import { Hono } from 'hono';
@@ -62,19 +63,22 @@ export function createOtlpHttpApp(options: OtlpHttpOptions): Hono {
   app.post('/v1/traces', async (c) => {
     const receivedAt = Date.now();
     const format = formatOf(c.req.header('content-type') ?? null);
+    let release: (() => void) | null = null;
     try {
       if (format === null) {
         throw new FluoError('UNSUPPORTED_MEDIA_TYPE', `Content-Type '${c.req.header('content-type') ?? ''}' is not supported: send ${PROTOBUF} or ${JSON_TYPE}`);
       }
       await checkOtlpSender(options.auth, c.req.header(options.auth?.header ?? 'authorization'));
-      options.pipeline.admit();
+      release = options.pipeline.admitRequest();
       const body = await readBody(c.req.raw, options.maxBodySize);
-      return okResponse(ingestOtlp(body, format, 'http', receivedAt, options), format);
+      return okResponse(await ingestOtlp(body, format, 'http', receivedAt, options), format);
     } catch (thrown) {
       const err = toIngestError(thrown, format ?? undefined);
       logIfInternal(err, options.log, 'OTLP/HTTP');
       options.metrics().requestsRefused.inc({ protocol: 'http', code: err.code });
       return errorResponse(err, err.code === 'UNSUPPORTED_MEDIA_TYPE' ? null : format);
+    } finally {
+      release?.();
     }
   });
 

@@ -23,8 +23,11 @@ export interface OtlpIngestDeps {
 /** How many rejection reasons the partial-success message lists. */
 const REASONS_SHOWN = 3;
 
-/** Decodes and ingests. Resolves to the partial success to report, or null when every span was accepted. */
-export function ingestOtlp(body: Uint8Array, format: OtlpFormat, protocol: OtlpProtocol, receivedAt: number, deps: OtlpIngestDeps): PartialSuccess | null {
+/**
+ * Decodes and ingests. Resolves, once the spans are durable in the span log,
+ * to the partial success to report, or null when every span was accepted.
+ */
+export async function ingestOtlp(body: Uint8Array, format: OtlpFormat, protocol: OtlpProtocol, receivedAt: number, deps: OtlpIngestDeps): Promise<PartialSuccess | null> {
   let decoded: { spans: Span[]; rejected: Array<{ path: string; message: string }> };
   try {
     decoded = format === 'protobuf' ? decodeProtobufTraces(body) : decodeJsonTraces(new TextDecoder().decode(body));
@@ -34,7 +37,7 @@ export function ingestOtlp(body: Uint8Array, format: OtlpFormat, protocol: OtlpP
   const metrics = deps.metrics();
   // Admission again, now that the number of spans is known; nothing is ingested when refused.
   deps.pipeline.admit(decoded.spans);
-  const refused = deps.pipeline.ingest(decoded.spans, receivedAt);
+  const refused = await deps.pipeline.accept(decoded.spans, receivedAt, { format, body });
   metrics.spansReceived.inc({ protocol }, decoded.spans.length + decoded.rejected.length);
   if (decoded.rejected.length > 0) metrics.spansRejected.inc({ stage: 'decode' }, decoded.rejected.length);
   if (refused.length > 0) metrics.spansRejected.inc({ stage: 'detector' }, refused.length);

@@ -109,10 +109,14 @@ export function statusJson(code: number, message: string, retryAfterSeconds?: nu
 export function grpcCodeOf(code: import('../errors.js').ErrorCode): number {
   switch (code) {
     case 'BUFFER_FULL':
+    case 'OVERLOADED':
     case 'PAYLOAD_TOO_LARGE':
       return GrpcCode.RESOURCE_EXHAUSTED;
     case 'STORE_BEHIND':
     case 'UNAVAILABLE':
+    case 'WAL_FULL':
+    case 'WAL_FAILED':
+    case 'STORE_UNAVAILABLE':
       return GrpcCode.UNAVAILABLE;
     case 'NOT_FOUND':
     case 'METHOD_NOT_ALLOWED':
