@@ -45,10 +45,11 @@ import { mergeKeptTraces } from './keptTrace.js';
 import { nullPrototypeReviver, type SerializedSpan } from './serializedSpan.js';
 import { PermanentWriteError } from './store.js';
 import type {
-  KeptTrace, NewSignal, PruneResult, RuleRecord, SignalDetail, SignalQuery, SignalRecord, SignalStatus, StatusChange,
-  Store, StoreStats, TraceQuery, TraceSummary, WriteBatch,
+  ActivityCounts, ActivityQuery, AuditEntry, AuditQuery, ChannelRecord, DeliveryOutcomeRecord, KeptTrace, NewAuditEntry, NewNotification,
+  NewSignal, NotificationQuery, NotificationRecord, PruneResult, RuleRecord, RuleVersionRecord, SignalCount, SignalCountQuery, SignalDetail,
+  SignalQuery, SignalRecord, SignalStatus, StatusChange, Store, StoreStats, TokenRecord, TraceQuery, TraceSummary, WriteBatch,
 } from './store.js';
-import type { Signal } from '@fluohq/engine';
+import type { Severity, Signal } from '@fluohq/engine';
 
 export interface PostgresStoreConfig {
   /** libpq-style connection URL as given (may hold a password: never log it, log `redactedUrl`). */
@@ -155,6 +156,103 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX traces_by_completed ON traces (completed_at, trace_id);
   CREATE INDEX traces_by_service ON traces USING gin (services);
   `,
+  // 2: the notification outbox, its throttling windows, and the API's channels (contract in store.ts).
+  `
+  CREATE TABLE notifications (
+    n bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    key text COLLATE "C" NOT NULL UNIQUE,
+    channel_id text COLLATE "C" NOT NULL,
+    kind text NOT NULL,
+    signal_id text COLLATE "C",
+    rule_id text COLLATE "C",
+    order_key text COLLATE "C" NOT NULL,
+    group_key text COLLATE "C",
+    payload text NOT NULL,
+    status text NOT NULL,
+    attempts integer NOT NULL DEFAULT 0,
+    last_error text,
+    next_attempt_at double precision NOT NULL,
+    lease_until double precision,
+    created_at double precision NOT NULL,
+    updated_at double precision NOT NULL,
+    delivered_at double precision,
+    suppressed_count integer NOT NULL DEFAULT 0
+  );
+  CREATE INDEX notifications_due ON notifications (status, next_attempt_at);
+  CREATE INDEX notifications_by_order ON notifications (channel_id, order_key, n);
+  CREATE INDEX notifications_by_signal ON notifications (signal_id);
+  CREATE TABLE notification_windows (
+    channel_id text COLLATE "C" NOT NULL,
+    group_key text COLLATE "C" NOT NULL,
+    started_at double precision NOT NULL,
+    ends_at double precision NOT NULL,
+    sent integer NOT NULL,
+    suppressed integer NOT NULL,
+    PRIMARY KEY (channel_id, group_key)
+  );
+  CREATE TABLE channels (
+    id text COLLATE "C" PRIMARY KEY,
+    type text NOT NULL,
+    name text NOT NULL,
+    enabled boolean NOT NULL,
+    settings text NOT NULL,
+    match text,
+    throttle text,
+    version integer NOT NULL,
+    created_at double precision NOT NULL,
+    updated_at double precision NOT NULL
+  );
+  `,
+  // 3: rule versions (every saved version of an API rule; the current ones are copied in).
+  `
+  CREATE TABLE rule_versions (
+    rule_id text COLLATE "C" NOT NULL,
+    version integer NOT NULL,
+    name text NOT NULL,
+    description text NOT NULL,
+    severity text NOT NULL,
+    dsl text NOT NULL,
+    enabled boolean NOT NULL,
+    mode text NOT NULL,
+    tags text NOT NULL,
+    saved_at double precision NOT NULL,
+    PRIMARY KEY (rule_id, version)
+  );
+  INSERT INTO rule_versions (rule_id, version, name, description, severity, dsl, enabled, mode, tags, saved_at)
+    SELECT id, version, name, description, severity, dsl, enabled, mode, tags, updated_at FROM rules;
+  `,
+  // 4: the names of every span of a kept trace, for TraceQuery.spanName (NUL replaced, like the other filter columns).
+  // Rows kept before are filled from their spans; a NUL escape in a name becomes U+FFFD there too.
+  `
+  ALTER TABLE traces ADD COLUMN span_names text[] NOT NULL DEFAULT '{}';
+  UPDATE traces SET span_names = ARRAY(
+    SELECT DISTINCT e->>'name' FROM json_array_elements(replace(spans, '\\u0000', '\\ufffd')::json) AS e WHERE e->>'name' IS NOT NULL);
+  ALTER TABLE traces ALTER COLUMN span_names DROP DEFAULT;
+  CREATE INDEX traces_by_span_name ON traces USING gin (span_names);
+  `,
+  // 5: API tokens (hashed) and the audit log of rule changes, triage and token administration.
+  `
+  CREATE TABLE api_tokens (
+    id text COLLATE "C" PRIMARY KEY,
+    name text NOT NULL,
+    role text NOT NULL,
+    token_hash text COLLATE "C" NOT NULL UNIQUE,
+    prefix text NOT NULL,
+    created_at double precision NOT NULL,
+    created_by text NOT NULL,
+    revoked_at double precision
+  );
+  CREATE TABLE audit_log (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at double precision NOT NULL,
+    actor text NOT NULL,
+    action text COLLATE "C" NOT NULL,
+    target text COLLATE "C" NOT NULL,
+    before text,
+    after text
+  );
+  CREATE INDEX audit_log_by_target ON audit_log (target, seq);
+  `,
 ];
 
 const SIGNAL_COLUMNS = 'seq, status, status_updated_at, signal';
@@ -164,6 +262,71 @@ interface RuleRow { id: string; name: string; description: string; severity: str
 interface SignalRow { seq: number; status: string; status_updated_at: number; signal: string; evidence?: string }
 interface TraceRow { trace_id: string; root_name: string; services: string[]; span_count: number; error_count: number; start_time: number; end_time: number; completed_at: number; spans?: string }
 interface HistoryRow { at: number; by: string; from_status: string; to_status: string; note: string | null }
+interface RuleVersionRow { rule_id: string; version: number; name: string; description: string; severity: string; dsl: string; enabled: boolean; mode: string; tags: string; saved_at: number }
+interface NotificationRow {
+  n: number; key: string; channel_id: string; kind: string; signal_id: string | null; rule_id: string | null; order_key: string; group_key: string | null;
+  payload: string; status: string; attempts: number; last_error: string | null; next_attempt_at: number; lease_until: number | null; created_at: number;
+  updated_at: number; delivered_at: number | null; suppressed_count: number;
+}
+interface ChannelRow { id: string; type: string; name: string; enabled: boolean; settings: string; match: string | null; throttle: string | null; version: number; created_at: number; updated_at: number }
+interface TokenRow { id: string; name: string; role: string; token_hash: string; prefix: string; created_at: number; created_by: string; revoked_at: number | null }
+interface AuditRow { seq: number; at: number; actor: string; action: string; target: string; before: string | null; after: string | null }
+
+function ruleVersionFromRow(r: RuleVersionRow): RuleVersionRecord {
+  return {
+    ruleId: r.rule_id, version: r.version, name: r.name, description: r.description, severity: r.severity as RuleVersionRecord['severity'],
+    dsl: r.dsl, enabled: r.enabled, mode: r.mode as RuleVersionRecord['mode'], tags: JSON.parse(r.tags) as string[], savedAt: r.saved_at,
+  };
+}
+
+function notificationFromRow(r: NotificationRow): NotificationRecord {
+  return {
+    n: r.n, key: r.key, channelId: r.channel_id, kind: r.kind as NotificationRecord['kind'], signalId: r.signal_id, ruleId: r.rule_id,
+    orderKey: r.order_key, groupKey: r.group_key, payload: JSON.parse(r.payload, nullPrototypeReviver) as unknown, status: r.status as NotificationRecord['status'],
+    attempts: r.attempts, lastError: r.last_error, nextAttemptAt: r.next_attempt_at, leaseUntil: r.lease_until, createdAt: r.created_at,
+    updatedAt: r.updated_at, deliveredAt: r.delivered_at, suppressedCount: r.suppressed_count,
+  };
+}
+
+function channelFromRow(r: ChannelRow): ChannelRecord {
+  return {
+    id: r.id, type: r.type, name: r.name, enabled: r.enabled, settings: JSON.parse(r.settings) as Record<string, unknown>,
+    match: r.match === null ? null : JSON.parse(r.match) as ChannelRecord['match'], throttle: r.throttle === null ? null : JSON.parse(r.throttle) as ChannelRecord['throttle'],
+    version: r.version, createdAt: r.created_at, updatedAt: r.updated_at,
+  };
+}
+
+function channelParams(c: ChannelRecord): unknown[] {
+  return [
+    c.id, c.type, c.name, c.enabled, JSON.stringify(c.settings), c.match === null ? null : JSON.stringify(c.match),
+    c.throttle === null ? null : JSON.stringify(c.throttle), c.version, c.createdAt, c.updatedAt,
+  ];
+}
+
+function tokenFromRow(r: TokenRow): TokenRecord {
+  return {
+    id: r.id, name: r.name, role: r.role as TokenRecord['role'], hash: r.token_hash, prefix: r.prefix,
+    createdAt: r.created_at, createdBy: r.created_by, revokedAt: r.revoked_at,
+  };
+}
+
+function auditFromRow(r: AuditRow): AuditEntry {
+  return {
+    seq: r.seq, at: r.at, actor: r.actor, action: r.action, target: r.target,
+    before: r.before === null ? null : JSON.parse(r.before),
+    after: r.after === null ? null : JSON.parse(r.after),
+  };
+}
+
+/** An outbox row with its payload serialized before any transaction starts (a payload JSON cannot hold fails there, as a PermanentWriteError). */
+interface PreparedNotification {
+  row: NewNotification;
+  payload: string;
+}
+
+function prepareNotifications(rows: readonly NewNotification[]): PreparedNotification[] {
+  return rows.map((row) => ({ row, payload: JSON.stringify(row.payload) ?? 'null' }));
+}
 
 /** int8 (counts, seq) as numbers: every value FLUO keeps there is far below 2^53. */
 const types = {
@@ -327,32 +490,126 @@ export class PostgresStore implements Store {
   }
 
   async createRule(rule: RuleRecord): Promise<void> {
-    let inserted: number;
+    let created: boolean;
     try {
-      inserted = (await this.query(`INSERT INTO rules (id, name, description, severity, dsl, enabled, mode, tags, version, created_at, updated_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`, ruleParams(rule))).rowCount ?? 0;
+      created = await this.transaction(async (client) => {
+        const inserted = (await client.query(`INSERT INTO rules (id, name, description, severity, dsl, enabled, mode, tags, version, created_at, updated_at)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`, ruleParams(rule))).rowCount ?? 0;
+        if (inserted === 0) return false;
+        await saveVersion(client, rule);
+        return true;
+      });
     } catch (err) {
       throw invalidInput(err, `rule '${rule.id}' cannot be stored`);
     }
-    if (inserted === 0) throw new FluoError('CONFLICT', `a rule with id '${rule.id}' exists already`, { details: { id: rule.id } });
+    if (!created) throw new FluoError('CONFLICT', `a rule with id '${rule.id}' exists already`, { details: { id: rule.id } });
   }
 
   async updateRule(rule: RuleRecord, expectedVersion: number): Promise<void> {
-    let updated: number;
+    let updated: boolean;
     try {
-      updated = (await this.query(`UPDATE rules SET name = $2, description = $3, severity = $4, dsl = $5, enabled = $6, mode = $7, tags = $8,
-        version = $9, created_at = $10, updated_at = $11 WHERE id = $1 AND version = $12`, [...ruleParams(rule), expectedVersion])).rowCount ?? 0;
+      updated = await this.transaction(async (client) => {
+        const changed = (await client.query(`UPDATE rules SET name = $2, description = $3, severity = $4, dsl = $5, enabled = $6, mode = $7, tags = $8,
+          version = $9, created_at = $10, updated_at = $11 WHERE id = $1 AND version = $12`, [...ruleParams(rule), expectedVersion])).rowCount ?? 0;
+        if (changed !== 1) return false;
+        await saveVersion(client, rule);
+        return true;
+      });
     } catch (err) {
       throw invalidInput(err, `rule '${rule.id}' cannot be stored`);
     }
-    if (updated === 1) return;
+    if (updated) return;
     const current = await this.getRule(rule.id);
     if (!current) throw new FluoError('NOT_FOUND', `no rule with id '${rule.id}'`);
     throw new FluoError('CONFLICT', `rule '${rule.id}' is at version ${current.version}, not ${expectedVersion}: it was changed meanwhile`, { details: { id: rule.id, version: current.version } });
   }
 
   async deleteRule(id: string): Promise<boolean> {
-    return ((await this.query('DELETE FROM rules WHERE id = $1', [filterText(id)])).rowCount ?? 0) > 0;
+    return this.transaction(async (client) => {
+      await client.query('DELETE FROM rule_versions WHERE rule_id = $1', [filterText(id)]);
+      return ((await client.query('DELETE FROM rules WHERE id = $1', [filterText(id)])).rowCount ?? 0) > 0;
+    });
+  }
+
+  async listRuleVersions(ruleId: string): Promise<RuleVersionRecord[]> {
+    return (await this.rows<RuleVersionRow>('SELECT * FROM rule_versions WHERE rule_id = $1 ORDER BY version DESC', [filterText(ruleId)])).map(ruleVersionFromRow);
+  }
+
+  async getRuleVersion(ruleId: string, version: number): Promise<RuleVersionRecord | null> {
+    const [row] = await this.rows<RuleVersionRow>('SELECT * FROM rule_versions WHERE rule_id = $1 AND version = $2', [filterText(ruleId), version]);
+    return row ? ruleVersionFromRow(row) : null;
+  }
+
+  async countActivity(query: ActivityQuery): Promise<ActivityCounts> {
+    const params = [query.since, query.until, query.bucketMs];
+    const traces = await this.rows<{ start: number; count: number }>(`SELECT floor(completed_at / $3) * $3 AS start, count(*) AS count FROM traces
+      WHERE completed_at >= $1 AND completed_at < $2 GROUP BY 1 ORDER BY 1`, params);
+    const signals = await this.rows<{ ruleId: string; start: number; count: number }>(`SELECT rule_id AS "ruleId", floor(detected_at / $3) * $3 AS start,
+      count(*) AS count FROM signals WHERE detected_at >= $1 AND detected_at < $2 GROUP BY 1, 2 ORDER BY rule_id COLLATE "C", 2`, params);
+    return { traces: traces.map((r) => ({ start: r.start, count: r.count })), signals: signals.map((r) => ({ ruleId: r.ruleId, start: r.start, count: r.count })) };
+  }
+
+  async countSignals(query: SignalCountQuery): Promise<SignalCount[]> {
+    const params: unknown[] = [query.since, query.until, query.bucketMs];
+    const where = ['detected_at >= $1', 'detected_at < $2'];
+    if (query.status !== undefined) { params.push(query.status); where.push(`status = $${params.length}`); }
+    if (query.ruleId !== undefined) { params.push(filterText(query.ruleId)); where.push(`rule_id = $${params.length}`); }
+    const rows = await this.rows<{ bucket: number; rule_id: string; severity: Severity; n: number }>(`SELECT floor((detected_at - $1) / $3) AS bucket,
+      rule_id, severity, count(*) AS n FROM signals WHERE ${where.join(' AND ')}
+      GROUP BY 1, 2, 3 ORDER BY 1, rule_id COLLATE "C", severity COLLATE "C"`, params);
+    return rows.map((r) => ({ bucketStart: query.since + r.bucket * query.bucketMs, ruleId: r.rule_id, severity: r.severity, count: r.n }));
+  }
+
+  async createToken(token: TokenRecord): Promise<void> {
+    let inserted: number;
+    try {
+      inserted = (await this.query(`INSERT INTO api_tokens (id, name, role, token_hash, prefix, created_at, created_by, revoked_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+      [token.id, token.name, token.role, token.hash, token.prefix, token.createdAt, token.createdBy, token.revokedAt])).rowCount ?? 0;
+    } catch (err) {
+      throw invalidInput(err, `token '${token.id}' cannot be stored`);
+    }
+    if (inserted === 0) throw new FluoError('CONFLICT', `a token with id '${token.id}' or the same hash exists already`, { details: { id: token.id } });
+  }
+
+  async listTokens(): Promise<TokenRecord[]> {
+    return (await this.rows<TokenRow>('SELECT * FROM api_tokens ORDER BY created_at, id')).map(tokenFromRow);
+  }
+
+  async findTokenByHash(hash: string): Promise<TokenRecord | null> {
+    const [row] = await this.rows<TokenRow>('SELECT * FROM api_tokens WHERE token_hash = $1', [filterText(hash)]);
+    return row ? tokenFromRow(row) : null;
+  }
+
+  async revokeToken(id: string, at: number): Promise<TokenRecord | null> {
+    // COALESCE keeps an earlier revocation, so revoking twice (or from two instances at once) is idempotent.
+    const [row] = await this.rows<TokenRow>('UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 RETURNING *', [filterText(id), at]);
+    return row ? tokenFromRow(row) : null;
+  }
+
+  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    const json = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(value));
+    let row: AuditRow;
+    try {
+      [row] = await this.rows<AuditRow>('INSERT INTO audit_log (at, actor, action, target, before, after) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *',
+        [entry.at, entry.actor, entry.action, entry.target, json(entry.before), json(entry.after)]);
+    } catch (err) {
+      throw invalidInput(err, `the audit entry '${entry.action}' on '${entry.target}' cannot be stored`);
+    }
+    return auditFromRow(row);
+  }
+
+  async listAudit(query: AuditQuery): Promise<AuditEntry[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const param = (value: unknown): string => { params.push(value); return `$${params.length}`; };
+    if (query.beforeSeq !== undefined) where.push(`seq < ${param(query.beforeSeq)}`);
+    if (query.target !== undefined) where.push(`target = ${param(filterText(query.target))}`);
+    if (query.action !== undefined) {
+      where.push(query.action.endsWith('.') ? `starts_with(action, ${param(filterText(query.action))})` : `action = ${param(filterText(query.action))}`);
+    }
+    const sql = `SELECT * FROM audit_log ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ${param(query.limit)}`;
+    return (await this.rows<AuditRow>(sql, params)).map(auditFromRow);
   }
 
   async write(batch: WriteBatch): Promise<SignalRecord[]> {
@@ -406,7 +663,11 @@ export class PostgresStore implements Store {
     return row?.last ?? 0;
   }
 
-  async updateSignalStatus(id: string, change: { to: SignalStatus; by: string; note: string | null; at: number }): Promise<SignalDetail | null> {
+  async updateSignalStatus(
+    id: string,
+    change: { to: SignalStatus; by: string; note: string | null; at: number },
+    notifications?: (from: SignalStatus) => NewNotification[],
+  ): Promise<SignalDetail | null> {
     let found: boolean;
     try {
       found = await this.transaction(async (client) => {
@@ -415,6 +676,8 @@ export class PostgresStore implements Store {
         await client.query('UPDATE signals SET status = $1, status_updated_at = $2 WHERE id = $3', [change.to, change.at, id]);
         await client.query('INSERT INTO signal_history (signal_id, at, by, from_status, to_status, note) VALUES ($1, $2, $3, $4, $5, $6)',
           [id, change.at, change.by, row.status, change.to, change.note]);
+        // The row lock above orders concurrent changes of one signal, so `from` is the status this change replaces.
+        if (notifications) await insertNotifications(client, prepareNotifications(notifications(row.status as SignalStatus)));
         return true;
       });
     } catch (err) {
@@ -423,12 +686,121 @@ export class PostgresStore implements Store {
     return found ? this.getSignal(id) : null;
   }
 
+  async enqueueNotifications(rows: NewNotification[]): Promise<NotificationRecord[]> {
+    if (this.closed) throw new Error('the store is closed');
+    try {
+      const prepared = prepareNotifications(rows);
+      return await this.transaction((client) => insertNotifications(client, prepared));
+    } catch (err) {
+      throw permanentOrNot(err);
+    }
+  }
+
+  /** The claim of the contract in store.ts: one statement, rows locked with SKIP LOCKED, so concurrent claimers (other instances) never take the same row. */
+  async claimNotifications(options: { now: number; limit: number; leaseMs: number }): Promise<NotificationRecord[]> {
+    const rows = await this.rows<NotificationRow>(`WITH due AS (
+        SELECT o.n FROM notifications o
+        WHERE ((o.status = 'pending' AND o.next_attempt_at <= $1) OR (o.status = 'delivering' AND o.lease_until <= $1))
+          AND NOT EXISTS (SELECT 1 FROM notifications p WHERE p.channel_id = o.channel_id AND p.order_key = o.order_key AND p.n < o.n
+            AND p.status IN ('pending', 'delivering'))
+        ORDER BY o.n LIMIT $2 FOR UPDATE SKIP LOCKED)
+      UPDATE notifications SET status = 'delivering', attempts = attempts + 1, lease_until = $3, updated_at = $1
+      FROM due WHERE notifications.n = due.n RETURNING notifications.*`, [options.now, options.limit, options.now + options.leaseMs]);
+    return rows.map(notificationFromRow).sort((a, b) => a.n - b.n);
+  }
+
+  async completeNotification(n: number, attempt: number, outcome: DeliveryOutcomeRecord): Promise<boolean> {
+    const current = 'WHERE n = $1 AND status = \'delivering\' AND attempts = $2';
+    let result: pg.QueryResult;
+    if (outcome.status === 'delivered') {
+      result = await this.query(`UPDATE notifications SET status = 'delivered', delivered_at = $3, updated_at = $3, lease_until = NULL ${current}`, [n, attempt, outcome.at]);
+    } else if (outcome.status === 'retry') {
+      result = await this.query(`UPDATE notifications SET status = 'pending', next_attempt_at = $4, last_error = $5, updated_at = $3, lease_until = NULL ${current}`,
+        [n, attempt, outcome.at, outcome.nextAttemptAt, filterText(outcome.error)]);
+    } else {
+      result = await this.query(`UPDATE notifications SET status = 'failed', last_error = $4, updated_at = $3, lease_until = NULL ${current}`,
+        [n, attempt, outcome.at, filterText(outcome.error)]);
+    }
+    return result.rowCount === 1;
+  }
+
+  async expireNotifications(createdBefore: number, at: number): Promise<number> {
+    return (await this.query(`UPDATE notifications SET status = 'expired', lease_until = NULL, updated_at = $2,
+      last_error = 'expired: not delivered within the maximum age' || COALESCE(' (last error: ' || last_error || ')', '')
+      WHERE status IN ('pending', 'delivering') AND created_at < $1`, [createdBefore, at])).rowCount ?? 0;
+  }
+
+  async pruneNotifications(before: number): Promise<number> {
+    return this.transaction(async (client) => {
+      await client.query('DELETE FROM notification_windows WHERE ends_at < $1', [before]);
+      return (await client.query(`DELETE FROM notifications WHERE status IN ('delivered', 'failed', 'expired', 'suppressed') AND updated_at < $1`, [before])).rowCount ?? 0;
+    });
+  }
+
+  async listNotifications(query: NotificationQuery): Promise<NotificationRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const param = (value: unknown): string => { params.push(value); return `$${params.length}`; };
+    if (query.status !== undefined) where.push(`status = ${param(query.status)}`);
+    if (query.channelId !== undefined) where.push(`channel_id = ${param(filterText(query.channelId))}`);
+    if (query.signalId !== undefined) where.push(`signal_id = ${param(filterText(query.signalId))}`);
+    if (query.ruleId !== undefined) where.push(`rule_id = ${param(filterText(query.ruleId))}`);
+    if (query.kind !== undefined) where.push(`kind = ${param(query.kind)}`);
+    if (query.beforeN !== undefined) where.push(`n < ${param(query.beforeN)}`);
+    const sql = `SELECT * FROM notifications ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY n DESC LIMIT ${param(query.limit)}`;
+    return (await this.rows<NotificationRow>(sql, params)).map(notificationFromRow);
+  }
+
+  async getNotification(n: number): Promise<NotificationRecord | null> {
+    const [row] = await this.rows<NotificationRow>('SELECT * FROM notifications WHERE n = $1', [n]);
+    return row ? notificationFromRow(row) : null;
+  }
+
+  async listChannels(): Promise<ChannelRecord[]> {
+    return (await this.rows<ChannelRow>('SELECT * FROM channels ORDER BY id')).map(channelFromRow);
+  }
+
+  async getChannel(id: string): Promise<ChannelRecord | null> {
+    const [row] = await this.rows<ChannelRow>('SELECT * FROM channels WHERE id = $1', [filterText(id)]);
+    return row ? channelFromRow(row) : null;
+  }
+
+  async createChannel(channel: ChannelRecord): Promise<void> {
+    let inserted: number;
+    try {
+      inserted = (await this.query(`INSERT INTO channels (id, type, name, enabled, settings, match, throttle, version, created_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`, channelParams(channel))).rowCount ?? 0;
+    } catch (err) {
+      throw invalidInput(err, `channel '${channel.id}' cannot be stored`);
+    }
+    if (inserted === 0) throw new FluoError('CONFLICT', `a channel with id '${channel.id}' exists already`, { details: { id: channel.id } });
+  }
+
+  async updateChannel(channel: ChannelRecord, expectedVersion: number): Promise<void> {
+    let updated: number;
+    try {
+      updated = (await this.query(`UPDATE channels SET type = $2, name = $3, enabled = $4, settings = $5, match = $6, throttle = $7, version = $8,
+        created_at = $9, updated_at = $10 WHERE id = $1 AND version = $11`, [...channelParams(channel), expectedVersion])).rowCount ?? 0;
+    } catch (err) {
+      throw invalidInput(err, `channel '${channel.id}' cannot be stored`);
+    }
+    if (updated === 1) return;
+    const current = await this.getChannel(channel.id);
+    if (!current) throw new FluoError('NOT_FOUND', `no channel with id '${channel.id}'`);
+    throw new FluoError('CONFLICT', `channel '${channel.id}' is at version ${current.version}, not ${expectedVersion}: it was changed meanwhile`, { details: { id: channel.id, version: current.version } });
+  }
+
+  async deleteChannel(id: string): Promise<boolean> {
+    return ((await this.query('DELETE FROM channels WHERE id = $1', [filterText(id)])).rowCount ?? 0) > 0;
+  }
+
   private async traceQuery(query: TraceQuery, withSpans: boolean): Promise<TraceRow[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     const param = (value: unknown): string => { params.push(value); return `$${params.length}`; };
     if (query.service !== undefined) where.push(`services @> ARRAY[${param(filterText(query.service))}]::text[]`);
     if (query.name !== undefined) where.push(`root_name = ${param(filterText(query.name))}`);
+    if (query.spanName !== undefined) where.push(`span_names @> ARRAY[${param(filterText(query.spanName))}]::text[]`);
     if (query.since !== undefined) where.push(`start_time >= ${param(query.since)}`);
     if (query.until !== undefined) where.push(`start_time < ${param(query.until)}`);
     if (query.after !== undefined) {
@@ -508,6 +880,7 @@ export class PostgresStore implements Store {
 }
 
 interface PreparedSignal {
+  notifications: PreparedNotification[];
   id: string;
   ruleId: string;
   severity: string;
@@ -521,10 +894,10 @@ interface PreparedSignal {
 /** Serializes first (outside the transaction), merges repeats of one trace and drops repeats of one signal id within the batch. */
 function prepareBatch(batch: WriteBatch): { signals: PreparedSignal[]; traces: KeptTrace[] } {
   const signals = new Map<string, PreparedSignal>();
-  for (const { signal, evidence } of batch.signals as NewSignal[]) {
+  for (const { signal, evidence, notifications } of batch.signals as NewSignal[]) {
     if (signals.has(signal.id)) continue;
     signals.set(signal.id, {
-      id: signal.id, ruleId: filterText(signal.ruleId), severity: signal.severity, services: signal.services.map(filterText),
+      notifications: prepareNotifications(notifications ?? []), id: signal.id, ruleId: filterText(signal.ruleId), severity: signal.severity, services: signal.services.map(filterText),
       detectedAt: signal.detectedAt, json: JSON.stringify(signal), evidence: JSON.stringify(evidence), signal,
     });
   }
@@ -570,11 +943,12 @@ function chunks<T>(items: readonly T[], columns: number): T[][] {
   return out;
 }
 
-const TRACE_COLUMN_LIST = 'trace_id, root_name, services, span_count, error_count, start_time, end_time, completed_at, spans';
-const TRACE_CASTS = ['text', 'text', 'text[]', 'int', 'int', 'float8', 'float8', 'float8', 'text'];
+const TRACE_COLUMN_LIST = 'trace_id, root_name, services, span_count, error_count, start_time, end_time, completed_at, spans, span_names';
+const TRACE_CASTS = ['text', 'text', 'text[]', 'int', 'int', 'float8', 'float8', 'float8', 'text', 'text[]'];
 
 function traceRow(t: KeptTrace): unknown[] {
-  return [t.traceId, filterText(t.rootName), t.services.map(filterText), t.spanCount, t.errorCount, t.startTime, t.endTime, t.completedAt, spansJson(t)];
+  const spanNames = [...new Set(t.spans.map((span) => filterText(span.name)))];
+  return [t.traceId, filterText(t.rootName), t.services.map(filterText), t.spanCount, t.errorCount, t.startTime, t.endTime, t.completedAt, spansJson(t), spanNames];
 }
 
 /**
@@ -604,7 +978,7 @@ async function writeTraces(client: pg.PoolClient, traces: readonly KeptTrace[]):
     const params: unknown[] = [];
     const list = values(chunk.map(traceRow), TRACE_CASTS, params);
     await client.query(`UPDATE traces SET root_name = u.root_name, services = u.services, span_count = u.span_count, error_count = u.error_count,
-      start_time = u.start_time, end_time = u.end_time, completed_at = u.completed_at, spans = u.spans
+      start_time = u.start_time, end_time = u.end_time, completed_at = u.completed_at, spans = u.spans, span_names = u.span_names
       FROM (VALUES ${list}) AS u(${TRACE_COLUMN_LIST}) WHERE traces.trace_id = u.trace_id`, params);
   }
 }
@@ -630,7 +1004,71 @@ async function writeSignals(client: pg.PoolClient, signals: readonly PreparedSig
       VALUES ${values(chunk, SIGNAL_CASTS, params)}`, params);
   }
   await client.query('UPDATE fluo_signal_counter SET last = $1', [seqs[seqs.length - 1]]);
+  // Outbox rows of new signals only, in this transaction: a signal is notified if and only if it is stored.
+  await insertNotifications(client, fresh.flatMap((s) => s.notifications));
   return fresh.map((s, i) => ({ ...s.signal, seq: seqs[i], status: 'open', statusUpdatedAt: s.detectedAt }));
+}
+
+/** Records the version a rule is saved at, in the caller's transaction. */
+async function saveVersion(client: pg.PoolClient, rule: RuleRecord): Promise<void> {
+  await client.query(`INSERT INTO rule_versions (rule_id, version, name, description, severity, dsl, enabled, mode, tags, saved_at)
+    VALUES ($1, $9, $2, $3, $4, $5, $6, $7, $8, $10)
+    ON CONFLICT (rule_id, version) DO UPDATE SET name = excluded.name, description = excluded.description, severity = excluded.severity,
+      dsl = excluded.dsl, enabled = excluded.enabled, mode = excluded.mode, tags = excluded.tags, saved_at = excluded.saved_at`,
+  [rule.id, rule.name, rule.description, rule.severity, rule.dsl, rule.enabled, rule.mode, JSON.stringify(rule.tags), rule.version, rule.updatedAt]);
+}
+
+/**
+ * Inserts outbox rows in the caller's transaction, applying the throttle
+ * (contract in store.ts). Each row is inserted first with ON CONFLICT (key)
+ * DO NOTHING, so a known key counts nothing; a throttled row then takes its
+ * window's row lock (INSERT ... ON CONFLICT DO UPDATE), which makes writers
+ * on other instances wait, so the cap holds across instances. The windows a
+ * call touches are locked up front in one order (channel, group), so two
+ * transactions writing to the same groups in different orders do not
+ * deadlock. Resolves to the rows inserted, as stored.
+ */
+async function insertNotifications(client: pg.PoolClient, rows: readonly PreparedNotification[]): Promise<NotificationRecord[]> {
+  if (rows.length === 0) return [];
+  const groups = new Map<string, [string, string]>();
+  for (const { row } of rows) if (row.throttle) groups.set(JSON.stringify([row.channelId, row.throttle.groupKey]), [row.channelId, row.throttle.groupKey]);
+  if (groups.size > 0) {
+    const list = [...groups.values()];
+    await client.query(`SELECT 1 FROM notification_windows w JOIN unnest($1::text[], $2::text[]) AS g(channel_id, group_key)
+      ON w.channel_id = g.channel_id AND w.group_key = g.group_key ORDER BY w.channel_id, w.group_key FOR UPDATE OF w`,
+    [list.map((g) => g[0]), list.map((g) => g[1])]);
+  }
+  const inserted: NotificationRecord[] = [];
+  for (const { row, payload } of rows) {
+    const [stored] = (await client.query<NotificationRow>(`INSERT INTO notifications (key, channel_id, kind, signal_id, rule_id, order_key, group_key, payload,
+        status, next_attempt_at, created_at, updated_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $10) ON CONFLICT (key) DO NOTHING RETURNING *`,
+    [row.key, row.channelId, row.kind, row.signalId, row.ruleId, row.orderKey, row.throttle?.groupKey ?? null, payload,
+      row.nextAttemptAt ?? row.createdAt, row.createdAt])).rows;
+    if (!stored) continue;
+    if (!row.throttle) { inserted.push(notificationFromRow(stored)); continue; }
+    const t = row.throttle;
+    // A new or ended window restarts at this row; otherwise the row is sent while the cap allows, and suppressed after.
+    // Within a window, `suppressed` stays 0 until `sent` reached the cap, so suppressed > 0 after this statement means this row was suppressed.
+    const [window] = (await client.query<{ started_at: number; ends_at: number; suppressed: number }>(`INSERT INTO notification_windows AS w
+        (channel_id, group_key, started_at, ends_at, sent, suppressed) VALUES ($1, $2, $3, $4, 1, 0)
+      ON CONFLICT (channel_id, group_key) DO UPDATE SET
+        started_at = CASE WHEN excluded.started_at >= w.ends_at THEN excluded.started_at ELSE w.started_at END,
+        ends_at = CASE WHEN excluded.started_at >= w.ends_at THEN excluded.ends_at ELSE w.ends_at END,
+        sent = CASE WHEN excluded.started_at >= w.ends_at THEN 1 WHEN w.sent < $5 THEN w.sent + 1 ELSE w.sent END,
+        suppressed = CASE WHEN excluded.started_at >= w.ends_at THEN 0 WHEN w.sent < $5 THEN w.suppressed ELSE w.suppressed + 1 END
+      RETURNING started_at, ends_at, suppressed`, [row.channelId, t.groupKey, row.createdAt, row.createdAt + t.windowMs, t.cap])).rows;
+    if (window.suppressed === 0) { inserted.push(notificationFromRow(stored)); continue; }
+    const [suppressed] = (await client.query<NotificationRow>(`UPDATE notifications SET status = 'suppressed' WHERE n = $1 RETURNING *`, [stored.n])).rows;
+    await client.query(`INSERT INTO notifications (key, channel_id, kind, signal_id, rule_id, order_key, group_key, payload, status, next_attempt_at,
+        created_at, updated_at, suppressed_count)
+      VALUES ($1, $2, 'summary', NULL, $3, $4, $5, $6, 'pending', $7, $8, $8, 1)
+      ON CONFLICT (key) DO UPDATE SET suppressed_count = notifications.suppressed_count + 1, updated_at = excluded.updated_at`,
+    [`summary:${row.channelId}:${t.groupKey}:${window.started_at}`, row.channelId, row.ruleId, `summary:${row.orderKey}`, t.groupKey, payload,
+      window.ends_at, row.createdAt]);
+    inserted.push(notificationFromRow(suppressed));
+  }
+  return inserted;
 }
 
 function ruleParams(rule: RuleRecord): unknown[] {
