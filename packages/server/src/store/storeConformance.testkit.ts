@@ -653,6 +653,46 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
           expect(merged!.spans.map((s) => s.spanId).sort()).toEqual(['1'.repeat(16), '2'.repeat(16), '3'.repeat(16)]);
           expect(merged!.spanCount).toBe(3);
         });
+
+        it('hands every outbox row to one claimer across instances, one row per channel and order key at a time', async () => {
+          const store = await open();
+          const instances = [store, await peer(), await peer()];
+          // 10 order keys with 4 rows each: at most one row of a key may be out at once.
+          await store.enqueueNotifications(Array.from({ length: 40 }, (_, i) => testNotification(`k${i}`, { orderKey: `rule-${i % 10}` })));
+          const delivered: string[] = [];
+          const claimedTwice: string[] = [];
+          await Promise.all(instances.map(async (instance) => {
+            for (let round = 0; round < 200 && delivered.length < 40; round++) {
+              const rows = await instance.claimNotifications({ now: T0, limit: 3, leaseMs: 60_000 });
+              const out = new Set(rows.map((r) => r.orderKey));
+              expect(out.size).toBe(rows.length);
+              for (const r of rows) {
+                if (delivered.includes(r.key)) claimedTwice.push(r.key);
+                delivered.push(r.key);
+                expect(await instance.completeNotification(r.n, r.attempts, { status: 'delivered', at: T0 })).toBe(true);
+              }
+            }
+          }));
+          expect(claimedTwice).toEqual([]);
+          expect(delivered.slice().sort()).toEqual(Array.from({ length: 40 }, (_, i) => `k${i}`).sort());
+          // Per order key, n order: k3 before k13 before k23 before k33.
+          for (let key = 0; key < 10; key++) {
+            const order = delivered.filter((k) => Number(k.slice(1)) % 10 === key);
+            expect(order).toEqual([`k${key}`, `k${key + 10}`, `k${key + 20}`, `k${key + 30}`]);
+          }
+        });
+
+        it('keeps a throttle cap when several instances write to one window at once', async () => {
+          const store = await open();
+          const instances = [store, await peer(), await peer()];
+          const throttle = { groupKey: 'rule-a', windowMs: 60_000, cap: 3 };
+          await Promise.all(instances.map((instance, k) => Promise.all(Array.from({ length: 5 }, (_, i) =>
+            instance.enqueueNotifications([testNotification(`w${k}-${i}`, { createdAt: T0 + 1, throttle })])))));
+          const rows = await store.listNotifications({ limit: 100 });
+          expect(rows.filter((r) => r.kind === 'trigger' && r.status === 'pending')).toHaveLength(3);
+          expect(rows.filter((r) => r.status === 'suppressed')).toHaveLength(12);
+          expect(rows.filter((r) => r.kind === 'summary').map((r) => r.suppressedCount)).toEqual([12]);
+        });
       });
     }
   });
