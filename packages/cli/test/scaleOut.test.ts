@@ -3,12 +3,15 @@
  * on one real PostgreSQL, with spans split among them by trace id exactly as
  * the OpenTelemetry Collector's loadbalancing exporter splits them
  * (bench/traceIdRing.mjs). A rule created through one instance must fire on
- * traces that the others receive, every signal must be stored once, and an
- * SSE stream on one instance must carry the signals stored by all of them.
+ * traces that the others receive, every signal must be stored once, an
+ * SSE stream on one instance must carry the signals stored by all of them,
+ * and a webhook channel configured on all three must receive each signal
+ * exactly once, across a time the receiver answers 503 and the retries are
+ * claimed by whichever instance polls first.
  * Needs the build (npm run build; `npm test` does it).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +19,7 @@ import { buildTrace, encodeProtobufTraces, hexId, type Span } from '@fluohq/engi
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresServer } from '../../server/src/testing/postgresServer.testkit.js';
 import { SseClient, waitFor } from '../../server/src/testing/testServer.testkit.js';
+import { HttpReceiver } from '../../server/src/notify/httpReceiver.testkit.js';
 // @ts-expect-error -- a plain ESM module shared with bench/scale-out.mjs
 import { TraceIdRing } from '../../../bench/traceIdRing.mjs';
 
@@ -37,8 +41,8 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-async function startInstance(name: string, storeUrl: string): Promise<Instance> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--otlp-http-port', '0', '--otlp-grpc-port', '0',
+async function startInstance(name: string, storeUrl: string, configFile: string): Promise<Instance> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--config', configFile,
     '--data-dir', path.join(root, name), '--store', storeUrl, '--idle-timeout', '300ms', '--log-level', 'info'], { env: cleanEnv(), cwd: root });
   let stdout = '';
   let stderr = '';
@@ -77,18 +81,50 @@ function checkout(n: number, withFraudCheck: boolean): Span[] {
   ], Date.now());
 }
 
+/** A refund issued by a service that forgot the approval: fires the notified rule below. */
+function refund(n: number): Span[] {
+  return buildTrace(`refund-${n}`, [
+    { id: 'r', name: 'POST /refund', service: 'shop', start: 0, duration: 30 },
+    { id: 'i', name: 'refund.issue', parent: 'r', service: 'payments', start: 5, duration: 10 },
+  ], Date.now());
+}
+
+const NOTIFIED_RULE = 'refund-issued';
+
 let pg: PostgresServer;
 let instances: Instance[] = [];
+let receiver: HttpReceiver;
+/** Until set, the webhook receiver answers 503 (down for maintenance). */
+let receiverUp = false;
+/** Every webhook request's idempotency key and the status it was answered with. */
+const answers: Array<{ key: string; status: number }> = [];
 
 beforeAll(async () => {
   pg = await startPostgres();
   const url = await pg.createDatabase('scale_out');
+  receiver = await HttpReceiver.start();
+  receiver.respond = (request) => {
+    const status = receiverUp ? 200 : 503;
+    answers.push({ key: String(request.headers['x-fluo-idempotency-key']), status });
+    return status === 200
+      ? { status, headers: { 'content-type': 'application/json' }, body: '{}' }
+      : { status, headers: { 'content-type': 'text/plain' }, body: 'down for maintenance' };
+  };
+  // The same file on every instance, as a Deployment would mount it: one webhook channel for the notified rule, fast retries.
+  const configFile = path.join(root, 'fluo.yaml');
+  writeFileSync(configFile, JSON.stringify({
+    notifications: {
+      retryInitialDelay: '100ms', maxRetryDelay: '400ms', pollInterval: '200ms',
+      channels: [{ id: 'ops-hook', type: 'webhook', settings: { url: `${receiver.url}/hook` }, match: { rules: [NOTIFIED_RULE] }, throttle: null }],
+    },
+  }));
   // Started together on an empty database: the schema migration must be taken by exactly one of them.
-  instances = await Promise.all(['fluo-0', 'fluo-1', 'fluo-2'].map((name) => startInstance(name, url)));
+  instances = await Promise.all(['fluo-0', 'fluo-1', 'fluo-2'].map((name) => startInstance(name, url, configFile)));
 });
 
 afterAll(async () => {
   for (const i of instances) if (i.child.exitCode === null) i.child.kill('SIGKILL');
+  await receiver?.close();
   await pg?.close();
   rmSync(root, { recursive: true, force: true });
 });
@@ -181,6 +217,55 @@ describe('three FLUO instances on one PostgreSQL behind trace-id routing', () =>
     expect(after.filter((s) => s.traceId === traceId)).toHaveLength(1);
     // The kept trace is one row, merged from both deliveries.
     expect((await json(`${first.api}/api/v1/traces/${traceId}`)).body).toMatchObject({ state: 'complete', spanCount: 2 });
+  });
+
+  it('delivers each signal\'s webhook exactly once across the instances, retrying through a receiver that answers 503 for a while', async () => {
+    const [first, second] = instances;
+    const rule = { id: NOTIFIED_RULE, name: 'Refund issued', severity: 'warning', dsl: "trace.has(span => span.name === 'refund.issue')" };
+    expect((await json(`${second.api}/api/v1/rules`, { method: 'POST', body: rule })).status).toBe(201);
+    for (const other of instances) {
+      await waitFor(`${other.name} to apply the rule`, async () => (await json(`${other.api}/api/v1/rules/${rule.id}`)).status === 200);
+    }
+
+    const ring = new TraceIdRing(instances.map((i) => i.otlpHttp));
+    const byEndpoint = new Map(instances.map((i) => [i.otlpHttp, i]));
+    const traces = Array.from({ length: 30 }, (_, n) => refund(n));
+    const routed = new Set<string>();
+    for (const spans of traces) {
+      const target = byEndpoint.get(ring.endpointFor(spans[0].traceId))!;
+      routed.add(target.name);
+      await sendSpans(target, spans);
+    }
+    expect(routed.size).toBe(3);
+
+    const signals = await waitFor('every refund signal to be stored', async () => {
+      const { body } = await json(`${first.api}/api/v1/signals?ruleId=${rule.id}&limit=1000`);
+      return body.signals.length >= traces.length ? body.signals as Array<{ id: string }> : undefined;
+    }, 30_000);
+    expect(signals).toHaveLength(traces.length);
+    const expectedKeys = signals.map((s) => `${s.id}:ops-hook:trigger`).sort();
+
+    // Down for a while: the instances' workers meet 503s and schedule retries, which any instance may claim. The rule's
+    // notifications on the channel go one at a time in order, so the head one is retried while the others wait behind it.
+    const REFUSALS = 12;
+    await waitFor('the receiver to refuse deliveries for a while', () => answers.length >= REFUSALS, 30_000);
+    receiverUp = true;
+    await waitFor('every notification to be delivered', async () => {
+      const { body } = await json(`${first.api}/api/v1/notifications?channelId=ops-hook&limit=1000`);
+      return body.notifications.length === traces.length && body.notifications.every((n: { status: string }) => n.status === 'delivered');
+    }, 60_000);
+
+    // Every row is delivered, so no instance sends anything more: count what the receiver accepted, per idempotency key.
+    const { body: listed } = await json(`${second.api}/api/v1/notifications?channelId=ops-hook&limit=1000`);
+    expect(listed.notifications.map((n: { key: string }) => n.key).sort()).toEqual(expectedKeys);
+    expect(listed.notifications.filter((n: { attempts: number }) => n.attempts > 1).length, 'notifications retried after a 503').toBeGreaterThan(0);
+    expect(answers.filter((a) => a.status === 503).length).toBeGreaterThanOrEqual(REFUSALS);
+    const accepted = new Map<string, number>();
+    for (const a of answers) if (a.status === 200) accepted.set(a.key, (accepted.get(a.key) ?? 0) + 1);
+    expect([...accepted.keys()].sort()).toEqual(expectedKeys);
+    expect([...accepted.entries()].filter(([, count]) => count !== 1)).toEqual([]);
+    // Refused attempts carried the keys of the rows they were for (retries are deduplicable).
+    expect(answers.every((a) => expectedKeys.includes(a.key))).toBe(true);
   });
 
   it('applies an edit and a deletion made on one instance everywhere, and stops cleanly', async () => {
