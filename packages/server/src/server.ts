@@ -145,6 +145,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     cleanups.push(stopRuleFeed);
     const stopSignalFeed = store.watchSignals((lastSeq) => hub.advance(lastSeq));
     cleanups.push(stopSignalFeed);
+    const stopChannelFeed = store.watchChannels(() => {
+      router.refresh().catch((err: unknown) => log.warn(`cannot reload the notification channels: ${(err as Error).message}`));
+    });
+    cleanups.push(stopChannelFeed);
     await ruleSet.load();
     let watcher: RuleFileWatcher | null = null;
     if (config.rules !== null) {

@@ -25,8 +25,9 @@
  * cannot change until commit.
  *
  * Change feed. Triggers send NOTIFY on `fluo_rules` (any change to the rules
- * table, by FLUO or by hand) and on `fluo_signals` (the counter was raised;
- * payload: the new last seq). `watchRules` and `watchSignals` share one
+ * table, by FLUO or by hand), on `fluo_channels` (the same for channels) and
+ * on `fluo_signals` (the counter was raised; payload: the new last seq).
+ * `watchRules`, `watchChannels` and `watchSignals` share one
  * dedicated LISTEN connection, which reconnects with backoff when lost; after
  * a reconnect, and every `reconcileInterval` as a safety net, the watchers
  * are called as if notified, because notifications sent while not listening
@@ -75,6 +76,7 @@ const LOCK_PRUNE = 2;
 
 export const RULES_CHANNEL = 'fluo_rules';
 export const SIGNALS_CHANNEL = 'fluo_signals';
+export const CHANNELS_CHANNEL = 'fluo_channels';
 /** application_name of the LISTEN connection (visible in pg_stat_activity). */
 export const FEED_APPLICATION_NAME = 'fluo-change-feed';
 
@@ -202,6 +204,13 @@ export const MIGRATIONS: readonly string[] = [
     created_at double precision NOT NULL,
     updated_at double precision NOT NULL
   );
+  CREATE FUNCTION fluo_notify_channels() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM pg_notify('${CHANNELS_CHANNEL}', '');
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER channels_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON channels
+    FOR EACH STATEMENT EXECUTE FUNCTION fluo_notify_channels();
   `,
   // 3: rule versions (every saved version of an API rule; the current ones are copied in).
   `
@@ -868,6 +877,11 @@ export class PostgresStore implements Store {
     return this.feed.add({ signals: onStored });
   }
 
+  watchChannels(onChange: () => void): () => void {
+    if (this.closed) throw new Error('the store is closed');
+    return this.feed.add({ channels: onChange });
+  }
+
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closed = true;
@@ -1120,6 +1134,7 @@ async function migrate(pool: pg.Pool, where: string): Promise<void> {
 interface FeedListener {
   rules?: () => void;
   signals?: (lastSeq: number) => void;
+  channels?: () => void;
 }
 
 /**
@@ -1170,7 +1185,7 @@ class ChangeFeed {
     client.on('notification', (n) => this.notify(n.channel, n.payload));
     try {
       await client.connect();
-      await client.query(`LISTEN ${RULES_CHANNEL}; LISTEN ${SIGNALS_CHANNEL}`);
+      await client.query(`LISTEN ${RULES_CHANNEL}; LISTEN ${SIGNALS_CHANNEL}; LISTEN ${CHANNELS_CHANNEL}`);
     } catch (err) {
       onLost(err as Error);
       return;
@@ -1195,6 +1210,8 @@ class ChangeFeed {
   private notify(channel: string, payload: string | undefined): void {
     if (channel === RULES_CHANNEL) {
       for (const l of [...this.listeners]) l.rules?.();
+    } else if (channel === CHANNELS_CHANNEL) {
+      for (const l of [...this.listeners]) l.channels?.();
     } else if (channel === SIGNALS_CHANNEL) {
       const seq = Number(payload);
       if (Number.isSafeInteger(seq)) for (const l of [...this.listeners]) l.signals?.(seq);
@@ -1203,7 +1220,7 @@ class ChangeFeed {
 
   private reconcile(): void {
     if (this.closed) return;
-    for (const l of [...this.listeners]) l.rules?.();
+    for (const l of [...this.listeners]) { l.rules?.(); l.channels?.(); }
     if ([...this.listeners].some((l) => l.signals)) {
       this.lastSeq().then((seq) => { if (!this.closed) for (const l of [...this.listeners]) l.signals?.(seq); }, () => { /* the next round tries again */ });
     }

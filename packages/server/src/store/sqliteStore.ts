@@ -772,6 +772,11 @@ export class SqliteStore implements Store {
     return () => {};
   }
 
+  /** Never calls: one process owns the file, and its NotificationRouter makes every channel change. */
+  watchChannels(_onChange: () => void): () => void {
+    return () => {};
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -510,6 +510,13 @@ export interface Store {
    * through signalsAfter. Never called by single-process stores (SQLite).
    */
   watchSignals(onStored: (lastSeq: number) => void): () => void;
+  /**
+   * Change feed for channels made through the API: calls `onChange` (reload
+   * with listChannels) soon after channels were changed through another
+   * instance (same timing and caveats as watchRules). Never called by
+   * single-process stores (SQLite).
+   */
+  watchChannels(onChange: () => void): () => void;
 
   close(): Promise<void>;
 }

@@ -588,6 +588,24 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
           stop();
         });
 
+        it('tells the other instances about channel changes', async () => {
+          const store = await open();
+          const other = await peer();
+          let calls = 0;
+          const stop = other.watchChannels(() => { calls++; });
+          const seen = async (after: number) => waitUntil(`a channel change notice after ${after}`, () => calls > after);
+          await store.createChannel(channel('shared'));
+          await seen(0);
+          expect((await other.getChannel('shared'))?.version).toBe(1);
+          const before = calls;
+          await store.updateChannel(channel('shared', { version: 2 }), 1);
+          await seen(before);
+          const beforeDelete = calls;
+          await store.deleteChannel('shared');
+          await seen(beforeDelete);
+          stop();
+        });
+
         it('tells the other instances about stored signals, with a seq up to which all are readable', async () => {
           const store = await open();
           const other = await peer();
