@@ -5,9 +5,10 @@
  * (bench/traceIdRing.mjs). A rule created through one instance must fire on
  * traces that the others receive, every signal must be stored once, an
  * SSE stream on one instance must carry the signals stored by all of them,
- * and a webhook channel configured on all three must receive each signal
+ * a webhook channel configured on all three must receive each signal
  * exactly once, across a time the receiver answers 503 and the retries are
- * claimed by whichever instance polls first.
+ * claimed by whichever instance polls first, and a channel made through the
+ * API of one instance must be used by all.
  * Needs the build (npm run build; `npm test` does it).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -97,7 +98,7 @@ let receiver: HttpReceiver;
 /** Until set, the webhook receiver answers 503 (down for maintenance). */
 let receiverUp = false;
 /** Every webhook request's idempotency key and the status it was answered with. */
-const answers: Array<{ key: string; status: number }> = [];
+const answers: Array<{ path: string; key: string; status: number }> = [];
 
 beforeAll(async () => {
   pg = await startPostgres();
@@ -105,7 +106,7 @@ beforeAll(async () => {
   receiver = await HttpReceiver.start();
   receiver.respond = (request) => {
     const status = receiverUp ? 200 : 503;
-    answers.push({ key: String(request.headers['x-fluo-idempotency-key']), status });
+    answers.push({ path: request.path, key: String(request.headers['x-fluo-idempotency-key']), status });
     return status === 200
       ? { status, headers: { 'content-type': 'application/json' }, body: '{}' }
       : { status, headers: { 'content-type': 'text/plain' }, body: 'down for maintenance' };
@@ -266,6 +267,40 @@ describe('three FLUO instances on one PostgreSQL behind trace-id routing', () =>
     expect([...accepted.entries()].filter(([, count]) => count !== 1)).toEqual([]);
     // Refused attempts carried the keys of the rows they were for (retries are deduplicable).
     expect(answers.every((a) => expectedKeys.includes(a.key))).toBe(true);
+  });
+
+  it('routes signals raised on every instance to a channel made through the API of one, delivering each once', async () => {
+    const [first] = instances;
+    const created = await json(`${first.api}/api/v1/notifications/channels`, {
+      method: 'POST', body: { id: 'api-hook', type: 'webhook', settings: { url: `${receiver.url}/api-hook` }, match: { rules: [NOTIFIED_RULE] }, throttle: null },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    for (const other of instances) {
+      await waitFor(`${other.name} to know the channel`, async () => (await json(`${other.api}/api/v1/notifications/channels/api-hook`)).status === 200);
+    }
+    const ring = new TraceIdRing(instances.map((i) => i.otlpHttp));
+    const byEndpoint = new Map(instances.map((i) => [i.otlpHttp, i]));
+    const traces = Array.from({ length: 15 }, (_, n) => refund(100 + n));
+    const routed = new Set<string>();
+    for (const spans of traces) {
+      const target = byEndpoint.get(ring.endpointFor(spans[0].traceId))!;
+      routed.add(target.name);
+      await sendSpans(target, spans);
+    }
+    expect(routed.size).toBe(3);
+    const traceIds = new Set(traces.map((spans) => spans[0].traceId));
+    const signals = await waitFor('the new refund signals', async () => {
+      const { body } = await json(`${first.api}/api/v1/signals?ruleId=${NOTIFIED_RULE}&limit=1000`);
+      const mine = (body.signals as Array<{ id: string; traceId: string }>).filter((s) => traceIds.has(s.traceId));
+      return mine.length >= traces.length ? mine : undefined;
+    }, 30_000);
+    const expectedKeys = signals.map((s) => `${s.id}:api-hook:trigger`).sort();
+    await waitFor('every api-hook notification to be delivered', async () => {
+      const { body } = await json(`${first.api}/api/v1/notifications?channelId=api-hook&limit=1000`);
+      return body.notifications.length === traces.length && body.notifications.every((n: { status: string }) => n.status === 'delivered');
+    }, 60_000);
+    const accepted = answers.filter((a) => a.path === '/api-hook' && a.status === 200).map((a) => a.key).sort();
+    expect(accepted).toEqual(expectedKeys);
   });
 
   it('applies an edit and a deletion made on one instance everywhere, and stops cleanly', async () => {
