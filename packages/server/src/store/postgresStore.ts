@@ -24,6 +24,16 @@
  * makes idempotence by id exact: under it, "which ids are stored already"
  * cannot change until commit.
  *
+ * Notification outbox, shared by the delivery workers of every instance.
+ * A claim is one statement: the due rows are selected `FOR UPDATE SKIP
+ * LOCKED` and set to 'delivering' with a lease, so concurrent claimers never
+ * take the same row, and a head row locked by one claimer still holds back,
+ * for the others, the later rows of its channel and order key. Outcomes are
+ * recorded only for the current attempt. Throttling windows are rows locked
+ * by the transaction that writes into them (after the outbox row itself was
+ * inserted with ON CONFLICT (key) DO NOTHING, so a known key counts nothing),
+ * so writers on several instances never exceed a window's cap.
+ *
  * Change feed. Triggers send NOTIFY on `fluo_rules` (any change to the rules
  * table, by FLUO or by hand), on `fluo_channels` (the same for channels) and
  * on `fluo_signals` (the counter was raised; payload: the new last seq).
