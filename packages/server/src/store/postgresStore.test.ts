@@ -43,6 +43,28 @@ describe('PostgresStore', () => {
     }
   });
 
+  it('migrates a database of the first schema with data in it: rule versions copied, span names of kept traces filled', async () => {
+    const url = await server.createDatabase('from_v1');
+    const db = url.split('/').pop();
+    await server.query(`CREATE TABLE fluo_schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
+      ${MIGRATIONS[0]} INSERT INTO fluo_schema_migrations (version) VALUES (1);`, db);
+    await server.query(`INSERT INTO rules VALUES ('r1', 'R1', '', 'warning', 'trace.has(s => true)', true, 'alert', '["a"]', 3, 1, 2)`, db);
+    const spans = JSON.stringify([testSpan('a'.repeat(32), '1'.repeat(16), { name: 'db.query' }), testSpan('a'.repeat(32), '2'.repeat(16), { name: 'odd\0name' })]);
+    await server.query(`INSERT INTO traces VALUES ('${'a'.repeat(32)}', 'span', '{auth}', 2, 0, 1, 2, 3, '${spans.replaceAll("'", "''")}')`, db);
+    const store = await openStore(url, context);
+    try {
+      expect(await (store as PostgresStore).schemaVersion()).toBe(MIGRATIONS.length);
+      expect(await store.listRuleVersions('r1')).toEqual([{
+        ruleId: 'r1', version: 3, name: 'R1', description: '', severity: 'warning', dsl: 'trace.has(s => true)', enabled: true, mode: 'alert', tags: ['a'], savedAt: 2,
+      }]);
+      expect((await store.listTraces({ spanName: 'db.query', limit: 10 })).map((t) => t.traceId)).toEqual(['a'.repeat(32)]);
+      expect((await store.listTraces({ spanName: 'odd\0name', limit: 10 })).map((t) => t.traceId)).toEqual(['a'.repeat(32)]);
+      expect(await store.listTraces({ spanName: 'span', limit: 10 })).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses a database written by a newer FLUO, naming both versions', async () => {
     const url = await server.createDatabase('newer');
     await (await openStore(url, context)).close();
