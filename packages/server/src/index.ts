@@ -14,6 +14,7 @@ export { RuleFilesError } from './rules/ruleFileWatcher.js';
 export { loadRuleFiles, type FileRule, type LoadedRuleFiles } from './rules/loadRuleFiles.js';
 export { stores, openStore, parseStoreUrl, type StoreFactory, type StoreContext } from './store/stores.js';
 export { SqliteStore, type SqliteStoreConfig } from './store/sqliteStore.js';
+export { PostgresStore, parsePostgresUrl, redactUrl, type PostgresStoreConfig } from './store/postgresStore.js';
 export type * from './store/store.js';
 export { PermanentWriteError, SIGNAL_STATUSES } from './store/store.js';
 export type { SerializedSpan } from './store/serializedSpan.js';

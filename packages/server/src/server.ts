@@ -106,7 +106,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const tls = await loadTls(config.tlsCert, config.tlsKey);
     const adminToken = await readAdminToken(config);
     await mkdir(config.dataDir, { recursive: true });
-    const store: Store = await openStore(config.store, { dataDir: config.dataDir });
+    const store: Store = await openStore(config.store, { dataDir: config.dataDir, log });
     cleanups.push(() => store.close());
     const auth = await Authenticator.create(store, { mode: config.auth, adminToken });
     if (config.otlpAuth && !auth.hasTokens) log.warn('--otlp-auth is on but no token exists yet: every OTLP request will be refused until one is created (role ingest or admin)');
@@ -150,6 +150,16 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     cleanups.push(() => worker.close());
 
     ruleSet = new RuleSet(store, (rules) => pipeline.setRules(rules), log);
+    // Other instances sharing the store (PostgreSQL) change rules and store signals too. Watching
+    // before loading: a change made in between is then seen twice rather than not at all.
+    const stopRuleFeed = store.watchRules(() => { void ruleSet.refresh(); });
+    cleanups.push(stopRuleFeed);
+    const stopSignalFeed = store.watchSignals((lastSeq) => hub.advance(lastSeq));
+    cleanups.push(stopSignalFeed);
+    const stopChannelFeed = store.watchChannels(() => {
+      router.refresh().catch((err: unknown) => log.warn(`cannot reload the notification channels: ${(err as Error).message}`));
+    });
+    cleanups.push(stopChannelFeed);
     await ruleSet.load();
     // Before taking spans: open correlation windows are rebuilt from kept traces (see Pipeline.restoreCorrelation),
     // then the span log's requests of a previous run, which are newer, are fed again.
@@ -209,11 +219,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
           await worker.close();
           await router.close();
           await rateMonitor.close();
+          stopRuleFeed();
           await watcher?.close();
           streams.close();
           const deadline = Date.now() + 2000;
           while (streams.count > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
           streams.abortAll();
+          stopSignalFeed();
           await Promise.all([otlpGrpc.close(2000), otlpHttp.close(2000), api.close(2000)]);
           await store.close();
         })();

@@ -163,7 +163,7 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('otlpHttpPort', 'port', 'OTLP/HTTP receiver port'),
   option('otlpGrpcPort', 'port', 'OTLP/gRPC receiver port'),
   option('dataDir', 'path', 'folder of the embedded store'),
-  option('store', 'store', "store URL: 'sqlite:' (file fluo.db in the data folder) or 'sqlite:PATH'"),
+  option('store', 'store', "store URL: 'sqlite:' (file fluo.db in the data folder), 'sqlite:PATH', or 'postgres://user:password@host:5432/database' shared by several instances (docs/scaling.md)"),
   option('rules', 'optionalPath', 'rule file or folder of rule files (YAML or JSON), reloaded on change'),
   option('traceRetention', 'duration', 'how long completed traces are kept'),
   option('traceRetentionMaxSpans', 'count', 'most spans kept over all completed traces'),

@@ -124,11 +124,24 @@ export class DeliveryWorker {
   private async deliver(row: NotificationRecord, shutdown: AbortController): Promise<void> {
     const { store, router, log } = this.options;
     const config = router.config;
-    const channel = router.channel(row.channelId);
+    let channel = router.channel(row.channelId);
     let result: DeliveryResult;
     const started = performance.now();
+    let channelsRead = true;
+    if (!channel || !channel.record.enabled) {
+      // Another instance sharing the store may have made or enabled it a moment ago: look again before failing the row.
+      try {
+        await router.refresh();
+        channel = router.channel(row.channelId);
+      } catch (err) {
+        channelsRead = false;
+        log.warn(`cannot read the notification channels: ${describeError(err)}`);
+      }
+    }
     const type = channel?.record.type ?? 'unknown';
-    if (!channel) {
+    if (!channelsRead) {
+      result = { outcome: 'retry', reason: `channel '${row.channelId}' is unknown here and the channels cannot be read now` };
+    } else if (!channel) {
       result = { outcome: 'failed', reason: `channel '${row.channelId}' no longer exists` };
     } else if (!channel.record.enabled) {
       result = { outcome: 'failed', reason: `channel '${row.channelId}' was disabled` };

@@ -98,6 +98,35 @@ export class NotificationRouter {
     }
   }
 
+  /**
+   * Re-reads the channels made through the API, which other instances sharing
+   * the store (PostgreSQL) create, change and delete: new ones are added,
+   * changed ones (another version) replaced, deleted ones dropped with their
+   * notifier. Serialized with this instance's own API changes.
+   */
+  refresh(): Promise<void> {
+    return this.serialized(async () => {
+      if (this.closed) return;
+      const stored = new Map((await this.options.store.listChannels()).map((record) => [record.id, record]));
+      for (const [id, channel] of [...this.active]) {
+        if (channel.source !== 'api' || stored.has(id)) continue;
+        this.active.delete(id);
+        const instance = this.instances.get(id);
+        this.instances.delete(id);
+        await instance?.notifier.close();
+      }
+      for (const record of stored.values()) {
+        const current = this.active.get(record.id);
+        if (current && (current.source === 'config' || current.record.version === record.version)) continue;
+        try {
+          this.active.set(record.id, { record, source: 'api', parsed: parseChannelSettings(record.type, record.settings, 'settings') });
+        } catch (err) {
+          this.options.log.error(`stored channel '${record.id}' is ignored: ${(err as Error).message}`);
+        }
+      }
+    });
+  }
+
   get config(): NotificationsConfig {
     return this.options.config;
   }

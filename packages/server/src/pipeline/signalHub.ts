@@ -31,8 +31,13 @@ export class SignalHub {
   publish(stored: readonly SignalRecord[]): void {
     let max = this.seq;
     for (const s of stored) if (s.seq > max) max = s.seq;
-    if (max === this.seq) return;
-    this.seq = max;
+    this.advance(max);
+  }
+
+  /** Signals up to `lastSeq` are stored (e.g. by another instance sharing the store): wakes the streams if that is news. */
+  advance(lastSeq: number): void {
+    if (lastSeq <= this.seq) return;
+    this.seq = lastSeq;
     this.wake();
   }
 

@@ -9,6 +9,11 @@
  * cannot interleave between read and write; `version` in a PUT or PATCH body
  * is the version the client edited, and a mismatch is a 409.
  *
+ * Several instances (a shared PostgreSQL store): another instance's changes
+ * arrive through `refresh()` (the server calls it from the store's change
+ * feed), and every edit starts from the rule as stored, not as cached, so
+ * an edit made elsewhere a moment ago is neither lost nor a false 409.
+ *
  * Ids: a file rule and an API rule cannot share an id; the API refuses to
  * create one over a file rule (409), and a file rule whose id an API rule has
  * is not loaded (reported as a file error).
@@ -74,6 +79,7 @@ export class RuleSet {
   private readonly api = new Map<string, Entry>();
   private readonly files = new Map<string, Entry>();
   private lock: Promise<unknown> = Promise.resolve();
+  private pendingRefresh: Promise<void> | null = null;
 
   constructor(
     private readonly store: Store,
@@ -84,16 +90,46 @@ export class RuleSet {
 
   /** Loads the API's rules from the store and applies them. */
   async load(): Promise<void> {
-    for (const record of await this.store.listRules()) {
-      try {
-        this.api.set(record.id, { view: record, compiled: compileRule(definitionOf(record)) });
-      } catch (err) {
-        if (!(err instanceof RuleError)) throw err;
-        this.log.warn(`rule '${record.id}' no longer compiles and is not applied: line ${err.line}, column ${err.column}: ${err.message}`);
-        this.api.set(record.id, { view: { ...record, compileError: err.toJSON() }, compiled: null });
-      }
-    }
+    for (const record of await this.store.listRules()) this.api.set(record.id, this.storedEntry(record));
     this.applyAll();
+  }
+
+  /**
+   * Re-reads the API's rules from the store and applies what changed (rules
+   * created, edited or deleted through another instance). A call made while
+   * another waits to run shares it. Never rejects: a failure is logged, and
+   * the next call (the change feed reconciles periodically) tries again.
+   */
+  refresh(): Promise<void> {
+    if (this.pendingRefresh) return this.pendingRefresh;
+    const run = this.serialized(async () => {
+      this.pendingRefresh = null;
+      const records = await this.store.listRules();
+      const changed: string[] = [];
+      const stored = new Set<string>();
+      for (const record of records) {
+        stored.add(record.id);
+        const cached = this.api.get(record.id)?.view;
+        if (cached && cached.version === record.version && cached.updatedAt === record.updatedAt) continue;
+        this.api.set(record.id, this.storedEntry(record));
+        changed.push(`${cached ? 'changed' : 'created'} '${record.id}'`);
+        const file = this.files.get(record.id);
+        if (file) {
+          this.files.delete(record.id);
+          this.log.warn(`rule file ${file.view.file}: rule '${record.id}' is not applied any more: an API rule with that id was created through another instance`);
+        }
+      }
+      for (const id of [...this.api.keys()]) {
+        if (!stored.has(id)) { this.api.delete(id); changed.push(`deleted '${id}'`); }
+      }
+      if (changed.length === 0) return;
+      this.applyAll();
+      this.log.info(`rules changed through another instance: ${changed.join(', ')}`);
+    }).catch((err: unknown) => {
+      this.log.error(`cannot reload the rules from the store: ${err instanceof Error ? err.message : String(err)}`);
+    });
+    this.pendingRefresh = run;
+    return run;
   }
 
   list(): RuleView[] {
@@ -140,7 +176,7 @@ export class RuleSet {
     return this.serialized(async () => {
       const input = asObject(body);
       if (input.id !== undefined && input.id !== id) throw new FluoError('VALIDATION', `the body's id '${String(input.id)}' is not the id in the path '${id}'`, { details: [{ field: 'id', message: 'must match the path' }] });
-      const current = this.editable(id);
+      const current = await this.editable(id);
       return this.save(current, { ...input, id }, input.version);
     });
   }
@@ -150,7 +186,7 @@ export class RuleSet {
     return this.serialized(async () => {
       const input = asObject(body);
       if (input.id !== undefined && input.id !== id) throw new FluoError('VALIDATION', 'a rule\'s id cannot be changed: create a new rule instead', { details: [{ field: 'id', message: 'cannot be changed' }] });
-      const current = this.editable(id);
+      const current = await this.editable(id);
       const merged: Record<string, unknown> = { ...definitionOf(current) };
       for (const key of EDITABLE) if (Object.hasOwn(input, key)) merged[key] = input[key];
       return this.save(current, merged, input.version);
@@ -159,7 +195,7 @@ export class RuleSet {
 
   remove(id: string): Promise<void> {
     return this.serialized(async () => {
-      this.editable(id);
+      await this.editable(id);
       await this.store.deleteRule(id);
       this.api.delete(id);
       this.applyAll();
@@ -197,12 +233,32 @@ export class RuleSet {
     });
   }
 
-  private editable(id: string): RuleRecord {
+  /** The API rule as stored now (refreshing the cache when another instance changed it). */
+  private async editable(id: string): Promise<RuleRecord> {
     const file = this.files.get(id);
     if (file) throw new FluoError('READ_ONLY', `rule '${id}' comes from the rule file ${file.view.file}: edit the file instead`, { details: { id, file: file.view.file } });
-    const entry = this.api.get(id);
-    if (!entry) throw new FluoError('NOT_FOUND', `no rule with id '${id}'`);
-    return entry.view;
+    const stored = await this.store.getRule(id);
+    const cached = this.api.get(id)?.view;
+    if (!stored) {
+      if (cached) { this.api.delete(id); this.applyAll(); }
+      throw new FluoError('NOT_FOUND', `no rule with id '${id}'`);
+    }
+    if (!cached || cached.version !== stored.version || cached.updatedAt !== stored.updatedAt) {
+      this.api.set(id, this.storedEntry(stored));
+      this.applyAll();
+    }
+    return stored;
+  }
+
+  /** A stored rule, compiled; one that no longer compiles (e.g. after an upgrade) is kept with its error and not applied. */
+  private storedEntry(record: RuleRecord): Entry {
+    try {
+      return { view: record, compiled: compileRule(definitionOf(record)) };
+    } catch (err) {
+      if (!(err instanceof RuleError)) throw err;
+      this.log.warn(`rule '${record.id}' no longer compiles and is not applied: line ${err.line}, column ${err.column}: ${err.message}`);
+      return { view: { ...record, compileError: err.toJSON() }, compiled: null };
+    }
   }
 
   private async save(current: RuleRecord, input: Record<string, unknown>, expectedVersion: unknown): Promise<RuleView> {

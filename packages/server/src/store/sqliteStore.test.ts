@@ -81,7 +81,7 @@ describe('SqliteStore', () => {
     expect(parseStoreUrl('sqlite:x/y.db', { dataDir: '/data' }).config).toEqual({ path: '/data/x/y.db', busyTimeout: 250 });
     expect(parseStoreUrl('sqlite:/abs.db', { dataDir: '/data' }).config).toEqual({ path: '/abs.db', busyTimeout: 250 });
     expect(parseStoreUrl('sqlite::memory:', { dataDir: '/data' }).config).toEqual({ path: ':memory:', busyTimeout: 250 });
-    expect(() => parseStoreUrl('postgres://localhost/fluo', { dataDir: '/data' })).toThrow("'postgres://localhost/fluo' has no known scheme: use one of 'sqlite:'");
+    expect(() => parseStoreUrl('mysql://localhost/fluo', { dataDir: '/data' })).toThrow("'mysql://localhost/fluo' has no known scheme: use one of 'sqlite:', 'postgres:', 'postgresql:'");
     expect(() => parseStoreUrl('fluo.db', { dataDir: '/data' })).toThrow('no known scheme');
   });
 });

@@ -762,6 +762,21 @@ export class SqliteStore implements Store {
     return { ...row };
   }
 
+  /** Never calls: one process owns the file, and its RuleSet makes every rule change. */
+  watchRules(_onChange: () => void): () => void {
+    return () => {};
+  }
+
+  /** Never calls: one process owns the file, and its pipeline stores every signal. */
+  watchSignals(_onStored: (lastSeq: number) => void): () => void {
+    return () => {};
+  }
+
+  /** Never calls: one process owns the file, and its NotificationRouter makes every channel change. */
+  watchChannels(_onChange: () => void): () => void {
+    return () => {};
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -26,6 +26,11 @@
  *   store can never take (not serializable, over a size limit); any other
  *   rejection is taken as transient (busy, disk full, connection lost) and the
  *   write is retried.
+ * - Several FLUO instances may share one store (PostgreSQL). Then seq order
+ *   is commit order: once a reader sees a signal with some seq, no signal
+ *   with a lower seq can appear later, so `signalsAfter(last)` misses
+ *   nothing. `watchRules`/`watchSignals` tell an instance about changes made
+ *   by the others.
  */
 import type { RuleMode, Severity, Signal } from '@fluohq/engine';
 import type { SerializedSpan } from './serializedSpan.js';
@@ -487,5 +492,31 @@ export interface Store {
   listAudit(query: AuditQuery): Promise<AuditEntry[]>;
 
   stats(): Promise<StoreStats>;
+
+  /**
+   * Change feed for rules. Calls `onChange` (no arguments; reload with
+   * listRules) soon after rules were changed through another instance
+   * sharing this store: within a second while the store is reachable, and at
+   * the latest at the next periodic reconciliation after a lost connection.
+   * Calls may be spurious or coalesced, and may also follow this instance's
+   * own changes. Stores that one process owns (SQLite) never call it: every
+   * change goes through that process. Returns a function that stops the calls.
+   */
+  watchRules(onChange: () => void): () => void;
+  /**
+   * Change feed for signals: calls `onStored(lastSeq)` soon after signals
+   * were stored by another instance sharing this store (same timing and
+   * caveats as watchRules), with a seq at which every lower one is readable
+   * through signalsAfter. Never called by single-process stores (SQLite).
+   */
+  watchSignals(onStored: (lastSeq: number) => void): () => void;
+  /**
+   * Change feed for channels made through the API: calls `onChange` (reload
+   * with listChannels) soon after channels were changed through another
+   * instance (same timing and caveats as watchRules). Never called by
+   * single-process stores (SQLite).
+   */
+  watchChannels(onChange: () => void): () => void;
+
   close(): Promise<void>;
 }

@@ -2,7 +2,9 @@
  * The behaviour every Store must share (see the contract in store.ts), as a
  * vitest suite to run against each store: `describeStoreConformance(name,
  * factory)`. The factory opens a fresh, empty store; `reopen` (optional)
- * opens the same data again, to check durability.
+ * opens the same data again, to check durability; `peer` (for stores that
+ * several FLUO instances share) opens another handle on the same data, as
+ * another instance would, and adds the tests of sharing.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Signal } from '@fluohq/engine';
@@ -15,6 +17,13 @@ export interface StoreUnderTest {
   store: Store;
   /** Closes `store` if needed and opens the same data again. */
   reopen?: () => Promise<Store>;
+  /** Opens another handle on the same data, as another FLUO instance would (closed by the suite). */
+  peer?: () => Promise<Store>;
+}
+
+export interface ConformanceOptions {
+  /** The store is shared by several instances: the factory gives `peer`, and the sharing tests run. */
+  shared?: boolean;
 }
 
 const T0 = 1_760_000_000_000;
@@ -65,21 +74,38 @@ function rule(id: string, overrides: Partial<RuleRecord> = {}): RuleRecord {
   };
 }
 
+async function waitUntil(what: string, condition: () => boolean, timeout = 10_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 async function rejectsWith(promise: Promise<unknown>, code: string): Promise<void> {
   const err = await promise.then(() => null, (e: unknown) => e);
   expect(err).toBeInstanceOf(FluoError);
   expect((err as FluoError).code).toBe(code);
 }
 
-export function describeStoreConformance(name: string, factory: () => Promise<StoreUnderTest>): void {
+export function describeStoreConformance(name: string, factory: () => Promise<StoreUnderTest>, options: ConformanceOptions = {}): void {
   describe(`Store conformance: ${name}`, () => {
     let current: StoreUnderTest;
+    let peers: Store[] = [];
     const open = async (): Promise<Store> => {
       current = await factory();
       return current.store;
     };
+    const peer = async (): Promise<Store> => {
+      if (!current.peer) throw new Error('a shared store\'s factory must give peer()');
+      const other = await current.peer();
+      peers.push(other);
+      return other;
+    };
     afterEach(async () => {
       await current?.store.close();
+      await Promise.all(peers.map((p) => p.close()));
+      peers = [];
     });
 
     it('creates, reads, lists, updates with a version check, and deletes rules', async () => {
@@ -541,5 +567,151 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       await expect(store.listRules()).rejects.toThrow();
       await expect(store.write({ signals: [testSignal(1)], traces: [] })).rejects.toThrow();
     });
+
+    if (options.shared) {
+      describe('shared by several instances', () => {
+        it('tells the other instances about rule changes', async () => {
+          const store = await open();
+          const other = await peer();
+          let calls = 0;
+          const stop = other.watchRules(() => { calls++; });
+          const seen = async (after: number) => waitUntil(`a rule change notice after ${after}`, () => calls > after);
+          await store.createRule(rule('shared'));
+          await seen(0);
+          expect((await other.getRule('shared'))?.version).toBe(1);
+          const before = calls;
+          await store.updateRule(rule('shared', { version: 2 }), 1);
+          await seen(before);
+          const beforeDelete = calls;
+          await store.deleteRule('shared');
+          await seen(beforeDelete);
+          stop();
+        });
+
+        it('tells the other instances about channel changes', async () => {
+          const store = await open();
+          const other = await peer();
+          let calls = 0;
+          const stop = other.watchChannels(() => { calls++; });
+          const seen = async (after: number) => waitUntil(`a channel change notice after ${after}`, () => calls > after);
+          await store.createChannel(channel('shared'));
+          await seen(0);
+          expect((await other.getChannel('shared'))?.version).toBe(1);
+          const before = calls;
+          await store.updateChannel(channel('shared', { version: 2 }), 1);
+          await seen(before);
+          const beforeDelete = calls;
+          await store.deleteChannel('shared');
+          await seen(beforeDelete);
+          stop();
+        });
+
+        it('tells the other instances about stored signals, with a seq up to which all are readable', async () => {
+          const store = await open();
+          const other = await peer();
+          let last = 0;
+          const stop = other.watchSignals((seq) => { last = Math.max(last, seq); });
+          const [a, b] = await store.write({ signals: [testSignal(1), testSignal(2)], traces: [] });
+          await waitUntil('the signal notice', () => last >= b.seq);
+          expect((await other.signalsAfter(0, 10)).map((s) => s.seq)).toEqual([a.seq, b.seq]);
+          stop();
+        });
+
+        it('hands out seq in commit order: a reader following signalsAfter while several instances write misses nothing', async () => {
+          const store = await open();
+          const writers = [store, await peer(), await peer()];
+          const perWriter = 40;
+          let writing = true;
+          const seen: number[] = [];
+          const ids = new Set<string>();
+          const reader = (async () => {
+            let position = 0;
+            for (;;) {
+              const done = !writing;
+              const batch = await store.signalsAfter(position, 1000);
+              for (const s of batch) { seen.push(s.seq); ids.add(s.id); position = s.seq; }
+              if (done && batch.length === 0) return;
+            }
+          })();
+          const returned = await Promise.all(writers.map(async (w, k) => {
+            const mine = [];
+            for (let i = 0; i < perWriter; i++) {
+              const n = 1 + k * perWriter + i;
+              mine.push(...await w.write({ signals: [testSignal(n, { id: `sig-${n}` }), testSignal(n + 10_000, { id: `sig-${n}-b` })], traces: [] }));
+            }
+            return mine;
+          }));
+          writing = false;
+          await reader;
+          expect(returned.flat()).toHaveLength(writers.length * perWriter * 2);
+          expect(ids.size).toBe(writers.length * perWriter * 2);
+          for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThan(seen[i - 1]);
+          expect(await store.lastSignalSeq()).toBe(seen[seen.length - 1]);
+        });
+
+        it('stores a signal once when several instances write it at once, and returns it to one of them', async () => {
+          const store = await open();
+          const writers = [store, await peer(), await peer()];
+          const batch = Array.from({ length: 20 }, (_, i) => testSignal(i + 1));
+          const results = await Promise.all(writers.map((w) => w.write({ signals: batch, traces: [] })));
+          const returnedIds = results.flat().map((s) => s.id).sort();
+          expect(returnedIds).toEqual(batch.map((s) => s.signal.id).sort());
+          expect((await store.listSignals({ limit: 100 })).length).toBe(20);
+        });
+
+        it('merges a trace that several instances write at once', async () => {
+          const store = await open();
+          const writers = [store, await peer(), await peer()];
+          const traceId = 'c'.repeat(32);
+          await Promise.all(writers.map((w, k) => w.write({
+            signals: [],
+            traces: [keptTrace(traceId, [testSpan(traceId, `${k + 1}`.repeat(16), { startTime: T0 + k, endTime: T0 + k + 5 })], T0 + k)],
+          })));
+          const merged = await store.getTrace(traceId);
+          expect(merged!.spans.map((s) => s.spanId).sort()).toEqual(['1'.repeat(16), '2'.repeat(16), '3'.repeat(16)]);
+          expect(merged!.spanCount).toBe(3);
+        });
+
+        it('hands every outbox row to one claimer across instances, one row per channel and order key at a time', async () => {
+          const store = await open();
+          const instances = [store, await peer(), await peer()];
+          // 10 order keys with 4 rows each: at most one row of a key may be out at once.
+          await store.enqueueNotifications(Array.from({ length: 40 }, (_, i) => testNotification(`k${i}`, { orderKey: `rule-${i % 10}` })));
+          const delivered: string[] = [];
+          const claimedTwice: string[] = [];
+          await Promise.all(instances.map(async (instance) => {
+            for (let round = 0; round < 200 && delivered.length < 40; round++) {
+              const rows = await instance.claimNotifications({ now: T0, limit: 3, leaseMs: 60_000 });
+              const out = new Set(rows.map((r) => r.orderKey));
+              expect(out.size).toBe(rows.length);
+              for (const r of rows) {
+                if (delivered.includes(r.key)) claimedTwice.push(r.key);
+                delivered.push(r.key);
+                expect(await instance.completeNotification(r.n, r.attempts, { status: 'delivered', at: T0 })).toBe(true);
+              }
+            }
+          }));
+          expect(claimedTwice).toEqual([]);
+          expect(delivered.slice().sort()).toEqual(Array.from({ length: 40 }, (_, i) => `k${i}`).sort());
+          // Per order key, n order: k3 before k13 before k23 before k33.
+          for (let key = 0; key < 10; key++) {
+            const order = delivered.filter((k) => Number(k.slice(1)) % 10 === key);
+            expect(order).toEqual([`k${key}`, `k${key + 10}`, `k${key + 20}`, `k${key + 30}`]);
+          }
+        });
+
+        it('keeps a throttle cap when several instances write to one window at once', async () => {
+          const store = await open();
+          const instances = [store, await peer(), await peer()];
+          const throttle = { groupKey: 'rule-a', windowMs: 60_000, cap: 3 };
+          await Promise.all(instances.map((instance, k) => Promise.all(Array.from({ length: 5 }, (_, i) =>
+            instance.enqueueNotifications([testNotification(`w${k}-${i}`, { createdAt: T0 + 1, throttle })])))));
+          const rows = await store.listNotifications({ limit: 100 });
+          expect(rows.filter((r) => r.kind === 'trigger' && r.status === 'pending')).toHaveLength(3);
+          expect(rows.filter((r) => r.status === 'suppressed')).toHaveLength(12);
+          expect(rows.filter((r) => r.kind === 'summary').map((r) => r.suppressedCount)).toEqual([12]);
+        });
+      });
+    }
   });
 }
