@@ -27,7 +27,9 @@ export const DEMO_USAGE = `Usage: fluo demo [options]
 Starts FLUO with the example rules and a simulated shop (services gateway,
 auth, payment, inventory, db, audit) instrumented with the OpenTelemetry JS
 SDK, sends it traffic with incidents injected, and shows the signals FLUO
-raises. Stops on Ctrl-C, or after --duration.
+raises. Four incident kinds span several requests (traces) sharing a user,
+card or session, for the correlated rules (traces.by) of
+examples/rules/correlation.yaml. Stops on Ctrl-C, or after --duration.
 
 Options:
   --url URL               use a running FLUO (its API address, e.g. http://localhost:3000)
