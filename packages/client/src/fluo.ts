@@ -34,6 +34,7 @@ import { createTraceExporter, type SpanExporterLike, type TraceExporterOptions }
 import type {
   Rule, RuleChange, RuleInput, RuleList, RuleTestRequest, RuleTestResult, RuleValidation, Severity, Signal, SignalData,
   SignalDetail, SignalPage, SignalQuery, SignalStatusChange, Span, Trace,
+  BulkStatusResult, NotificationPage, NotificationQuery, PrecisionQuery, RulePrecision, RuleVersionList,
 } from './types.js';
 
 export interface SignalFilter {
@@ -111,6 +112,10 @@ export class Fluo extends EventEmitter<FluoEventMap> {
     delete(id: string, options?: CallOptions): Promise<void>;
     validate(dsl: string, options?: CallOptions): Promise<RuleValidation>;
     test(request: RuleTestRequest, options?: CallOptions): Promise<RuleTestResult>;
+    /** Every saved version of the rule, newest first. */
+    versions(id: string, options?: CallOptions): Promise<RuleVersionList>;
+    /** The rule's precision from triage (resolved vs false_positive signals), per version and over time. */
+    precision(id: string, query?: PrecisionQuery, options?: CallOptions): Promise<RulePrecision>;
   };
   /** /api/v1/signals */
   readonly signals: {
@@ -121,6 +126,16 @@ export class Fluo extends EventEmitter<FluoEventMap> {
     get(id: string, options?: CallOptions): Promise<SignalDetail>;
     /** Changes the status (open, acknowledged, resolved, false_positive) with an optional note. */
     update(id: string, change: SignalStatusChange, options?: CallOptions): Promise<SignalDetail>;
+    /**
+     * Changes the status of many signals at once (POST /signals/status, at most 1000 ids): each is
+     * changed on its own, and `results` says which failed and why (e.g. NOT_FOUND) without failing the rest.
+     */
+    updateMany(ids: readonly string[], change: SignalStatusChange, options?: CallOptions): Promise<BulkStatusResult>;
+  };
+  /** /api/v1/notifications: the outbox of messages to notification channels. */
+  readonly notifications: {
+    /** One page of the outbox, newest first; pass `nextCursor` as `cursor` for the next. */
+    list(query?: NotificationQuery, options?: CallOptions): Promise<NotificationPage>;
   };
   /** /api/v1/traces */
   readonly traces: {
@@ -178,6 +193,8 @@ export class Fluo extends EventEmitter<FluoEventMap> {
       delete: async (id, o) => { await this.request<void>('DELETE', `/rules/${enc(id)}`, { ...o }); },
       validate: (dsl, o) => this.request<RuleValidation>('POST', '/rules/validate', { ...o, body: { dsl } }),
       test: (req, o) => this.request<RuleTestResult>('POST', '/rules/test', { ...o, body: req }),
+      versions: (id, o) => this.request<RuleVersionList>('GET', `/rules/${enc(id)}/versions`, { ...o }),
+      precision: (id, query = {}, o) => this.request<RulePrecision>('GET', `/rules/${enc(id)}/precision`, { ...o, query: { ...query } }),
     };
     const self = this;
     this.signals = {
@@ -192,9 +209,13 @@ export class Fluo extends EventEmitter<FluoEventMap> {
       },
       get: (id, o) => this.request<SignalDetail>('GET', `/signals/${enc(id)}`, { ...o }),
       update: (id, change, o) => this.request<SignalDetail>('PATCH', `/signals/${enc(id)}`, { ...o, body: change }),
+      updateMany: (ids, change, o) => this.request<BulkStatusResult>('POST', '/signals/status', { ...o, body: { ...change, ids: [...ids] } }),
     };
     this.traces = {
       get: (traceId, o) => this.request<Trace>('GET', `/traces/${enc(traceId)}`, { ...o }),
+    };
+    this.notifications = {
+      list: (query = {}, o) => this.request<NotificationPage>('GET', '/notifications', { ...o, query: { ...query } }),
     };
   }
 

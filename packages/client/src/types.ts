@@ -109,6 +109,13 @@ export interface Signal {
   services: string[];
   status: SignalStatus;
   statusUpdatedAt: number;
+  /** Correlated rules (`traces.by`): every trace involved, `traceId` first; absent for per-trace rules. */
+  traceIds?: string[];
+  /** Correlated rules: the key value the traces share (e.g. the user id). */
+  correlationKey?: string;
+  /** Correlated rules: the window (ms, span start times). */
+  windowStart?: number;
+  windowEnd?: number;
 }
 
 export interface StatusChange {
@@ -202,4 +209,115 @@ export interface SignalData {
   spans: Span[];
   /** The signal with its whole evidence (all spans of the trace when it fired). */
   detail: SignalDetail;
+}
+
+/** One saved version of a rule (GET /rules/{id}/versions); signals name the version that raised them. */
+export interface RuleVersion {
+  ruleId: string;
+  version: number;
+  name: string;
+  description: string;
+  severity: Severity;
+  dsl: string;
+  enabled: boolean;
+  mode: RuleMode;
+  tags: string[];
+  savedAt: number;
+}
+
+export interface RuleVersionList {
+  ruleId: string;
+  /** Newest first; a file rule lists only its current version. */
+  versions: RuleVersion[];
+}
+
+/** Triage counts: resolved signals are true positives, false_positive ones false; open and acknowledged ones do not count. */
+export interface PrecisionCounts {
+  truePositives: number;
+  falsePositives: number;
+  /** true / (true + false); null before any triage. */
+  precision: number | null;
+  /** 95 % Wilson score interval; null before any triage. */
+  interval: [number, number] | null;
+}
+
+export interface PrecisionQuery {
+  /** detectedAt >= since: ms, or an ISO time. */
+  since?: number | string;
+  /** detectedAt < until. */
+  until?: number | string;
+  /** Trend bucket, a duration such as '1h' or '7d' (default 1d). */
+  bucket?: string;
+  /** Newest triaged signals read per status (default 10000). */
+  maxSignals?: number;
+}
+
+/** A rule's precision from triage (GET /rules/{id}/precision), per version and over time. */
+export interface RulePrecision extends PrecisionCounts {
+  ruleId: string;
+  /** The rule's current version. */
+  ruleVersion: number;
+  bucketMs: number;
+  /** More triaged signals than `maxSignals`: the newest were read. */
+  truncated: boolean;
+  byVersion: Array<PrecisionCounts & { version: number }>;
+  trend: Array<PrecisionCounts & { start: number }>;
+  /** The notes given when signals were marked false_positive, most frequent first. */
+  falsePositiveReasons: Array<{ reason: string; count: number }>;
+}
+
+/** The answer of a bulk status change (POST /signals/status): each signal is changed on its own. */
+export interface BulkStatusResult {
+  changed: number;
+  failed: number;
+  /** One per distinct id, in request order. */
+  results: Array<{ id: string; ok: boolean; status?: SignalStatus; error?: { code: string; message: string } }>;
+}
+
+export type NotificationStatus = 'pending' | 'delivering' | 'delivered' | 'failed' | 'expired' | 'suppressed';
+export type NotificationKind = 'trigger' | 'resolve' | 'summary' | 'test';
+
+/** A row of the notification outbox: one message to one channel, with its delivery state. */
+export interface Notification {
+  /** Outbox order (and cursor). */
+  n: number;
+  /** Idempotency key, e.g. `<signal id>:<channel id>:trigger`. */
+  key: string;
+  channelId: string;
+  kind: NotificationKind;
+  signalId: string | null;
+  ruleId: string | null;
+  /** Rows with the same channel and order key are delivered one at a time, in order. */
+  orderKey: string;
+  /** Throttling group. */
+  groupKey: string | null;
+  /** The signal snapshot the message is made from. */
+  payload: Record<string, unknown>;
+  status: NotificationStatus;
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: number;
+  leaseUntil: number | null;
+  createdAt: number;
+  updatedAt: number;
+  deliveredAt: number | null;
+  /** Summaries: signals not sent one by one. */
+  suppressedCount: number;
+}
+
+export interface NotificationQuery {
+  status?: NotificationStatus;
+  kind?: NotificationKind;
+  channelId?: string;
+  signalId?: string;
+  ruleId?: string;
+  /** 1–1000, default 50. */
+  limit?: number;
+  cursor?: string;
+}
+
+export interface NotificationPage {
+  /** Newest first. */
+  notifications: Notification[];
+  nextCursor: string | null;
 }

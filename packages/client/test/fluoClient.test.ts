@@ -20,6 +20,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { Fluo, FluoApiError, type Signal, type SignalData } from '@fluohq/fluo';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, tempDir, waitFor, type TestServer } from '../../server/src/testing/testServer.testkit.js';
+import { HttpReceiver } from '../../server/src/notify/httpReceiver.testkit.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../../..');
@@ -235,6 +236,61 @@ describe('the REST methods', () => {
 
     await client.rules.delete('charge-failed');
     expect((await client.rules.list()).rules).toEqual([]);
+  });
+
+  it('rule versions and precision, bulk status changes, and the notification outbox', async () => {
+    const s = await server();
+    // A real webhook receiver: the channel's notifications are delivered to it.
+    const hook = await HttpReceiver.start();
+    cleanups.push(() => hook.close());
+    const channel = await s.json('/api/v1/notifications/channels', { method: 'POST', body: { id: 'team-hook', type: 'webhook', settings: { url: `${hook.url}/fluo` }, match: {} } });
+    expect(channel.status, JSON.stringify(channel.body)).toBe(201);
+    const client = new Fluo({ url: s.server.urls.api });
+    cleanups.push(() => client.close());
+
+    await client.rules.create({ id: 'charge-declined', name: 'Charge declined', severity: 'warning', dsl: "trace.has(span => span.name === 'payment.charge' && span.status === 'ERROR')" });
+    await client.rules.update('charge-declined', { severity: 'critical', version: 1 });
+    const versions = await client.rules.versions('charge-declined');
+    expect(versions.ruleId).toBe('charge-declined');
+    expect(versions.versions.map((v) => [v.version, v.severity])).toEqual([[2, 'critical'], [1, 'warning']]);
+    expect(versions.versions[0].dsl).toContain("span.status === 'ERROR'");
+
+    const provider = tracerProvider(client.traceExporter({ url: `${s.server.urls.otlpHttp}/v1/traces` }));
+    for (let i = 0; i < 3; i++) await sendTrace(provider, 'payment.charge');
+    const ids = await waitFor('three signals', async () => { const p = await client.signals.list({ ruleId: 'charge-declined' }); return p.signals.length === 3 && p.signals.map((sig) => sig.id); });
+    expect((await client.signals.get(ids[0])).ruleVersion).toBe(2);
+
+    const resolved = await client.signals.updateMany(ids.slice(0, 2), { status: 'resolved', note: 'card issuer outage', by: 'sre' });
+    expect(resolved).toEqual({ changed: 2, failed: 0, results: ids.slice(0, 2).map((id) => ({ id, ok: true, status: 'resolved' })) });
+    const mixed = await client.signals.updateMany([ids[2], 'no-such-signal'], { status: 'false_positive', note: 'test card', by: 'sre' });
+    expect(mixed).toMatchObject({ changed: 1, failed: 1, results: [{ id: ids[2], ok: true, status: 'false_positive' }, { id: 'no-such-signal', ok: false, error: { code: 'NOT_FOUND' } }] });
+    expect((await client.signals.get(ids[0])).history.at(-1)).toMatchObject({ from: 'open', to: 'resolved', by: 'sre', note: 'card issuer outage' });
+    await expect(client.signals.updateMany([], { status: 'resolved' })).rejects.toMatchObject({ code: 'VALIDATION', status: 400 });
+
+    const precision = await client.rules.precision('charge-declined', { bucket: '1h' });
+    expect(precision).toMatchObject({ ruleId: 'charge-declined', ruleVersion: 2, truePositives: 2, falsePositives: 1, bucketMs: 3_600_000, truncated: false });
+    expect(precision.precision).toBeCloseTo(2 / 3);
+    expect(precision.interval![0]).toBeLessThan(2 / 3);
+    expect(precision.interval![1]).toBeGreaterThan(2 / 3);
+    expect(precision.byVersion).toMatchObject([{ version: 2, truePositives: 2, falsePositives: 1 }]);
+    expect(precision.falsePositiveReasons).toEqual([{ reason: 'test card', count: 1 }]);
+    await expect(client.rules.precision('no-such-rule')).rejects.toMatchObject({ code: 'NOT_FOUND', status: 404 });
+
+    // Each signal's trigger is delivered to the webhook, and the outbox says so.
+    const triggers = await waitFor('the three triggers delivered', async () => {
+      const page = await client.notifications.list({ channelId: 'team-hook', kind: 'trigger', status: 'delivered' });
+      return page.notifications.length === 3 && page.notifications;
+    });
+    expect(new Set(triggers.map((n) => n.signalId))).toEqual(new Set(ids));
+    expect(triggers.every((n) => n.ruleId === 'charge-declined' && n.attempts >= 1 && n.deliveredAt !== null)).toBe(true);
+    const delivered = hook.requests.map((r) => JSON.parse(r.text) as { kind: string; signal: { id: string } }).filter((b) => b.kind === 'trigger');
+    expect(new Set(delivered.map((b) => b.signal.id))).toEqual(new Set(ids));
+    const first = await client.notifications.list({ channelId: 'team-hook', limit: 1 });
+    expect(first.notifications).toHaveLength(1);
+    expect(first.nextCursor).not.toBeNull();
+    const rest = await client.notifications.list({ channelId: 'team-hook', limit: 1000, cursor: first.nextCursor! });
+    expect(rest.notifications.every((n) => n.n < first.notifications[0].n)).toBe(true);
+    await expect(client.notifications.list({ status: 'lost' as never })).rejects.toMatchObject({ code: 'VALIDATION' });
   });
 
   it('throws FluoApiError with the server code, message, status and details', async () => {

@@ -27,7 +27,9 @@ export const DEMO_USAGE = `Usage: fluo demo [options]
 Starts FLUO with the example rules and a simulated shop (services gateway,
 auth, payment, inventory, db, audit) instrumented with the OpenTelemetry JS
 SDK, sends it traffic with incidents injected, and shows the signals FLUO
-raises. Stops on Ctrl-C, or after --duration.
+raises. Four incident kinds span several requests (traces) sharing a user,
+card or session, for the correlated rules (traces.by) of
+examples/rules/correlation.yaml. Stops on Ctrl-C, or after --duration.
 
 Options:
   --url URL               use a running FLUO (its API address, e.g. http://localhost:3000)
@@ -36,10 +38,13 @@ Options:
                           same host on port 4318: http://HOST:4318/v1/traces)
   --token TOKEN           bearer token for --url's API
   --duration DURATION     stop the traffic after this long, e.g. 90s, 5m (default: until Ctrl-C)
-  --rate N                requests per second (default 5)
-  --incident-rate RATIO   share of requests with an incident, 0 to 1 (default 0.1)
+  --rate N                user flows started per second (default 5)
+  --incident-rate RATIO   share of user flows that are incidents, 0 to 1 (default 0.1); a
+                          correlated incident is a flow of several requests (traces)
   --seed N                seed of the traffic mix, to replay the same run (default: random, printed)
-  --record FILE           write which trace carried which incident, as JSON, at the end
+  --record FILE           write the ground truth as JSON at the end: per incident kind its
+                          rules and each incident's trace ids (and key: user, card or
+                          session, for correlated ones); the clean traces
   --port PORT             API and UI port of the FLUO started here (default 3000)
   --otlp-http-port PORT   OTLP/HTTP port (default 4318)
   --otlp-grpc-port PORT   OTLP/gRPC port (default 4317)
@@ -150,8 +155,7 @@ function describeCounts(counts: Map<string, number> | null): string {
 function describeTraffic(record: TrafficCounts): string {
   const incidents = INCIDENT_KINDS.map((k) => [k, record.incidents[k]] as const).filter(([, n]) => n > 0);
   const injected = incidents.reduce((a, [, n]) => a + n, 0);
-  const total = record.clean + injected;
-  return `${total} requests, ${injected} with an incident${incidents.length ? ` (${incidents.map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}${record.failedRequests ? `, ${record.failedRequests} failed` : ''}`;
+  return `${record.clean} clean requests, ${injected} incident${injected === 1 ? '' : 's'} injected${incidents.length ? ` (${incidents.map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}${record.failedRequests ? `, ${record.failedRequests} failed` : ''}`;
 }
 
 export async function demo(argv: string[]): Promise<number> {
@@ -259,9 +263,12 @@ export async function demo(argv: string[]): Promise<number> {
   out(`  Traffic:       ${rate} requests/s, ${Math.round(incidentRate * 100)}% with an incident, seed ${seed} (--seed ${seed} replays the mix)`);
   out('');
   out('Rules to watch (examples/rules) and the incidents they catch:');
-  for (const k of INCIDENT_KINDS) out(`  ${INCIDENTS[k].ruleId.padEnd(28)} ${INCIDENTS[k].description}`);
+  for (const k of INCIDENT_KINDS) out(`  ${INCIDENTS[k].ruleIds[0].padEnd(30)} ${INCIDENTS[k].description}`);
   out('');
-  out(`Signals appear once a trace is complete (${server ? `${idleTimeout / 1000} s` : "the server's idle timeout"} without new spans).`);
+  out(`Signals of per-trace rules appear once a trace is complete (${server ? `${idleTimeout / 1000} s` : "the server's idle timeout"} without new spans).`);
+  out('Correlated rules (examples/rules/correlation.yaml) group traces by user, card or session: those that look for');
+  out('something present fire once their window holds and the allowed lateness (--correlation-lateness, default 10 s)');
+  out('has passed; checkout-abandoned-in-session, which looks for an absence, fires when its 2-minute window closes.');
   out(duration === null ? 'Press Ctrl-C to stop.' : `Stopping in ${duration / 1000} s (Ctrl-C to stop earlier).`);
   out('');
   traffic.start();
@@ -303,12 +310,15 @@ export async function demo(argv: string[]): Promise<number> {
   out(`Sent ${describeTraffic(sent)}.`);
   out(`FLUO raised ${describeCounts(counts)}.`);
   for (const k of INCIDENT_KINDS) {
-    out(`  ${k.padEnd(28)} injected ${String(sent.incidents[k]).padStart(4)}  → ${INCIDENTS[k].ruleId}: ${counts?.get(INCIDENTS[k].ruleId) ?? 0} signals`);
+    const ruleId = INCIDENTS[k].ruleIds[0];
+    out(`  ${k.padEnd(28)} injected ${String(sent.incidents[k]).padStart(4)}  → ${ruleId}: ${counts?.get(ruleId) ?? 0} signals`);
   }
+  out('Correlated rules decide a window its length plus the lateness after it opened (checkout-abandoned-in-session:');
+  out('2 min + lateness), so their signals for the last incidents come after the demo ends, while FLUO runs.');
   if (!server) out('Traces still open on the server may raise more signals in the next seconds.');
   if (values.record !== undefined) {
     const file = path.resolve(values.record as string);
-    writeFileSync(file, `${JSON.stringify({ ...record, api, otlpUrl, startedAt, rules: Object.fromEntries(INCIDENT_KINDS.map((k) => [k, INCIDENTS[k].ruleId])) }, null, 2)}\n`);
+    writeFileSync(file, `${JSON.stringify({ ...record, api, otlpUrl, startedAt, rules: Object.fromEntries(INCIDENT_KINDS.map((k) => [k, INCIDENTS[k]])) }, null, 2)}\n`);
     out(`Wrote the injected incidents to ${file}`);
   }
   if (server) {

@@ -8,15 +8,24 @@
  * - POST /api/v2/login     gateway → auth POST /login (auth.login) → db
  * - GET  /api/v2/account   gateway → auth POST /authorize (authz.check),
  *                          gateway → db (customer record, PII), gateway → audit POST /log (audit.log)
- * - POST /api/v2/checkout  gateway → inventory POST /reserve → db,
+ * - POST /api/v2/checkout  gateway: checkout.start (session.id, enduser.id),
+ *                          gateway → inventory POST /reserve → db,
  *                          gateway → payment POST /authorize: payment.authorize
- *                          { fraud.check, db (payment method), psp.charge }
+ *                          { fraud.check, db (payment method), psp.charge },
+ *                          gateway: order.confirmed (session.id) when paid
+ * - POST /api/v2/wallet/cards  gateway → payment POST /authorize (a zero-amount
+ *                          card verification, same spans as a payment)
+ *
+ * Keys the correlated rules group by: auth.login and payment.authorize carry
+ * `enduser.id`, payment.authorize `payment.card.fingerprint` (once the card
+ * is resolved), checkout.start and order.confirmed `session.id`.
  *
  * Incidents (requested by the traffic generator through x-demo-incident)
  * change what the services do, never what they report: a skipped audit is a
  * missing span, a slow query is a query that really takes over a second.
  * Near misses that no rule may flag are part of clean traffic: a wrong
- * password (one failed login, no success), one retry after a 503.
+ * password (one failed login, no success), one retry after a 503, a declined
+ * card (the user pays with another card in the same session).
  */
 import type { Context } from '@opentelemetry/api';
 import { SpanStatusCode } from '@opentelemetry/api';
@@ -25,6 +34,10 @@ import { ShopService, sleep, type CallResult } from './shopService.js';
 
 export const NEAR_MISS_WRONG_PASSWORD = 'near-miss-wrong-password';
 export const NEAR_MISS_ONE_RETRY = 'near-miss-one-retry';
+export const NEAR_MISS_CARD_DECLINED = 'near-miss-card-declined';
+
+/** Requests the payment service provider declines (the card's issuer says no). */
+const DECLINED_BY_PSP = new Set(['card-testing', 'checkout-abandoned', NEAR_MISS_CARD_DECLINED]);
 
 export interface Shop {
   /** The gateway's base URL. */
@@ -47,6 +60,11 @@ export async function startShop(options: { otlpUrl: string; random: Random }): P
 
   // ---- db: a query engine behind HTTP --------------------------------------
   db.route('POST', '/query', async ({ body, incident, span }) => {
+    if (incident === 'payment-errors-per-user' && body.table === 'payment_methods') {
+      // The user's payment methods live on a shard that is down.
+      await latency(2, 6);
+      return { status: 503, body: { error: 'shard payment_methods-7 unavailable' } };
+    }
     const slow = incident === 'slow-payment-query' && body.table === 'payment_methods';
     // A missing index on payment_methods: a sequential scan under lock contention.
     await latency(slow ? 1100 : 1, slow ? 1300 : 12);
@@ -110,12 +128,29 @@ export async function startShop(options: { otlpUrl: string; random: Random }): P
   // ---- payment -------------------------------------------------------------
   payment.route('POST', '/authorize', async ({ ctx, body, incident }) => {
     const amount = Number(body.amount);
-    return payment.work(ctx, 'payment.authorize', { 'payment.amount': amount, 'payment.currency': 'EUR', 'payment.method': 'card' }, async (inner) => {
+    const attributes = { 'payment.amount': amount, 'payment.currency': 'EUR', 'payment.method': 'card', 'payment.authorization.type': amount === 0 ? 'verification' : 'purchase', 'enduser.id': String(body.user) };
+    return payment.work(ctx, 'payment.authorize', attributes, async (inner, span) => {
       if (incident !== 'payment-without-fraud-check') {
         await payment.work(inner, 'fraud.check', { 'fraud.provider': 'in-house', 'fraud.score': Math.round(random.next() * 100) / 100 }, () => latency(3, 15));
       }
-      await payment.query(inner, db, { operation: 'SELECT', table: 'payment_methods', text: 'SELECT token, brand FROM payment_methods WHERE customer_id = $1', incident });
-      await payment.work(inner, 'psp.charge', { 'url.full': 'https://api.psp.example/v1/charges', 'url.scheme': 'https', 'server.address': 'api.psp.example', 'http.request.method': 'POST', 'http.response.status_code': 201, 'payment.amount': amount }, () => latency(15, 45));
+      const method = await payment.query(inner, db, { operation: 'SELECT', table: 'payment_methods', text: 'SELECT token, brand FROM payment_methods WHERE customer_id = $1', incident });
+      if (method.status !== 200) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: 'payment methods unavailable' });
+        return { status: 503, body: { error: 'payment methods unavailable' } };
+      }
+      span.setAttribute('payment.card.fingerprint', String(body.card));
+      const declined = incident !== undefined && DECLINED_BY_PSP.has(incident);
+      await payment.work(inner, 'psp.charge', { 'url.full': 'https://api.psp.example/v1/charges', 'url.scheme': 'https', 'server.address': 'api.psp.example', 'http.request.method': 'POST', 'http.response.status_code': declined ? 402 : 201, 'payment.amount': amount }, async (_, charge) => {
+        await latency(15, 45);
+        if (declined) {
+          charge.setAttribute('payment.decline_code', 'do_not_honor');
+          charge.setStatus({ code: SpanStatusCode.ERROR, message: 'card declined: do_not_honor' });
+        }
+      });
+      if (declined) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: 'card declined' });
+        return { status: 402, body: { error: 'card declined' } };
+      }
       return { status: 200, body: { authorized: true } };
     });
   });
@@ -136,7 +171,8 @@ export async function startShop(options: { otlpUrl: string; random: Random }): P
   });
   gateway.route('POST', '/api/v2/login', async ({ ctx, body, incident }) => {
     const user = String(body.user);
-    const first = await gateway.call(ctx, auth, 'POST', '/login', { body: { user, password: body.password, token: incident === 'auth-retry' ? 'expired' : 'fresh' }, incident });
+    const expired = incident === 'auth-retry' || incident === 'login-retry-new-trace';
+    const first = await gateway.call(ctx, auth, 'POST', '/login', { body: { user, password: body.password, token: expired ? 'expired' : 'fresh' }, incident });
     if (first.status === 401 && incident === 'auth-retry') {
       // The client library refreshes the token and retries: the user never notices.
       const retry = await gateway.call(ctx, auth, 'POST', '/login', { body: { user, password: body.password, token: 'fresh' }, incident, resendCount: 1 });
@@ -157,10 +193,22 @@ export async function startShop(options: { otlpUrl: string; random: Random }): P
     return { status: 200, body: { customer } };
   });
   gateway.route('POST', '/api/v2/checkout', async ({ ctx, body, incident }) => {
+    const session = { 'session.id': String(body.session), 'enduser.id': String(body.user) };
+    await gateway.work(ctx, 'checkout.start', { ...session, 'checkout.item_count': 1 }, () => latency(1, 3));
     const reserved = await gateway.call(ctx, inventory, 'POST', '/reserve', { body: { sku: body.sku, quantity: 1 }, incident });
     if (reserved.status !== 200) return { status: 409, body: { error: 'out of stock' } };
-    const paid = await gateway.call(ctx, payment, 'POST', '/authorize', { body: { amount: body.amount }, incident });
-    return { status: paid.status === 200 ? 201 : 402, body: { order: `o-${random.int(100000, 999999)}` } };
+    const paid = await gateway.call(ctx, payment, 'POST', '/authorize', { body: { amount: body.amount, user: body.user, card: body.card }, incident });
+    if (paid.status === 402) return { status: 402, body: { error: 'card declined' } };
+    if (paid.status !== 200) return { status: 502, body: { error: 'payment unavailable, try again' } };
+    const order = `o-${random.int(100000, 999999)}`;
+    await gateway.work(ctx, 'order.confirmed', { ...session, 'order.id': order, 'payment.amount': Number(body.amount) }, () => latency(1, 3));
+    return { status: 201, body: { order } };
+  });
+  gateway.route('POST', '/api/v2/wallet/cards', async ({ ctx, body, incident }) => {
+    // A new card is verified with a zero-amount authorization before it is saved.
+    const verified = await gateway.call(ctx, payment, 'POST', '/authorize', { body: { amount: 0, user: body.user, card: body.card }, incident });
+    if (verified.status === 402) return { status: 402, body: { error: 'card declined' } };
+    return { status: verified.status === 200 ? 201 : 502, body: verified.status === 200 ? { saved: true } : { error: 'payment unavailable, try again' } };
   });
 
   const started: ShopService[] = [];
