@@ -4,7 +4,8 @@ import uPlot from 'uplot';
 import type { RulePrecision } from '../api/types';
 import { useTheme } from '../lib/theme';
 
-export function PrecisionChart({ trend, title }: { trend: RulePrecision['trend']; title: string }) {
+/** `since` and `until` (ms) fix the time axis, so a single point sits in its period rather than in an auto-scaled one. */
+export function PrecisionChart({ trend, since, until, title }: { trend: RulePrecision['trend']; since: number; until: number; title: string }) {
   const box = useRef<HTMLDivElement>(null);
   const theme = useTheme();
 
@@ -21,7 +22,7 @@ export function PrecisionChart({ trend, title }: { trend: RulePrecision['trend']
       height: 200,
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true }, y: { range: [0, 1] } },
+      scales: { x: { time: true, range: () => [since / 1000, until / 1000] }, y: { range: [0, 1] } },
       axes: [
         { stroke: axisColour, grid: { stroke: gridColour, width: 1 }, ticks: { stroke: gridColour } },
         { stroke: axisColour, grid: { stroke: gridColour, width: 1 }, ticks: { stroke: gridColour }, values: (_u, vals) => vals.map((v) => `${Math.round(v * 100)} %`) },
@@ -43,7 +44,7 @@ export function PrecisionChart({ trend, title }: { trend: RulePrecision['trend']
     const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(300, el.clientWidth), height: 200 }));
     resize.observe(el);
     return () => { resize.disconnect(); plot.destroy(); };
-  }, [trend, theme]);
+  }, [trend, since, until, theme]);
 
   return <div className="chart precision-chart" ref={box} role="img" aria-label={title} />;
 }

@@ -30,7 +30,9 @@ export function RuleLearning({ rule, onChanged }: { rule: Rule; onChanged: () =>
 }
 
 function PrecisionPanel({ rule }: { rule: Rule }) {
-  const p = useLoad(() => fluoApi.rulePrecision(rule.id, { since: Date.now() - 30 * DAY, bucket: '1d' }), [rule.id, rule.version]);
+  const [until] = useState(() => Math.ceil(Date.now() / DAY) * DAY);
+  const since = until - 30 * DAY;
+  const p = useLoad(() => fluoApi.rulePrecision(rule.id, { since, bucket: '1d' }), [rule.id, rule.version]);
   const d = p.data;
   return (
     <section className="panel" aria-labelledby="precision-title" data-testid="rule-precision">
@@ -49,7 +51,7 @@ function PrecisionPanel({ rule }: { rule: Rule }) {
           <div className="two-col wide-left">
             <div>
               <h3>Trend (daily)</h3>
-              <PrecisionChart trend={d.trend} title={`Daily precision of ${rule.name}: ${d.trend.map((b) => `${formatTime(b.start)} ${percent(b.precision)}`).join('; ')}`} />
+              <PrecisionChart trend={d.trend} since={since} until={until} title={`Daily precision of ${rule.name}: ${d.trend.map((b) => `${formatTime(b.start)} ${percent(b.precision)}`).join('; ')}`} />
             </div>
             <div>
               <h3>By version</h3>

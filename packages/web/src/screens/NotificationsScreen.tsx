@@ -126,8 +126,8 @@ function ChannelForm({ types, editing, onDone }: { types: Array<{ type: string; 
         </div>
         {!editing && (
           <div className="field">
-            <label htmlFor="ch-id">Id <span className="muted">(optional: made from the name)</span></label>
-            <input id="ch-id" value={d.id} onChange={(e) => set('id', e.target.value)} aria-invalid={fieldError('id') ? true : undefined} aria-describedby={described('id')} />
+            <label htmlFor="ch-id">Id <span className="muted">(lowercase letters, digits, '.', '_' or '-')</span></label>
+            <input id="ch-id" required value={d.id} onChange={(e) => set('id', e.target.value)} aria-invalid={fieldError('id') ? true : undefined} aria-describedby={described('id')} />
             {fieldError('id') && <span className="error-text small" id="err-id">{fieldError('id')}</span>}
           </div>
         )}

@@ -1,0 +1,241 @@
+/**
+ * The Notifications, rule learning, Invariants and Insights screens end to
+ * end: the built UI in Debian's Chromium against a real `fluo serve`, traces
+ * from the OpenTelemetry JS SDK over OTLP/HTTP, and a real HTTP receiver for
+ * the webhook channel.
+ *
+ * Flow: create a webhook channel in the UI (a bad URL is reported at its
+ * field), send a test, raise a signal and see its outbox row delivered; triage
+ * signals and see the rule's precision, learn a refinement and apply it as a
+ * new version with its DSL diff; watch a shadow rule's would-have-sent list
+ * and promote it; mine invariants from generated traffic, backtest and adopt
+ * one; read the insights. Screenshots go to docs/screenshots/.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HttpReceiver } from '../../server/src/notify/httpReceiver.testkit.js';
+import { api, launchBrowser, poll, sendTrace, shot, startFluo, until, type FluoProcess } from './e2eHarness.js';
+
+const work = mkdtempSync(path.join(tmpdir(), 'fluo-ui-learn-e2e-'));
+let server: FluoProcess | null = null;
+let receiver: HttpReceiver | null = null;
+let browser: BrowserContext | null = null;
+let page: Page;
+const pageErrors: string[] = [];
+
+const CHARGE_RULE = { id: 'charge-failed', name: 'Payment charge failed', severity: 'critical', dsl: "trace.has(span => span.name === 'payment.charge' && span.status === 'ERROR')" };
+const SHADOW_RULE = { id: 'cart-loaded', name: 'Cart loaded (trial)', severity: 'info', mode: 'shadow', dsl: "trace.has(span => span.name === 'cart.load')" };
+
+const failedCharge = (card: string) => sendTrace(server!.otlpHttp, {
+  name: 'POST /checkout', service: 'checkout',
+  children: [{ name: 'payment.charge', service: 'payments', error: true, attributes: { 'payment.card': card, 'payment.amount': 42 } }],
+});
+const signalsOf = async (ruleId: string) => (await api(server!.api, 'GET', `/api/v1/signals?ruleId=${ruleId}&limit=1000`)).signals as Array<{ id: string; traceId: string; mode: string }>;
+
+describe('web UI end to end: notifications and learning', () => {
+  beforeAll(async () => {
+    receiver = await HttpReceiver.start();
+    server = await startFluo(path.join(work, 'data'));
+    ({ browser, page } = await launchBrowser(path.join(work, 'chromium-profile'), server.api, pageErrors));
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await receiver?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('creates a webhook channel (a bad URL is shown at its field), sends a test, and shows a signal delivered in the outbox', async () => {
+    await page.goto('/notifications');
+    await poll(() => page.getByRole('heading', { name: 'No channels yet' }).count()).toBe(1);
+    await poll(() => page.getByRole('heading', { name: 'The outbox is empty' }).count()).toBe(1);
+
+    await page.getByRole('button', { name: 'New channel' }).click();
+    await page.getByLabel('Type').selectOption('webhook');
+    await page.getByLabel(/^Id/).fill('ops-webhook');
+    await page.getByLabel('Name', { exact: true }).fill('Ops <b>webhook</b>');
+    const url = page.getByLabel('URL', { exact: true });
+    await url.fill('not a url');
+    await page.getByRole('button', { name: 'Create channel' }).click();
+    // The server's validation, shown at the field it names.
+    await poll(() => url.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('#err-url').textContent()).toBeTruthy();
+    expect(await page.getByRole('alert').first().textContent()).toMatch(/Not saved: invalid channel: .*settings\.url/);
+    await shot(page, 'notifications-channel-error');
+    // The browser logs the refused request; that 400 was the point.
+    expect(pageErrors.splice(0)).toEqual([expect.stringContaining('status of 400')]);
+
+    await url.fill(`http://127.0.0.1:${receiver!.port}/fluo`);
+    await page.getByLabel(/^Signing secret/).fill('e2e-signing-secret');
+    await page.getByRole('button', { name: 'Create channel' }).click();
+    const row = page.locator('tr[data-channel-id="ops-webhook"]');
+    await poll(() => row.count()).toBe(1);
+    // Values are text: the markup in the name is shown, not interpreted.
+    expect(await row.textContent()).toContain('Ops <b>webhook</b>');
+    expect(await row.locator('b').count()).toBe(0);
+    expect(await row.textContent()).toContain('secrets set: secret');
+    const channel = await api(server!.api, 'GET', '/api/v1/notifications/channels/ops-webhook');
+    expect(channel).toMatchObject({ type: 'webhook', enabled: true, match: {}, secretsSet: ['secret'] });
+    expect(channel.settings.secret).toBeUndefined();
+
+    await row.getByRole('button', { name: /^Send test/ }).click();
+    await poll(() => row.getByTestId('test-result').textContent()).toBe('✓ delivered');
+    expect(receiver!.requests.length).toBe(1);
+    expect(receiver!.requests[0].headers['x-fluo-signature']).toMatch(/^sha256=/);
+
+    // A second channel whose receiver is down: its row keeps the last error and the next attempt.
+    receiver!.respond = (r) => (r.path === '/down' ? { status: 503, body: 'receiver down for maintenance' } : { status: 200, body: '{}' });
+    await api(server!.api, 'POST', '/api/v1/notifications/channels', { id: 'down-hook', type: 'webhook', name: 'Down hook', settings: { url: `http://127.0.0.1:${receiver!.port}/down` }, match: {} });
+    await api(server!.api, 'POST', '/api/v1/rules', CHARGE_RULE);
+    await failedCharge('visa');
+    const delivered = page.locator('.outbox-table tbody tr[data-status="delivered"]', { hasText: 'trigger' });
+    await poll(() => delivered.count()).toBe(1);
+    expect(await delivered.textContent()).toContain('charge-failed');
+    expect(await delivered.textContent()).toContain('Ops <b>webhook</b>');
+    const retrying = page.locator('.outbox-table tbody tr', { hasText: 'Down hook' });
+    await poll(() => retrying.locator('.error-cell').textContent()).toContain('503');
+    expect(await retrying.getAttribute('data-status')).toMatch(/^(pending|delivering)$/);
+    expect(Number(await retrying.locator('td.num').nth(1).textContent())).toBeGreaterThanOrEqual(1);
+    const trigger = receiver!.requests.find((r) => r.path === '/fluo' && r.text.includes('"trigger"'));
+    expect(trigger?.text).toContain('charge-failed');
+    await shot(page, 'notifications');
+
+    // Filter by status (kept in the URL).
+    await page.getByLabel('Status').selectOption('pending');
+    await poll(() => page.locator('.outbox-table tbody tr').count()).toBe(1);
+    expect(await page.locator('.outbox-table tbody tr').textContent()).toContain('Down hook');
+    expect(page.url()).toContain('status=pending');
+    await page.getByLabel('Status').selectOption('failed');
+    await poll(() => page.getByRole('heading', { name: 'No failed notifications' }).count()).toBe(1);
+    await page.getByLabel('Status').selectOption('');
+
+    // Disable from the list.
+    await row.getByRole('button', { name: /^Disable/ }).click();
+    await poll(() => row.locator('.badge.off').count()).toBe(1);
+    expect((await api(server!.api, 'GET', '/api/v1/notifications/channels/ops-webhook')).enabled).toBe(false);
+  });
+
+  it('shows precision from triage, learns a refinement, applies it as a new version and diffs the DSL', async () => {
+    for (let i = 0; i < 6; i++) { await failedCharge('test-card'); await failedCharge('visa'); }
+    const signals = await until('13 signals', async () => { const s = await signalsOf('charge-failed'); return s.length === 13 && s; });
+    const byCard = new Map<string, string[]>();
+    for (const s of signals.slice(0, 12)) {
+      const detail = await api(server!.api, 'GET', `/api/v1/signals/${s.id}`);
+      const card = detail.evidence.spans.find((sp: { name: string }) => sp.name === 'payment.charge').attributes['payment.card'];
+      byCard.set(card, [...(byCard.get(card) ?? []), s.id]);
+    }
+    await api(server!.api, 'POST', '/api/v1/signals/status', { ids: byCard.get('test-card'), status: 'false_positive', note: 'synthetic test card' });
+    await api(server!.api, 'POST', '/api/v1/signals/status', { ids: byCard.get('visa'), status: 'resolved', note: 'real decline' });
+
+    await page.goto('/rules/charge-failed');
+    const precision = page.getByTestId('rule-precision');
+    await poll(() => precision.locator('.stat-value').textContent()).toBe('50 %');
+    expect(await precision.textContent()).toContain('6 resolved, 6 false positives');
+    expect(await precision.textContent()).toMatch(/95 % Wilson interval \d+ %–\d+ %/);
+    expect(await precision.locator('.fp-reasons').textContent()).toContain('synthetic test card');
+    await poll(() => precision.locator('.precision-chart canvas').count()).toBe(1);
+    await shot(page, 'rule-precision');
+
+    const refinements = page.getByTestId('rule-refinements');
+    await refinements.getByRole('button', { name: 'Learn from triage' }).click();
+    const proposal = refinements.locator('.proposal').first();
+    await poll(() => proposal.count()).toBe(1);
+    expect(await proposal.textContent()).toContain('payment.card');
+    expect(await proposal.locator('.badge', { hasText: 'recommended' }).count()).toBe(1);
+    expect(await proposal.textContent()).toContain('100 % precision');
+    await shot(page, 'rule-refinements');
+    await proposal.getByRole('button', { name: /^Apply as version 2/ }).click();
+    await poll(() => refinements.getByRole('status').textContent()).toBe('Applied as version 2.');
+    const rule = await api(server!.api, 'GET', '/api/v1/rules/charge-failed');
+    expect(rule.version).toBe(2);
+    expect(rule.dsl).toContain('payment.card');
+
+    const versions = page.getByTestId('rule-versions');
+    await poll(() => versions.locator('tbody tr').count()).toBe(2);
+    const diff = versions.getByTestId('dsl-diff');
+    await poll(() => diff.locator('.diff-add').count()).toBeGreaterThan(0);
+    expect(await diff.locator('.diff-add').first().textContent()).toContain('payment.card');
+    expect(await diff.locator('.diff-del').first().textContent()).toContain("span.status === 'ERROR'");
+    await versions.scrollIntoViewIfNeeded();
+    await shot(page, 'rule-versions');
+  });
+
+  it("lists what a shadow rule would have sent, and promotes it", async () => {
+    await api(server!.api, 'POST', '/api/v1/rules', SHADOW_RULE);
+    for (let i = 0; i < 3; i++) await sendTrace(server!.otlpHttp, { name: 'GET /cart', service: 'shop', children: [{ name: 'cart.load', service: 'shop' }] });
+    await until('3 shadow signals', async () => (await signalsOf('cart-loaded')).filter((s) => s.mode === 'shadow').length === 3);
+    // Shadow signals never notify.
+    expect((await api(server!.api, 'GET', '/api/v1/notifications?ruleId=cart-loaded')).notifications).toEqual([]);
+
+    await page.goto('/rules/cart-loaded');
+    const shadow = page.getByTestId('rule-shadow');
+    await poll(() => shadow.getByTestId('would-have-notified').textContent()).toMatch(/^Would have notified 3 times/);
+    expect(await shadow.locator('tbody tr').count()).toBe(3);
+    await shot(page, 'rule-shadow');
+    await shadow.getByRole('button', { name: 'Promote to alert' }).click();
+    await poll(() => shadow.getByRole('status').first().textContent()).toMatch(/^Promoted: the rule now alerts/);
+    expect((await api(server!.api, 'GET', '/api/v1/rules/cart-loaded')).mode).toBe('alert');
+    await poll(() => page.locator('h2', { hasText: 'Signals from its time in shadow mode' }).count()).toBe(1);
+  });
+
+  it('mines invariants from generated traffic, backtests one and adopts it as a shadow rule', async () => {
+    await page.goto('/invariants');
+    await poll(() => page.getByRole('heading', { name: 'Nothing mined yet' }).count()).toBe(1);
+    const before = (await api(server!.api, 'GET', '/api/v1/traces?limit=1000')).traces.length;
+    for (let i = 0; i < 25; i++) {
+      await sendTrace(server!.otlpHttp, { name: 'GET /catalog', service: 'web', attributes: { 'http.route': '/catalog' }, children: [{ name: 'catalog.query', service: 'catalog', attributes: { 'db.system': 'postgresql' } }] });
+    }
+    await until('the generated traces kept', async () => (await api(server!.api, 'GET', '/api/v1/traces?limit=1000')).traces.length >= before + 25);
+
+    await page.getByLabel('Traces since').selectOption({ label: 'last hour' });
+    await page.getByLabel('Least support').fill('20');
+    await page.getByRole('button', { name: 'Mine invariants' }).click();
+    const rows = page.locator('.invariants-table tbody tr');
+    await poll(() => rows.count()).toBeGreaterThan(0);
+    const candidate = rows.filter({ hasText: 'catalog.query' }).first();
+    expect(await candidate.locator('.badge.kind').textContent()).toMatch(/co-occurrence|ordering|duration|attribute-values/);
+    expect(await candidate.locator('td.num').first().textContent()).toMatch(/^\d+ (traces|spans)$/);
+    expect(await candidate.getByRole('link', { name: /^example trace / }).count()).toBeGreaterThan(0);
+    await candidate.getByRole('button', { name: /^Backtest/ }).click();
+    await poll(() => candidate.getByRole('status').first().textContent()).toMatch(/^Backtest: fires on \d+ of \d+ kept traces/);
+    await shot(page, 'invariants');
+
+    const example = await candidate.getByRole('link', { name: /^example trace / }).first().getAttribute('href');
+    const rulesBefore = (await api(server!.api, 'GET', '/api/v1/rules')).rules.length;
+    await candidate.getByRole('button', { name: /^Adopt/ }).click();
+    await poll(() => candidate.textContent()).toContain('Adopted as the shadow rule');
+    const rules = (await api(server!.api, 'GET', '/api/v1/rules')).rules as Array<{ id: string; mode: string; tags: string[] }>;
+    expect(rules.length).toBe(rulesBefore + 1);
+    const adopted = rules.find((r) => r.tags.includes('invariant'))!;
+    expect(adopted.mode).toBe('shadow');
+    await candidate.getByRole('link', { name: /Invariant broken/ }).click();
+    await page.waitForURL(new RegExp(`/rules/${adopted.id}$`));
+
+    // An example trace opens in the waterfall.
+    await page.goto(example!);
+    await poll(() => page.locator('.wf-row').count()).toBe(2);
+    expect(await page.locator('.wf-row .wf-name').allTextContents()).toEqual(['GET /catalog', 'catalog.query']);
+  });
+
+  it('shows rules by precision and their rate status in the insights', async () => {
+    await page.goto('/insights');
+    const row = page.locator('.precision-table tbody tr', { hasText: 'Payment charge failed' });
+    await poll(() => row.count()).toBe(1);
+    expect(await row.locator('td.num').first().textContent()).toBe('50 %');
+    // Lowest precision first; untriaged rules after.
+    expect(await page.locator('.precision-table tbody tr').first().textContent()).toContain('Payment charge failed');
+    await poll(() => page.locator('.rates-table tbody tr').count()).toBeGreaterThan(0);
+    expect(await page.locator('.rates-table tbody tr', { hasText: 'Payment charge failed' }).locator('.badge').textContent()).toMatch(/learning|normal|jump|collapse/);
+    await shot(page, 'insights');
+
+    await page.getByRole('button', { name: 'Switch to dark theme' }).click();
+    await page.getByRole('link', { name: 'Notifications', exact: true }).click();
+    await poll(() => page.locator('.outbox-table tbody tr').count()).toBeGreaterThan(0);
+    await shot(page, 'notifications-dark');
+    expect(pageErrors).toEqual([]);
+  });
+}, 120_000);
