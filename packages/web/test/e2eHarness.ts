@@ -59,8 +59,11 @@ export async function startFluo(dataDir: string, args: string[] = [], env: Recor
   }
 }
 
-/** Chromium (fails, never skips, with the install command when it is missing) on a fresh profile, confined to the FLUO server. */
-export async function launchBrowser(profileDir: string, baseURL: string, pageErrors: string[]): Promise<{ browser: BrowserContext; page: Page }> {
+/**
+ * Chromium (fails, never skips, with the install command when it is missing) on a fresh profile, confined to the FLUO server.
+ * Page errors and console errors are collected in `pageErrors`, except the browser's log of answers with an `expectedStatuses` status.
+ */
+export async function launchBrowser(profileDir: string, baseURL: string, pageErrors: string[], expectedStatuses: number[] = []): Promise<{ browser: BrowserContext; page: Page }> {
   const executablePath = locateBinary('chromium');
   if (!existsSync(DIST_INDEX)) throw new Error(`the web UI is not built (${DIST_INDEX} is missing): run npm run build`);
   mkdirSync(SHOTS, { recursive: true });
@@ -75,7 +78,7 @@ export async function launchBrowser(profileDir: string, baseURL: string, pageErr
   const page = browser.pages()[0] ?? await browser.newPage();
   page.setDefaultTimeout(15_000);
   page.on('pageerror', (err) => pageErrors.push(`page error: ${err.message}`));
-  page.on('console', (msg) => { if (msg.type() === 'error' && !/status of 40[13]/.test(msg.text())) pageErrors.push(`console error: ${msg.text()}`); });
+  page.on('console', (msg) => { if (msg.type() === 'error' && !expectedStatuses.some((st) => msg.text().includes(`status of ${st} `))) pageErrors.push(`console error: ${msg.text()}`); });
   await page.route((url) => !url.href.startsWith(baseURL), (route) => { pageErrors.push(`request outside the FLUO server: ${route.request().url()}`); return route.abort(); });
   return { browser, page };
 }

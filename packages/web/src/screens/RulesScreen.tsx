@@ -1,7 +1,7 @@
 /** Rules: state, severity, signals in the last 24 h with a sparkline; create, edit, enable/disable, delete. */
 import { useMemo, useState } from 'react';
 import { Link } from 'react-router';
-import { ApiError, fluoApi } from '../api/fluoApi';
+import { errorText, fluoApi } from '../api/fluoApi';
 import type { Rule } from '../api/types';
 import { EmptyState, ErrorNote, SeverityBadge, Sparkline } from '../components/bits';
 import { formatAgo } from '../lib/format';
@@ -32,7 +32,7 @@ export function RulesScreen() {
       setMessage({ kind: 'ok', text: `${rule.name}: ${what}.` });
       rules.reload();
     } catch (err) {
-      setMessage({ kind: 'error', text: `${rule.name}: could not ${what.replace(/d$/, '')}: ${err instanceof ApiError ? err.message : String(err)}` });
+      setMessage({ kind: 'error', text: `${rule.name}: could not ${what.replace(/d$/, '')}: ${errorText(err)}` });
     } finally {
       setBusy(null);
     }
