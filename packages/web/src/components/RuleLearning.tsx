@@ -21,8 +21,10 @@ const DAY = 86_400_000;
 export function RuleLearning({ rule, onChanged }: { rule: Rule; onChanged: () => void }) {
   return (
     <div className="rule-learning">
+      {/* A rule on trial: what it would have sent comes first. */}
+      {rule.mode === 'shadow' && <ShadowPanel rule={rule} onChanged={onChanged} />}
       <PrecisionPanel rule={rule} />
-      <ShadowPanel rule={rule} onChanged={onChanged} />
+      {rule.mode !== 'shadow' && <ShadowPanel rule={rule} onChanged={onChanged} />}
       <RefinementsPanel rule={rule} onChanged={onChanged} />
       <VersionsPanel rule={rule} />
     </div>
@@ -203,6 +205,7 @@ function VersionsPanel({ rule }: { rule: Rule }) {
               <tr key={x.version}><td>v{x.version}{x.version === rule.version ? ' (current)' : ''}</td><td>{formatTime(x.savedAt)}</td><td>{x.mode}</td><td>{x.enabled ? 'enabled' : 'disabled'}</td></tr>
             ))}</tbody>
           </table>
+          {versions.length === 1 ? <p className="muted" data-testid="dsl-diff">Only one version so far: each save makes a new one, and the DSL of any two can be compared here.</p> : (
           <div>
             <div className="filters">
               <label>From <select value={from} onChange={(e) => setLeft(Number(e.target.value))}>{versions.map((x) => <option key={x.version} value={x.version}>v{x.version}</option>)}</select></label>
@@ -220,6 +223,7 @@ function VersionsPanel({ rule }: { rule: Rule }) {
                 </pre>
               ))}
           </div>
+          )}
         </div>
       )}
     </section>
