@@ -29,10 +29,21 @@ const pageErrors: string[] = [];
 const CHARGE_RULE = { id: 'charge-failed', name: 'Payment charge failed', severity: 'critical', dsl: "trace.has(span => span.name === 'payment.charge' && span.status === 'ERROR')" };
 const SHADOW_RULE = { id: 'cart-loaded', name: 'Cart loaded (trial)', severity: 'info', mode: 'shadow', dsl: "trace.has(span => span.name === 'cart.load')" };
 
-const failedCharge = (card: string) => sendTrace(server!.otlpHttp, {
+const failedCharge = (card: string, service = 'payments') => sendTrace(server!.otlpHttp, {
   name: 'POST /checkout', service: 'checkout',
-  children: [{ name: 'payment.charge', service: 'payments', error: true, attributes: { 'payment.card': card, 'payment.amount': 42 } }],
+  children: [{ name: 'payment.charge', service, error: true, attributes: { 'payment.card': card, 'payment.amount': 42 } }],
 });
+
+/** Bulk triage in the Signals screen: every signal the URL's filters show gets `status` with `note`. */
+async function triageAll(filters: string, count: number, status: string, note: string): Promise<void> {
+  await page.goto(`/signals?${filters}`);
+  await poll(() => page.locator('tbody tr').count()).toBe(count);
+  await page.getByLabel('Select all signals shown').check();
+  await page.getByLabel('Set status').selectOption(status);
+  await page.locator('.bulk-bar').getByLabel('Note').fill(note);
+  await page.getByRole('button', { name: `Apply to ${count}` }).click();
+  await poll(() => page.locator('.ok-note').textContent()).toContain(`${count} signals changed`);
+}
 const signalsOf = async (ruleId: string) => (await api(server!.api, 'GET', `/api/v1/signals?ruleId=${ruleId}&limit=1000`)).signals as Array<{ id: string; traceId: string; mode: string }>;
 
 describe('web UI end to end: notifications and learning', () => {
@@ -118,24 +129,33 @@ describe('web UI end to end: notifications and learning', () => {
     await row.getByRole('button', { name: /^Disable/ }).click();
     await poll(() => row.locator('.badge.off').count()).toBe(1);
     expect((await api(server!.api, 'GET', '/api/v1/notifications/channels/ops-webhook')).enabled).toBe(false);
+
+    // Edit: a new name; the secret left empty keeps its stored value.
+    await row.getByRole('button', { name: /^Edit/ }).click();
+    expect(await page.getByLabel(/^Signing secret/).inputValue()).toBe('');
+    await page.getByLabel('Name', { exact: true }).fill('Ops webhook');
+    await page.getByRole('button', { name: 'Save channel' }).click();
+    await poll(() => row.locator('td').first().textContent()).toContain('Ops webhook');
+    const edited = await api(server!.api, 'GET', '/api/v1/notifications/channels/ops-webhook');
+    expect(edited).toMatchObject({ name: 'Ops webhook', enabled: false, secretsSet: ['secret'], version: 3 });
+
+    // A test to a receiver that is down says why it failed.
+    const down = page.locator('tr[data-channel-id="down-hook"]');
+    await down.getByRole('button', { name: /^Send test/ }).click();
+    await poll(() => down.getByTestId('test-result').textContent()).toMatch(/^✗ (retry|failed): .*503/);
   });
 
   it('shows precision from triage, learns a refinement, applies it as a new version and diffs the DSL', async () => {
-    for (let i = 0; i < 6; i++) { await failedCharge('test-card'); await failedCharge('visa'); }
-    const signals = await until('13 signals', async () => { const s = await signalsOf('charge-failed'); return s.length === 13 && s; });
-    const byCard = new Map<string, string[]>();
-    for (const s of signals.slice(0, 12)) {
-      const detail = await api(server!.api, 'GET', `/api/v1/signals/${s.id}`);
-      const card = detail.evidence.spans.find((sp: { name: string }) => sp.name === 'payment.charge').attributes['payment.card'];
-      byCard.set(card, [...(byCard.get(card) ?? []), s.id]);
-    }
-    await api(server!.api, 'POST', '/api/v1/signals/status', { ids: byCard.get('test-card'), status: 'false_positive', note: 'synthetic test card' });
-    await api(server!.api, 'POST', '/api/v1/signals/status', { ids: byCard.get('visa'), status: 'resolved', note: 'real decline' });
+    // Staging charges test cards that fail on purpose: false positives; the real declines are resolved.
+    for (let i = 0; i < 6; i++) { await failedCharge('test-card', 'payments-staging'); await failedCharge('visa'); }
+    await until('13 signals', async () => (await signalsOf('charge-failed')).length === 13);
+    await triageAll('ruleId=charge-failed&service=payments-staging', 6, 'false_positive', 'synthetic test card');
+    await triageAll('ruleId=charge-failed&service=payments', 7, 'resolved', 'real decline');
 
     await page.goto('/rules/charge-failed');
     const precision = page.getByTestId('rule-precision');
-    await poll(() => precision.locator('.stat-value').textContent()).toBe('50 %');
-    expect(await precision.textContent()).toContain('6 resolved, 6 false positives');
+    await poll(() => precision.locator('.stat-value').textContent()).toBe('54 %');
+    expect(await precision.textContent()).toContain('7 resolved, 6 false positives');
     expect(await precision.textContent()).toMatch(/95 % Wilson interval \d+ %–\d+ %/);
     expect(await precision.locator('.fp-reasons').textContent()).toContain('synthetic test card');
     await poll(() => precision.locator('.precision-chart canvas').count()).toBe(1);
@@ -145,7 +165,9 @@ describe('web UI end to end: notifications and learning', () => {
     await refinements.getByRole('button', { name: 'Learn from triage' }).click();
     const proposal = refinements.locator('.proposal').first();
     await poll(() => proposal.count()).toBe(1);
-    expect(await proposal.textContent()).toContain('payment.card');
+    // The condition that separates them: the test card, or the staging service.
+    const condition = await proposal.locator('p code').nth(1).textContent();
+    expect(condition).toMatch(/payment\.card|service\.name/);
     expect(await proposal.locator('.badge', { hasText: 'recommended' }).count()).toBe(1);
     expect(await proposal.textContent()).toContain('100 % precision');
     await shot(page, 'rule-refinements');
@@ -153,13 +175,13 @@ describe('web UI end to end: notifications and learning', () => {
     await poll(() => refinements.getByRole('status').textContent()).toBe('Applied as version 2.');
     const rule = await api(server!.api, 'GET', '/api/v1/rules/charge-failed');
     expect(rule.version).toBe(2);
-    expect(rule.dsl).toContain('payment.card');
+    expect(rule.dsl).toContain(condition);
 
     const versions = page.getByTestId('rule-versions');
     await poll(() => versions.locator('tbody tr').count()).toBe(2);
     const diff = versions.getByTestId('dsl-diff');
     await poll(() => diff.locator('.diff-add').count()).toBeGreaterThan(0);
-    expect(await diff.locator('.diff-add').first().textContent()).toContain('payment.card');
+    expect(await diff.locator('.diff-add').first().textContent()).toContain(condition);
     expect(await diff.locator('.diff-del').first().textContent()).toContain("span.status === 'ERROR'");
     await versions.scrollIntoViewIfNeeded();
     await shot(page, 'rule-versions');
@@ -226,9 +248,11 @@ describe('web UI end to end: notifications and learning', () => {
     await page.goto('/insights');
     const row = page.locator('.precision-table tbody tr', { hasText: 'Payment charge failed' });
     await poll(() => row.count()).toBe(1);
-    expect(await row.locator('td.num').first().textContent()).toBe('50 %');
+    expect(await row.locator('td.num').first().textContent()).toBe('54 %');
     // Lowest precision first; untriaged rules after.
     expect(await page.locator('.precision-table tbody tr').first().textContent()).toContain('Payment charge failed');
+    expect(await row.locator('td.num').nth(1).textContent()).toBe('7');
+    expect(await row.locator('td.num').nth(2).textContent()).toBe('6');
     await poll(() => page.locator('.rates-table tbody tr').count()).toBeGreaterThan(0);
     expect(await page.locator('.rates-table tbody tr', { hasText: 'Payment charge failed' }).locator('.badge').textContent()).toMatch(/learning|normal|jump|collapse/);
     await shot(page, 'insights');

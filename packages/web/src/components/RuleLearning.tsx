@@ -18,13 +18,17 @@ import { PrecisionChart } from './PrecisionChart';
 
 const DAY = 86_400_000;
 
+type Note = { ok: boolean; text: string } | undefined;
+
 export function RuleLearning({ rule, onChanged }: { rule: Rule; onChanged: () => void }) {
+  // Kept here: promoting moves the shadow panel, which would lose its own state.
+  const [shadowNote, setShadowNote] = useState<Note>();
   return (
     <div className="rule-learning">
       {/* A rule on trial: what it would have sent comes first. */}
-      {rule.mode === 'shadow' && <ShadowPanel rule={rule} onChanged={onChanged} />}
+      {rule.mode === 'shadow' && <ShadowPanel rule={rule} onChanged={onChanged} message={shadowNote} setMessage={setShadowNote} />}
       <PrecisionPanel rule={rule} />
-      {rule.mode !== 'shadow' && <ShadowPanel rule={rule} onChanged={onChanged} />}
+      {rule.mode !== 'shadow' && <ShadowPanel rule={rule} onChanged={onChanged} message={shadowNote} setMessage={setShadowNote} />}
       <RefinementsPanel rule={rule} onChanged={onChanged} />
       <VersionsPanel rule={rule} />
     </div>
@@ -73,10 +77,9 @@ function PrecisionPanel({ rule }: { rule: Rule }) {
   );
 }
 
-function ShadowPanel({ rule, onChanged }: { rule: Rule; onChanged: () => void }) {
+function ShadowPanel({ rule, onChanged, message, setMessage }: { rule: Rule; onChanged: () => void; message: Note; setMessage: (note: Note) => void }) {
   const s = useLoad(() => fluoApi.ruleShadow(rule.id, { limit: 20 }), [rule.id, rule.version, rule.mode]);
   const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<{ ok: boolean; text: string }>();
   if (rule.mode !== 'shadow' && (s.data?.wouldHaveNotified ?? 0) === 0) return null;
   const promote = async () => {
     setBusy(true);
