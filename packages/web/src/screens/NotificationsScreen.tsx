@@ -9,88 +9,12 @@
 import { useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { errorText, fieldErrors, fluoApi } from '../api/fluoApi';
-import type { Channel, ChannelInput, ChannelTestResult, NotificationRow, NotificationStatus, Severity } from '../api/types';
+import type { Channel, ChannelTestResult, NotificationRow, NotificationStatus } from '../api/types';
 import { NOTIFICATION_STATUSES, SEVERITIES } from '../api/types';
 import { EmptyState, ErrorNote } from '../components/bits';
+import { COMMON_FIELDS, draftOf, inputOf, TYPE_FIELDS, type ChannelDraft as Draft } from '../lib/channelDraft';
 import { formatAgo, formatTime } from '../lib/format';
 import { useLoad } from '../lib/useLoad';
-
-interface SettingField { key: string; label: string; hint?: string; kind?: 'text' | 'headers' }
-
-/** The settings each channel type reads (notify/*Notifier.ts); the server validates them and names the bad field. */
-const TYPE_FIELDS: Record<string, SettingField[]> = {
-  webhook: [
-    { key: 'url', label: 'URL', hint: 'where the JSON POST goes' },
-    { key: 'secret', label: 'Signing secret', hint: 'optional: signs each body with HMAC-SHA256 (x-fluo-signature)' },
-    { key: 'headers', label: 'Extra headers', hint: 'one "Name: value" per line', kind: 'headers' },
-  ],
-  slack: [
-    { key: 'url', label: 'Incoming webhook URL' },
-    { key: 'channel', label: 'Channel', hint: 'optional, e.g. #alerts' },
-    { key: 'username', label: 'Username', hint: 'optional' },
-  ],
-  alertmanager: [
-    { key: 'url', label: 'Alertmanager URL', hint: 'e.g. http://alertmanager:9093' },
-    { key: 'activeFor', label: 'Active for', hint: 'optional duration such as 24h: endsAt of an open signal' },
-    { key: 'headers', label: 'Extra headers', hint: 'one "Name: value" per line', kind: 'headers' },
-  ],
-  pagerduty: [
-    { key: 'routingKey', label: 'Routing key', hint: 'the integration key of the PagerDuty service' },
-    { key: 'url', label: 'Events API URL', hint: 'optional' },
-  ],
-  otlp: [
-    { key: 'url', label: 'OTLP/HTTP logs URL', hint: 'e.g. http://collector:4318/v1/logs' },
-    { key: 'serviceName', label: 'service.name', hint: 'optional, default fluo' },
-    { key: 'headers', label: 'Extra headers', hint: 'one "Name: value" per line', kind: 'headers' },
-  ],
-};
-const COMMON_FIELDS: SettingField[] = [{ key: 'timeout', label: 'Timeout', hint: 'optional: one attempt, e.g. 10s' }];
-
-interface Draft {
-  id: string; name: string; type: string; enabled: boolean;
-  settings: Record<string, string>;
-  receive: 'all' | 'matching' | 'routes';
-  rules: string; severities: Severity[]; tags: string;
-}
-
-const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
-
-function draftOf(c: Channel | null, type: string): Draft {
-  if (!c) return { id: '', name: '', type, enabled: true, settings: {}, receive: 'all', rules: '', severities: [], tags: '' };
-  const settings: Record<string, string> = {};
-  for (const [k, v] of Object.entries(c.settings)) {
-    if (k === 'headers' && v && typeof v === 'object') settings[k] = Object.entries(v as Record<string, string>).map(([n, x]) => `${n}: ${x}`).join('\n');
-    else if (typeof v === 'string' || typeof v === 'number') settings[k] = String(v);
-  }
-  const m = c.match;
-  const receive = m === null ? 'routes' : (m.rules || m.severities || m.tags) ? 'matching' : 'all';
-  return { id: c.id, name: c.name, type: c.type, enabled: c.enabled, settings, receive, rules: (m?.rules ?? []).join(', '), severities: (m?.severities ?? []) as Severity[], tags: (m?.tags ?? []).join(', ') };
-}
-
-function inputOf(d: Draft, editing: Channel | null): ChannelInput {
-  const settings: Record<string, unknown> = {};
-  for (const f of [...(TYPE_FIELDS[d.type] ?? []), ...COMMON_FIELDS]) {
-    const raw = (d.settings[f.key] ?? '').trim();
-    if (raw === '') continue; // left out: a default, or (when editing) the stored secret
-    if (f.kind === 'headers') {
-      const headers: Record<string, string> = {};
-      for (const line of raw.split('\n').map((l) => l.trim()).filter(Boolean)) {
-        const at = line.indexOf(':');
-        headers[at < 0 ? line : line.slice(0, at).trim()] = at < 0 ? '' : line.slice(at + 1).trim();
-      }
-      settings[f.key] = headers;
-    } else settings[f.key] = raw;
-  }
-  const match = d.receive === 'routes' ? null : d.receive === 'all' ? {} : {
-    ...(list(d.rules).length ? { rules: list(d.rules) } : {}),
-    ...(d.severities.length ? { severities: d.severities } : {}),
-    ...(list(d.tags).length ? { tags: list(d.tags) } : {}),
-  };
-  return {
-    ...(d.id.trim() ? { id: d.id.trim() } : {}), type: d.type, name: d.name.trim() || undefined, enabled: d.enabled, settings, match,
-    ...(editing ? { version: editing.version } : {}),
-  };
-}
 
 function ChannelForm({ types, editing, onDone }: { types: Array<{ type: string; description: string; secretFields: string[] }>; editing: Channel | null; onDone: (message: string) => void }) {
   const [d, setD] = useState<Draft>(() => draftOf(editing, types[0]?.type ?? 'webhook'));
