@@ -107,8 +107,7 @@ describe('web UI end to end: notifications and learning', () => {
     await poll(() => delivered.count()).toBe(1);
     expect(await delivered.textContent()).toContain('charge-failed');
     expect(await delivered.textContent()).toContain('Ops <b>webhook</b>');
-    // The channels list was loaded before down-hook was made (through the API): the row names the channel by its id.
-    const retrying = page.locator('.outbox-table tbody tr', { hasText: 'down-hook' });
+    const retrying = page.locator('.outbox-table tbody tr[data-channel="down-hook"]');
     await poll(() => retrying.locator('.error-cell').textContent()).toContain('503');
     expect(await retrying.getAttribute('data-status')).toMatch(/^(pending|delivering)$/);
     expect(Number(await retrying.locator('td.num').nth(1).textContent())).toBeGreaterThanOrEqual(1);
@@ -116,10 +115,19 @@ describe('web UI end to end: notifications and learning', () => {
     expect(trigger?.text).toContain('charge-failed');
     await shot(page, 'notifications');
 
+    // The signal's own page lists where it was sent.
+    await delivered.getByRole('link', { name: 'charge-failed' }).click();
+    await page.waitForURL(/\/signals\/[^/]+$/);
+    const sent = page.locator('.signal-notifications li');
+    await poll(() => sent.count()).toBe(2);
+    expect(await sent.filter({ hasText: 'ops-webhook' }).locator('.badge').textContent()).toBe('delivered');
+    expect(await sent.filter({ hasText: 'down-hook' }).locator('.error-text').textContent()).toContain('503');
+    await page.goBack();
+
     // Filter by status (kept in the URL).
     await page.getByLabel('Status').selectOption('pending');
     await poll(() => page.locator('.outbox-table tbody tr').count()).toBe(1);
-    expect(await page.locator('.outbox-table tbody tr').textContent()).toContain('down-hook');
+    expect(await page.locator('.outbox-table tbody tr').getAttribute('data-channel')).toBe('down-hook');
     expect(page.url()).toContain('status=pending');
     await page.getByLabel('Status').selectOption('failed');
     await poll(() => page.getByRole('heading', { name: 'No failed notifications' }).count()).toBe(1);

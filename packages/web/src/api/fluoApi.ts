@@ -105,7 +105,7 @@ export const fluoApi = {
   getTrace: (traceId: string) => request<TraceDetail>('GET', `/api/v1/traces/${encodeURIComponent(traceId)}`),
   traceKeys: () => request<TraceKeys>('GET', '/api/v1/traces/keys'),
 
-  listNotifications: (filter: { status?: NotificationStatus; channelId?: string; limit?: number; cursor?: string } = {}) =>
+  listNotifications: (filter: { status?: NotificationStatus; channelId?: string; signalId?: string; limit?: number; cursor?: string } = {}) =>
     request<{ notifications: NotificationRow[]; nextCursor: string | null }>('GET', `/api/v1/notifications${query({ ...filter })}`),
   channelTypes: () => request<{ types: ChannelType[] }>('GET', '/api/v1/notifications/channel-types'),
   listChannels: () => request<{ channels: Channel[] }>('GET', '/api/v1/notifications/channels'),

@@ -212,7 +212,7 @@ export function NotificationsScreen() {
           <table className="list outbox-table">
             <thead><tr><th scope="col" className="num">#</th><th scope="col">Created</th><th scope="col">Channel</th><th scope="col">Kind</th><th scope="col">Signal</th><th scope="col">Status</th><th scope="col" className="num">Attempts</th><th scope="col">Last error</th><th scope="col">Next attempt / delivered</th></tr></thead>
             <tbody>{rows.map((r) => (
-              <tr key={r.n} data-status={r.status}>
+              <tr key={r.n} data-status={r.status} data-channel={r.channelId}>
                 <td className="num">{r.n}</td>
                 <td className="small">{formatTime(r.createdAt)}</td>
                 <td>{names.get(r.channelId) ?? r.channelId}</td>
