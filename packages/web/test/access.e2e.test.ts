@@ -49,8 +49,11 @@ describe('web UI end to end: access control', () => {
     await page.waitForLoadState('load');
     await poll(() => form.count()).toBe(1);
 
-    await page.getByRole('textbox', { name: 'API token' }).fill(ADMIN_TOKEN);
-    await page.getByRole('button', { name: 'Save token' }).click();
+    // Keyboard only: the field, then Enter.
+    await page.getByRole('textbox', { name: 'API token' }).focus();
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.type(ADMIN_TOKEN);
+    await page.keyboard.press('Enter');
     await page.waitForLoadState('load');
     await poll(() => page.locator('tr', { hasText: RULE.name }).count()).toBe(1);
     expect(await form.count()).toBe(0);

@@ -4,7 +4,7 @@
  * paginated). Other roles see the server's 403 message.
  */
 import { useState, type FormEvent } from 'react';
-import { errorText, fieldErrors, fluoApi } from '../api/fluoApi';
+import { errorText, fieldErrors, fluoApi, getToken, setToken } from '../api/fluoApi';
 import type { AuditEntry, TokenRole } from '../api/types';
 import { TOKEN_ROLES } from '../api/types';
 import { EmptyState, ErrorNote } from '../components/bits';
@@ -54,7 +54,7 @@ export function AccessScreen() {
   const tokens = useLoad(() => fluoApi.listTokens(), []);
   const [name, setName] = useState('');
   const [role, setRole] = useState<TokenRole>('viewer');
-  const [created, setCreated] = useState<{ name: string; token: string }>();
+  const [created, setCreated] = useState<{ name: string; role: TokenRole; token: string }>();
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<{ ok: boolean; text: string }>();
   const [busy, setBusy] = useState(false);
@@ -64,7 +64,7 @@ export function AccessScreen() {
     setBusy(true); setErrors({}); setMessage(undefined); setCreated(undefined);
     try {
       const t = await fluoApi.createToken(name.trim(), role);
-      setCreated({ name: t.name, token: t.token });
+      setCreated({ name: t.name, role: t.role, token: t.token });
       setName('');
       tokens.reload();
     } catch (err) { setErrors(fieldErrors(err)); setMessage({ ok: false, text: `Not created: ${errorText(err)}` }); }
@@ -91,6 +91,9 @@ export function AccessScreen() {
               <div className="note token-once" role="status">
                 <p><strong>Token for {created.name}</strong>: copy it now, it is not shown again.</p>
                 <input aria-label={`New token for ${created.name}`} className="mono" readOnly value={created.token} onFocus={(e) => e.target.select()} size={created.token.length} />
+                {created.role === 'admin' && getToken() !== created.token && (
+                  <p><button type="button" onClick={() => { setToken(created.token); setMessage({ ok: true, text: `This browser now uses the token of ${created.name}.` }); }}>Use this token in this browser</button></p>
+                )}
               </div>
             )}
             <form className="filters" onSubmit={create} noValidate>
@@ -106,7 +109,10 @@ export function AccessScreen() {
               <button type="submit" className="primary" disabled={busy}>Create token</button>
             </form>
             <ErrorNote error={tokens.error} what="the tokens" />
-            {tokens.data && tokens.data.tokens.length === 0 && <EmptyState title="No tokens yet"><p>The admin token given at start (<code>--admin-token</code>) is not listed. Create a token for each person or system.</p></EmptyState>}
+            {tokens.data && tokens.data.tokens.length === 0 && <EmptyState title="No tokens yet">
+              <p>The admin token given at start (<code>--admin-token</code>) is not listed. Create a token for each person or system.</p>
+              <p>With <code>--auth auto</code> (the default) the first token turns authentication on: create an <strong>admin</strong> token first and use it in this browser, or the UI will ask for one.</p>
+            </EmptyState>}
             {tokens.data && tokens.data.tokens.length > 0 && (
               <table className="list tokens-table">
                 <thead><tr><th scope="col">Name</th><th scope="col">Role</th><th scope="col">Starts with</th><th scope="col">Created</th><th scope="col">State</th><th scope="col"><span className="sr-only">Actions</span></th></tr></thead>
