@@ -263,7 +263,16 @@ describe('web UI end to end: notifications and learning', () => {
     expect(await row.locator('td.num').nth(2).textContent()).toBe('6');
     await poll(() => page.locator('.rates-table tbody tr').count()).toBeGreaterThan(0);
     expect(await page.locator('.rates-table tbody tr', { hasText: 'Payment charge failed' }).locator('.badge').textContent()).toMatch(/learning|normal|jump|collapse/);
+    // No rule has the 5000 traces of history a rate verdict needs: no anomaly, said plainly.
+    expect(await page.locator('.rates-table tbody tr', { hasText: 'Payment charge failed' }).textContent()).toContain('5000 needed');
+    await poll(() => page.getByText('None: every rule fires at its usual rate').count()).toBe(1);
     await shot(page, 'insights');
+
+    // The rules list shows each rule's precision too.
+    await page.getByRole('link', { name: 'Rules', exact: true }).click();
+    const ruleRow = page.locator('tr[data-rule-id="charge-failed"]');
+    await poll(() => ruleRow.locator('td.precision-col').textContent()).toMatch(/^54 % \(\d+ %–\d+ %, 13 triaged\)$/);
+    expect(await page.locator('tr[data-rule-id="cart-loaded"] td.precision-col').textContent()).toBe('not triaged');
 
     await page.getByRole('button', { name: 'Switch to dark theme' }).click();
     await page.getByRole('link', { name: 'Notifications', exact: true }).click();

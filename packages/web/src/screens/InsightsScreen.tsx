@@ -7,8 +7,8 @@
 import { Link } from 'react-router';
 import { fluoApi } from '../api/fluoApi';
 import type { RateStatus } from '../api/types';
-import { EmptyState, ErrorNote } from '../components/bits';
-import { formatAgo } from '../lib/format';
+import { EmptyState, ErrorNote, SeverityBadge, StatusBadge } from '../components/bits';
+import { formatAgo, formatTime } from '../lib/format';
 import { percent } from '../lib/learnFormat';
 import { useLoad } from '../lib/useLoad';
 
@@ -18,6 +18,7 @@ const RATE_BADGE: Record<RateStatus, string> = { learning: 'off', normal: 'on', 
 export function InsightsScreen() {
   const precision = useLoad(() => fluoApi.precisionInsights({ since: Date.now() - 30 * DAY }), []);
   const rates = useLoad(() => fluoApi.rateInsights(), [], 60_000);
+  const anomalies = useLoad(() => fluoApi.listSignals({ ruleId: 'fluo.rate-anomaly', limit: 10 }), [], 60_000);
   const rules = [...(precision.data?.rules ?? [])].sort((a, b) => (a.precision ?? 2) - (b.precision ?? 2) || a.name.localeCompare(b.name));
   const rateId = rates.data?.ruleId ?? 'fluo.rate-anomaly';
   return (
@@ -64,6 +65,22 @@ export function InsightsScreen() {
                 <td className="num">{a.expected.signals.toFixed(1)}</td>
                 <td className="num">{a.ratio === null ? '–' : `${a.ratio.toFixed(1)}×`}</td>
                 <td className="small">{a.message}</td>
+              </tr>
+            ))}</tbody>
+          </table>
+        )}
+        <h3>Latest rate anomalies</h3>
+        <ErrorNote error={anomalies.error} what="the rate anomaly signals" />
+        {anomalies.data && anomalies.data.signals.length === 0 && <p className="muted small">None: every rule fires at its usual rate (or is still learning it).</p>}
+        {anomalies.data && anomalies.data.signals.length > 0 && (
+          <table className="list anomalies-table">
+            <thead><tr><th scope="col">Detected</th><th scope="col">Message</th><th scope="col">Severity</th><th scope="col">Status</th></tr></thead>
+            <tbody>{anomalies.data.signals.map((s) => (
+              <tr key={s.id}>
+                <td><Link to={`/signals/${encodeURIComponent(s.id)}`}>{formatTime(s.detectedAt)}</Link></td>
+                <td className="message">{s.message}</td>
+                <td><SeverityBadge severity={s.severity} />{s.mode === 'shadow' && <span className="badge shadow">shadow</span>}</td>
+                <td><StatusBadge status={s.status} /></td>
               </tr>
             ))}</tbody>
           </table>
