@@ -142,10 +142,17 @@ describe('web UI end to end: notifications and learning', () => {
     await row.getByRole('button', { name: /^Edit/ }).click();
     expect(await page.getByLabel(/^Signing secret/).inputValue()).toBe('');
     await page.getByLabel('Name', { exact: true }).fill('Ops webhook');
+    expect(await page.getByLabel('Throttle cap').inputValue()).toBe('10');
+    expect(await page.getByLabel('Throttle window').inputValue()).toBe('5m');
+    await page.getByLabel('Throttle cap').fill('ten');
+    await page.getByRole('button', { name: 'Save channel' }).click();
+    await poll(() => page.getByLabel('Throttle cap').getAttribute('aria-invalid')).toBe('true');
+    expect(pageErrors.splice(0)).toEqual([expect.stringContaining('status of 400')]);
+    await page.getByLabel('Throttle cap').fill('3');
     await page.getByRole('button', { name: 'Save channel' }).click();
     await poll(() => row.locator('td').first().textContent()).toContain('Ops webhook');
     const edited = await api(server!.api, 'GET', '/api/v1/notifications/channels/ops-webhook');
-    expect(edited).toMatchObject({ name: 'Ops webhook', enabled: false, secretsSet: ['secret'], version: 3 });
+    expect(edited).toMatchObject({ name: 'Ops webhook', enabled: false, secretsSet: ['secret'], version: 3, throttle: { window: 300_000, cap: 3, groupBy: null } });
 
     // A test to a receiver that is down says why it failed.
     const down = page.locator('tr[data-channel-id="down-hook"]');

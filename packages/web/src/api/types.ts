@@ -211,6 +211,7 @@ export interface ChannelInput {
   enabled?: boolean;
   settings: Record<string, unknown>;
   match?: ChannelMatch | null;
+  throttle?: { window: string | number; cap: number | string; groupBy?: string } | null;
   version?: number;
 }
 

@@ -9,14 +9,14 @@
 import { useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { errorText, fieldErrors, fluoApi } from '../api/fluoApi';
-import type { Channel, ChannelTestResult, NotificationRow, NotificationStatus } from '../api/types';
+import type { Channel, ChannelTestResult, ChannelType, NotificationRow, NotificationStatus } from '../api/types';
 import { NOTIFICATION_STATUSES, SEVERITIES } from '../api/types';
 import { EmptyState, ErrorNote } from '../components/bits';
 import { COMMON_FIELDS, draftOf, inputOf, TYPE_FIELDS, type ChannelDraft as Draft } from '../lib/channelDraft';
 import { formatAgo, formatTime } from '../lib/format';
 import { useLoad } from '../lib/useLoad';
 
-function ChannelForm({ types, editing, onDone }: { types: Array<{ type: string; description: string; secretFields: string[] }>; editing: Channel | null; onDone: (message: string) => void }) {
+function ChannelForm({ types, editing, onDone }: { types: ChannelType[]; editing: Channel | null; onDone: (message: string) => void }) {
   const [d, setD] = useState<Draft>(() => draftOf(editing, types[0]?.type ?? 'webhook'));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<string>();
@@ -34,7 +34,7 @@ function ChannelForm({ types, editing, onDone }: { types: Array<{ type: string; 
       setError(errorText(err));
     } finally { setBusy(false); }
   };
-  const fieldError = (key: string) => errors[key] ?? errors[`settings.${key}`] ?? Object.entries(errors).find(([k]) => k.startsWith(`settings.${key}.`))?.[1];
+  const fieldError = (key: string): string | undefined => errors[key] ?? errors[`settings.${key}`] ?? Object.entries(errors).find(([k]) => k.startsWith(`settings.${key}.`))?.[1];
   const described = (key: string) => (fieldError(key) ? `err-${key}` : undefined);
   return (
     <form className="panel channel-form" onSubmit={submit} aria-labelledby="channel-form-title" noValidate>
@@ -101,6 +101,28 @@ function ChannelForm({ types, editing, onDone }: { types: Array<{ type: string; 
             <div className="field"><label htmlFor="ch-tags">Rule tags <span className="muted">(any of; comma separated)</span></label><input id="ch-tags" value={d.tags} onChange={(e) => set('tags', e.target.value)} /></div>
           </>
         )}
+        <div className="field">
+          <label htmlFor="ch-send-resolved">Send resolves</label>
+          <select id="ch-send-resolved" value={d.sendResolved} onChange={(e) => set('sendResolved', e.target.value as Draft['sendResolved'])}>
+            <option value="">{type ? `default for ${type.type} (${type.sendResolvedByDefault ? 'yes' : 'no'})` : 'default'}</option>
+            <option value="true">yes: also when a signal is resolved</option>
+            <option value="false">no: triggers only</option>
+          </select>
+        </div>
+        <fieldset className="field">
+          <legend className="label">Throttle</legend>
+          <label className="check"><input type="checkbox" checked={d.throttle} onChange={(e) => set('throttle', e.target.checked)} /> at most a number of notifications per rule and window, then one summary</label>
+          {d.throttle && (
+            <div className="checks">
+              <label className="check" htmlFor="ch-throttle-cap">Cap <input id="ch-throttle-cap" aria-label="Throttle cap" size={4} value={d.throttleCap} onChange={(e) => set('throttleCap', e.target.value)} aria-invalid={fieldError('throttle.cap') ? true : undefined} /></label>
+              <label className="check" htmlFor="ch-throttle-window">per <input id="ch-throttle-window" aria-label="Throttle window" size={5} value={d.throttleWindow} onChange={(e) => set('throttleWindow', e.target.value)} aria-invalid={fieldError('throttle.window') ? true : undefined} /></label>
+              <label className="check" htmlFor="ch-throttle-group">by <select id="ch-throttle-group" aria-label="Throttle grouping" value={d.throttleGroupBy} onChange={(e) => set('throttleGroupBy', e.target.value as Draft['throttleGroupBy'])}><option value="">rule</option><option value="service">rule and service</option></select></label>
+            </div>
+          )}
+          {(fieldError('throttle.cap') || fieldError('throttle.window') || fieldError('throttle.groupBy')) && (
+            <span className="error-text small" role="alert">{['cap', 'window', 'groupBy'].map((k) => fieldError(`throttle.${k}`) && `${k}: ${fieldError(`throttle.${k}`)}`).filter(Boolean).join('; ')}</span>
+          )}
+        </fieldset>
         <div className="field checkbox">
           <input id="ch-enabled" type="checkbox" checked={d.enabled} onChange={(e) => set('enabled', e.target.checked)} />
           <label htmlFor="ch-enabled">Enabled</label>
