@@ -121,6 +121,13 @@ describe('web UI end to end: access control', () => {
     await audit.last().getByText('before / after').click();
     expect(await audit.last().locator('pre').textContent()).toContain('"checkout-errors"');
     await shot(page, 'access');
+    // Filters: an action prefix, a target.
+    await page.getByLabel('Action').fill('token.');
+    await poll(() => audit.count()).toBe(3);
+    await page.getByLabel('Action').fill('');
+    await page.getByLabel('Target').fill('rule:checkout-errors');
+    await poll(() => audit.count()).toBe(1);
+    expect(await audit.first().locator('td').nth(2).textContent()).toBe('rule.create');
     expect(pageErrors).toEqual([]);
   });
 }, 120_000);

@@ -137,9 +137,10 @@ function RefinementsPanel({ rule, onChanged }: { rule: Rule; onChanged: () => vo
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const [applied, setApplied] = useState<string>();
+  const [maxRecallLoss, setMaxRecallLoss] = useState(0);
   const run = async () => {
     setBusy(true); setError(undefined); setApplied(undefined);
-    try { setReport(await fluoApi.ruleRefinements(rule.id)); } catch (err) { setError(errorText(err)); } finally { setBusy(false); }
+    try { setReport(await fluoApi.ruleRefinements(rule.id, { maxRecallLoss })); } catch (err) { setError(errorText(err)); } finally { setBusy(false); }
   };
   const apply = async (dsl: string) => {
     setBusy(true); setError(undefined);
@@ -154,7 +155,17 @@ function RefinementsPanel({ rule, onChanged }: { rule: Rule; onChanged: () => vo
     <section className="panel" aria-labelledby="refine-title" data-testid="rule-refinements">
       <div className="panel-head">
         <h2 id="refine-title">Refinement proposals</h2>
-        <button type="button" onClick={run} disabled={busy || rule.source === 'file'}>{busy && !report ? 'Learning…' : 'Learn from triage'}</button>
+        <div className="form-actions">
+          <label className="inline" htmlFor="refine-recall">Real signals it may miss
+            <select id="refine-recall" value={maxRecallLoss} onChange={(e) => setMaxRecallLoss(Number(e.target.value))}>
+              <option value={0}>none</option>
+              <option value={0.05}>up to 5 %</option>
+              <option value={0.1}>up to 10 %</option>
+              <option value={0.2}>up to 20 %</option>
+            </select>
+          </label>
+          <button type="button" onClick={run} disabled={busy || rule.source === 'file'}>{busy && !report ? 'Learning…' : 'Learn from triage'}</button>
+        </div>
       </div>
       <p className="muted small">Conditions that would have excluded the false positives, learnt from this rule's resolved and false-positive signals, measured on that history and cross-validated on held-out signals.</p>
       {applied && <p className="ok-note" role="status">{applied}</p>}

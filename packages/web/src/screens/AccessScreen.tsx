@@ -8,6 +8,7 @@ import { errorText, fieldErrors, fluoApi, getToken, setToken } from '../api/fluo
 import type { AuditEntry, TokenRole } from '../api/types';
 import { TOKEN_ROLES } from '../api/types';
 import { EmptyState, ErrorNote } from '../components/bits';
+import { DebouncedInput } from '../components/DebouncedInput';
 import { formatAgo, formatTime } from '../lib/format';
 import { useLoad } from '../lib/useLoad';
 
@@ -20,14 +21,22 @@ const ROLE_HINT: Record<TokenRole, string> = {
 
 function AuditLog() {
   const [cursors, setCursors] = useState<string[]>([]);
+  const [action, setAction] = useState('');
+  const [target, setTarget] = useState('');
   const cursor = cursors.at(-1);
-  const audit = useLoad(() => fluoApi.listAudit({ cursor, limit: 25 }), [cursor]);
+  const audit = useLoad(() => fluoApi.listAudit({ cursor, limit: 25, action: action.trim(), target: target.trim() }), [cursor, action, target]);
+  const filter = (set: (v: string) => void) => (v: string) => { setCursors([]); set(v); };
   const entries: AuditEntry[] = audit.data?.entries ?? [];
   return (
     <section className="panel" aria-labelledby="audit-title">
       <h2 id="audit-title">Audit log</h2>
+      <form className="filters" role="search" aria-label="Filter the audit log" onSubmit={(e) => e.preventDefault()}>
+        <label>Action <DebouncedInput value={action} onValue={filter(setAction)} placeholder="e.g. rule. or token.create" /></label>
+        <label>Target <DebouncedInput value={target} onValue={filter(setTarget)} placeholder="e.g. rule:checkout-errors" /></label>
+      </form>
       <ErrorNote error={audit.error} what="the audit log" />
-      {audit.data && entries.length === 0 && <EmptyState title="No changes recorded yet"><p>Every change made through the API (rules, signals, channels, tokens) is recorded here with who made it.</p></EmptyState>}
+      {audit.data && entries.length === 0 && (action || target) && <EmptyState title="No entries match" />}
+      {audit.data && entries.length === 0 && !action && !target && <EmptyState title="No changes recorded yet"><p>Every change made through the API (rules, signals, channels, tokens) is recorded here with who made it.</p></EmptyState>}
       {entries.length > 0 && (
         <table className="list audit-table">
           <thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Target</th><th scope="col">Change</th></tr></thead>
