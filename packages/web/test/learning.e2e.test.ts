@@ -158,6 +158,12 @@ describe('web UI end to end: notifications and learning', () => {
     const down = page.locator('tr[data-channel-id="down-hook"]');
     await down.getByRole('button', { name: /^Send test/ }).click();
     await poll(() => down.getByTestId('test-result').textContent()).toMatch(/^✗ (retry|failed): .*503/);
+
+    // Delete asks first.
+    page.once('dialog', (d) => void d.accept());
+    await down.getByRole('button', { name: /^Delete/ }).click();
+    await poll(() => down.count()).toBe(0);
+    await api(server!.api, 'GET', '/api/v1/notifications/channels/down-hook', undefined, undefined, [404]);
   });
 
   it('shows precision from triage, learns a refinement, applies it as a new version and diffs the DSL', async () => {
