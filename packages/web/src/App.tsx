@@ -10,6 +10,10 @@ import { SignalDetailScreen } from './screens/SignalDetailScreen';
 import { SignalsScreen } from './screens/SignalsScreen';
 import { TraceScreen } from './screens/TraceScreen';
 import { TracesScreen } from './screens/TracesScreen';
+import { AccessScreen } from './screens/AccessScreen';
+import { InsightsScreen } from './screens/InsightsScreen';
+import { InvariantsScreen } from './screens/InvariantsScreen';
+import { NotificationsScreen } from './screens/NotificationsScreen';
 import { UiConfigContext } from './uiConfig';
 
 // The editor (CodeMirror and the engine's compiler) loads only when a rule is opened.
@@ -20,6 +24,10 @@ const NAV = [
   { to: '/rules', label: 'Rules', end: false },
   { to: '/signals', label: 'Signals', end: false },
   { to: '/traces', label: 'Traces', end: false },
+  { to: '/notifications', label: 'Notifications', end: false },
+  { to: '/invariants', label: 'Invariants', end: false },
+  { to: '/insights', label: 'Insights', end: false },
+  { to: '/access', label: 'Access', end: false },
 ];
 
 export function App() {
@@ -65,6 +73,10 @@ export function App() {
           <Route path="/signals/:id" element={<SignalDetailScreen />} />
           <Route path="/traces" element={<TracesScreen />} />
           <Route path="/traces/:traceId" element={<TraceScreen />} />
+          <Route path="/notifications" element={<NotificationsScreen />} />
+          <Route path="/invariants" element={<InvariantsScreen />} />
+          <Route path="/insights" element={<InsightsScreen />} />
+          <Route path="/access" element={<AccessScreen />} />
           <Route path="*" element={<div className="empty"><h1>Page not found</h1><p>Use the menu above.</p></div>} />
         </Routes>
         </Suspense>

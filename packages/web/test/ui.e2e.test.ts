@@ -15,25 +15,18 @@
  * (scripts/system-packages.mjs installs it; without it this test fails
  * saying how to install it).
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { context, trace, SpanKind, SpanStatusCode, type Span as OtelSpan } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { locateBinary } from '../../../scripts/system-packages.mjs';
+import { launchBrowser, poll, shot as shotOf, startFluo, until, type FluoProcess } from './e2eHarness.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(HERE, '../../..');
-const BIN = path.join(REPO, 'packages/cli/bin/fluo.js');
-const DIST_INDEX = path.join(REPO, 'packages/web/dist/index.html');
-const SHOTS = path.join(REPO, 'docs/screenshots');
 const LINK_TEMPLATE = 'http://jaeger.example:16686/trace/{traceId}';
 const XSS_IMG = '<img src=x onerror="window.__fluoXss=1">';
 const XSS_SCRIPT = '<script>window.__fluoXss=2</script>';
@@ -42,28 +35,10 @@ const BAD_DSL = "trace.has(span => span.name = 'payment.charge')";
 const GOOD_DSL = "trace.has(span => span.name === 'payment.charge' && span.status === 'ERROR')";
 
 const work = mkdtempSync(path.join(tmpdir(), 'fluo-ui-e2e-'));
-let server: { child: ChildProcessWithoutNullStreams; api: string; otlpHttp: string; stderr: () => string } | null = null;
+let server: FluoProcess | null = null;
 let browser: BrowserContext | null = null;
 let page: Page;
 const pageErrors: string[] = [];
-
-async function startFluo(): Promise<NonNullable<typeof server>> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('FLUO_')) env[k] = v;
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--otlp-http-port', '0', '--otlp-grpc-port', '0',
-    '--data-dir', path.join(work, 'data'), '--idle-timeout', '1s', '--trace-link-template', LINK_TEMPLATE], { env, cwd: work });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const m = /^fluo: listening api=(\S+) otlp-http=(\S+) otlp-grpc=(\S+)$/m.exec(stdout);
-    if (m) return { child, api: m[1], otlpHttp: m[2], stderr: () => stderr };
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`fluo serve did not start: ${stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 /** One checkout trace from two services through the OpenTelemetry SDK; resolves once exported. Returns the trace id. */
 async function sendCheckout(options: { failing: boolean; hostile?: boolean }): Promise<string> {
@@ -97,51 +72,18 @@ async function apiJson(p: string): Promise<any> { // eslint-disable-line @typesc
   return res.json();
 }
 
-/** Polls until `probe` is truthy (server-side state; the browser side uses Playwright's waiting). */
-async function until<T>(what: string, probe: () => Promise<T | false | null | undefined>, timeout = 15_000): Promise<T> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Playwright-side waiting: retries until the assertion holds (generous, for a loaded CI machine). */
-const poll = <T>(probe: () => Promise<T> | T) => expect.poll(probe, { timeout: 20_000, interval: 100 });
-const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+const shot = (name: string) => shotOf(page, name);
 const xssRan = () => page.evaluate(() => (window as unknown as { __fluoXss?: number }).__fluoXss ?? null);
 
 describe('web UI end to end', () => {
   beforeAll(async () => {
-    // Fails (never skips) with the install command when Chromium is missing.
-    const executablePath = locateBinary('chromium');
-    if (!existsSync(DIST_INDEX)) throw new Error(`the web UI is not built (${DIST_INDEX} is missing): run npm run build`);
-    mkdirSync(SHOTS, { recursive: true });
-    server = await startFluo();
-    browser = await chromium.launchPersistentContext(path.join(work, 'chromium-profile'), {
-      executablePath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1440, height: 900 },
-      baseURL: server.api,
-      colorScheme: 'light',
-    });
-    page = browser.pages()[0] ?? await browser.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (err) => pageErrors.push(`page error: ${err.message}`));
-    page.on('console', (msg) => { if (msg.type() === 'error') pageErrors.push(`console error: ${msg.text()}`); });
-    // The UI must never reach beyond the FLUO server (fonts and libraries are bundled).
-    await page.route((url) => !url.href.startsWith(server!.api), (route) => { pageErrors.push(`request outside the FLUO server: ${route.request().url()}`); return route.abort(); });
+    server = await startFluo(path.join(work, 'data'), ['--trace-link-template', LINK_TEMPLATE]);
+    ({ browser, page } = await launchBrowser(path.join(work, 'chromium-profile'), server.api, pageErrors));
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    if (server) {
-      server.child.kill('SIGTERM');
-      await new Promise((resolve) => { if (server!.child.exitCode !== null) resolve(null); else server!.child.once('exit', resolve); });
-    }
+    await server?.stop();
     rmSync(work, { recursive: true, force: true });
   });
 

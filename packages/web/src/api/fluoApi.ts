@@ -8,6 +8,8 @@
  * show the token form.
  */
 import type {
+  ApiToken, AuditEntry, Channel, ChannelInput, ChannelTestResult, ChannelType, InvariantReport, NotificationRow, NotificationStatus,
+  RateReport, RefinementReport, RulePrecision, RulePrecisionSummary, RuleVersion, ShadowReport, TokenRole,
   BulkStatusResult, Overview, Rule, RuleInput, RuleTestResult, Signal, SignalCounts, SignalDetail, SignalFilter, SignalStatus,
   TraceDetail, TraceFilter, TraceKeys, TraceSummary, UiConfig,
 } from './types';
@@ -102,7 +104,55 @@ export const fluoApi = {
     request<{ traces: TraceSummary[]; nextCursor: string | null }>('GET', `/api/v1/traces${query({ ...filter })}`, undefined, signal),
   getTrace: (traceId: string) => request<TraceDetail>('GET', `/api/v1/traces/${encodeURIComponent(traceId)}`),
   traceKeys: () => request<TraceKeys>('GET', '/api/v1/traces/keys'),
+
+  listNotifications: (filter: { status?: NotificationStatus; channelId?: string; signalId?: string; limit?: number; cursor?: string } = {}) =>
+    request<{ notifications: NotificationRow[]; nextCursor: string | null }>('GET', `/api/v1/notifications${query({ ...filter })}`),
+  channelTypes: () => request<{ types: ChannelType[] }>('GET', '/api/v1/notifications/channel-types'),
+  listChannels: () => request<{ channels: Channel[] }>('GET', '/api/v1/notifications/channels'),
+  createChannel: (channel: ChannelInput) => request<Channel>('POST', '/api/v1/notifications/channels', channel),
+  replaceChannel: (id: string, channel: ChannelInput) => request<Channel>('PUT', `/api/v1/notifications/channels/${encodeURIComponent(id)}`, channel),
+  deleteChannel: (id: string) => request<void>('DELETE', `/api/v1/notifications/channels/${encodeURIComponent(id)}`),
+  testChannel: (id: string, text?: string) => request<ChannelTestResult>('POST', `/api/v1/notifications/channels/${encodeURIComponent(id)}/test`, text === undefined ? {} : { text }),
+
+  ruleVersions: (id: string) => request<{ ruleId: string; versions: RuleVersion[] }>('GET', `/api/v1/rules/${encodeURIComponent(id)}/versions`),
+  rulePrecision: (id: string, options: { since?: number; bucket?: string } = {}) =>
+    request<RulePrecision>('GET', `/api/v1/rules/${encodeURIComponent(id)}/precision${query(options)}`),
+  ruleShadow: (id: string, options: { since?: number; limit?: number } = {}) =>
+    request<ShadowReport>('GET', `/api/v1/rules/${encodeURIComponent(id)}/shadow${query(options)}`),
+  promoteRule: (id: string, version: number) => request<Rule>('POST', `/api/v1/rules/${encodeURIComponent(id)}/promote`, { version }),
+  ruleRefinements: (id: string, options: { since?: number; maxRecallLoss?: number } = {}) =>
+    request<RefinementReport>('GET', `/api/v1/rules/${encodeURIComponent(id)}/refinements${query(options)}`),
+  applyRefinement: (id: string, dsl: string, version: number) =>
+    request<Rule>('POST', `/api/v1/rules/${encodeURIComponent(id)}/refinements/apply`, { dsl, version }),
+
+  mineInvariants: (options: { since?: number; minSupport?: number; minConfidence?: number } = {}) =>
+    request<InvariantReport>('GET', `/api/v1/invariants${query(options)}`),
+  adoptInvariant: (candidate: { dsl: string; description: string }) => request<Rule>('POST', '/api/v1/invariants/adopt', candidate),
+  precisionInsights: (options: { since?: number } = {}) => request<{ rules: RulePrecisionSummary[] }>('GET', `/api/v1/insights/precision${query(options)}`),
+  rateInsights: () => request<RateReport>('GET', '/api/v1/insights/rates'),
+
+  listTokens: () => request<{ tokens: ApiToken[] }>('GET', '/api/v1/tokens'),
+  createToken: (name: string, role: TokenRole) => request<ApiToken & { token: string }>('POST', '/api/v1/tokens', { name, role }),
+  revokeToken: (id: string) => request<ApiToken>('DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`),
+  listAudit: (options: { cursor?: string; limit?: number; action?: string; target?: string } = {}) =>
+    request<{ entries: AuditEntry[]; nextCursor: string | null }>('GET', `/api/v1/audit${query(options)}`),
 };
+
+/** The message to show for a failed call: 403 says what role is missing (the server's words), others the server's message. */
+export function errorText(err: unknown): string {
+  if (err instanceof ApiError) return err.status === 403 ? `Not allowed (403): ${err.message}` : err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Server validation problems by field (e.g. `settings.url` → message), from a 400's details. */
+export function fieldErrors(err: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!(err instanceof ApiError) || !Array.isArray(err.details)) return out;
+  for (const d of err.details as Array<{ field?: unknown; message?: unknown }>) {
+    if (typeof d?.field === 'string' && typeof d.message === 'string' && !(d.field in out)) out[d.field] = d.message;
+  }
+  return out;
+}
 
 /**
  * Live signals over SSE (GET /api/v1/signals/stream), resuming after a

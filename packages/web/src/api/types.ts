@@ -162,3 +162,152 @@ export interface TraceFilter {
   limit?: number;
   cursor?: string;
 }
+
+// ---- Notifications (docs/notifications.md) ----
+export const NOTIFICATION_STATUSES = ['pending', 'delivering', 'delivered', 'failed', 'expired', 'suppressed'] as const;
+export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
+export type NotificationKind = 'trigger' | 'resolve' | 'summary' | 'test';
+
+export interface NotificationRow {
+  n: number;
+  key: string;
+  channelId: string;
+  kind: NotificationKind;
+  signalId: string | null;
+  ruleId: string | null;
+  status: NotificationStatus;
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: number;
+  createdAt: number;
+  updatedAt: number;
+  deliveredAt: number | null;
+  suppressedCount: number;
+}
+
+export interface ChannelType { type: string; description: string; secretFields: string[]; sendResolvedByDefault: boolean }
+
+export interface ChannelMatch { rules?: string[]; severities?: string[]; tags?: string[] }
+
+export interface Channel {
+  id: string;
+  type: string;
+  name: string;
+  enabled: boolean;
+  settings: Record<string, unknown>;
+  match: ChannelMatch | null;
+  throttle: { window: number; cap: number; groupBy: string | null } | null;
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+  source: 'config' | 'api';
+  secretsSet: string[];
+}
+
+export interface ChannelInput {
+  id?: string;
+  type: string;
+  name?: string;
+  enabled?: boolean;
+  settings: Record<string, unknown>;
+  match?: ChannelMatch | null;
+  throttle?: { window: string | number; cap: number | string; groupBy?: string } | null;
+  version?: number;
+}
+
+export interface ChannelTestResult { channelId: string; outcome: 'delivered' | 'retry' | 'failed'; reason?: string }
+
+// ---- Learning (docs/learning.md) ----
+export interface PrecisionCounts { truePositives: number; falsePositives: number; precision: number | null; interval: [number, number] | null }
+
+export interface RulePrecision extends PrecisionCounts {
+  ruleId: string;
+  ruleVersion: number;
+  byVersion: Array<PrecisionCounts & { version: number }>;
+  trend: Array<PrecisionCounts & { start: number }>;
+  bucketMs: number;
+  falsePositiveReasons: Array<{ reason: string; count: number }>;
+  truncated: boolean;
+}
+
+export interface RuleVersion {
+  ruleId: string; version: number; name: string; description: string; severity: Severity; dsl: string;
+  enabled: boolean; mode: RuleMode; tags: string[]; savedAt: number;
+}
+
+export interface ShadowReport {
+  ruleId: string; mode: RuleMode; ruleVersion: number;
+  wouldHaveNotified: number;
+  byVersion: Array<{ version: number; signals: number }>;
+  signals: Signal[];
+  truncated: boolean;
+}
+
+export interface RefinementMetrics {
+  truePositives: number; falsePositives: number; lostTruePositives: number; excludedFalsePositives: number;
+  precision: number | null; recall: number | null;
+}
+
+export interface RefinementProposal {
+  dsl: string;
+  conditions: Array<{ source: 'attributes' | 'resource'; key: string; op: string; value: string | number | boolean; text: string }>;
+  predicate: { text: string; line: number; column: number };
+  history: { before: RefinementMetrics; after: RefinementMetrics };
+  heldOut: { folds: number; before: RefinementMetrics; after: RefinementMetrics } | null;
+  recommended: boolean;
+}
+
+export interface RefinementReport {
+  ruleId: string; ruleVersion: number; dsl: string;
+  signals: { truePositives: number; falsePositives: number; notFiringNow: number; truncated: boolean };
+  baseline: RefinementMetrics;
+  proposals: RefinementProposal[];
+  reason: string | null;
+}
+
+export type InvariantKind = 'co-occurrence' | 'ordering' | 'duration' | 'attribute-values';
+
+export interface InvariantCandidate {
+  id: string;
+  kind: InvariantKind;
+  description: string;
+  unit: 'traces' | 'spans';
+  support: number;
+  holding: number;
+  confidence: number;
+  lift: number | null;
+  examples: string[];
+  counterExamples: string[];
+  dsl: string;
+}
+
+export interface InvariantReport {
+  tracesScanned: number;
+  truncated: boolean;
+  stats: { traces: number; spans: number; spanKinds: number; droppedSpans: number; qualified: number };
+  candidates: InvariantCandidate[];
+}
+
+export interface RulePrecisionSummary extends PrecisionCounts { ruleId: string; name: string; mode: RuleMode; version: number; truncated: boolean }
+
+export type RateStatus = 'learning' | 'normal' | 'jump' | 'collapse';
+
+export interface RateAssessment {
+  ruleId: string; ruleName: string; mode: RuleMode;
+  status: RateStatus;
+  window: { start: number; end: number; traces: number; signals: number; rate: number | null };
+  expected: { rate: number; signals: number; historyTraces: number; historySignals: number };
+  ratio: number | null;
+  pValue: number;
+  message: string;
+}
+
+export interface RateReport { at: number; ruleId: string; windowMs: number; historyMs: number; intervalMs: number; assessments: RateAssessment[]; lastCheck: { at: number } | null }
+
+// ---- Access control (SECURITY.md) ----
+export const TOKEN_ROLES = ['viewer', 'editor', 'admin', 'ingest'] as const;
+export type TokenRole = (typeof TOKEN_ROLES)[number];
+
+export interface ApiToken { id: string; name: string; role: TokenRole; prefix: string; createdAt: number; createdBy: string; revokedAt: number | null }
+
+export interface AuditEntry { seq: number; at: number; actor: string; action: string; target: string; before: unknown; after: unknown }

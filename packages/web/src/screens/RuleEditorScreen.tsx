@@ -10,6 +10,7 @@ import type { Rule, RuleMode, RuleTestResult, Severity, TraceKeys } from '../api
 import { SEVERITIES } from '../api/types';
 import { EmptyState, ErrorNote } from '../components/bits';
 import { DslEditor, type DslProblem } from '../components/DslEditor';
+import { RuleLearning } from '../components/RuleLearning';
 import { formatTime } from '../lib/format';
 import { RULE_TEMPLATES } from '../lib/ruleTemplates';
 import { TIME_RANGES } from '../lib/signalBuckets';
@@ -34,6 +35,7 @@ export function RuleEditorScreen() {
   const [test, setTest] = useState<RuleTestResult & { dsl: string; rangeLabel: string }>();
   const [testError, setTestError] = useState<string>();
   const [testRange, setTestRange] = useState(3);
+  const [ruleLoads, setRuleLoads] = useState(0);
   const keys = useRef<TraceKeys>({ tracesScanned: 0, spanAttributes: [], resourceAttributes: [], spanNames: [], services: [] });
 
   useEffect(() => { fluoApi.traceKeys().then((k) => { keys.current = k; }, () => undefined); }, []);
@@ -43,7 +45,7 @@ export function RuleEditorScreen() {
       setRule(r);
       setDraft({ id: r.id, name: r.name, description: r.description, severity: r.severity, mode: r.mode, enabled: r.enabled, tags: r.tags.join(', '), dsl: r.dsl });
     }, (e: Error) => setLoadError(e));
-  }, [id, isNew]);
+  }, [id, isNew, ruleLoads]);
 
   const set = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft((d) => ({ ...d, [key]: value }));
   const readOnly = rule?.source === 'file';
@@ -198,6 +200,7 @@ export function RuleEditorScreen() {
           {test.matched > test.traces.length && <p className="muted">Showing the first {test.traces.length}.</p>}
         </section>
       )}
+      {rule && !isNew && rule.id === id && <RuleLearning rule={rule} onChanged={() => setRuleLoads((n) => n + 1)} />}
     </div>
   );
 }

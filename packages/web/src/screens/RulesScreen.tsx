@@ -1,10 +1,11 @@
 /** Rules: state, severity, signals in the last 24 h with a sparkline; create, edit, enable/disable, delete. */
 import { useMemo, useState } from 'react';
 import { Link } from 'react-router';
-import { ApiError, fluoApi } from '../api/fluoApi';
+import { errorText, fluoApi } from '../api/fluoApi';
 import type { Rule } from '../api/types';
 import { EmptyState, ErrorNote, SeverityBadge, Sparkline } from '../components/bits';
 import { formatAgo } from '../lib/format';
+import { percent } from '../lib/learnFormat';
 import { alignedRange, denseSeries, TIME_RANGES } from '../lib/signalBuckets';
 import { useLoad } from '../lib/useLoad';
 
@@ -16,6 +17,9 @@ export function RulesScreen() {
     const { since, until } = alignedRange({ ...DAY, bucket: '1h', bucketMs: 3_600_000 }, Date.now());
     return fluoApi.signalCounts({ since, until, bucket: '1h' });
   }, [], 30_000);
+  // Precision learnt from triage (resolved vs false positive) over 30 days, for every rule in one call.
+  const precision = useLoad(() => fluoApi.precisionInsights({ since: Date.now() - 30 * 86_400_000 }), [], 60_000);
+  const precisionOf = useMemo(() => new Map((precision.data?.rules ?? []).map((p) => [p.ruleId, p])), [precision.data]);
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string }>();
   const [busy, setBusy] = useState<string | null>(null);
 
@@ -32,7 +36,7 @@ export function RulesScreen() {
       setMessage({ kind: 'ok', text: `${rule.name}: ${what}.` });
       rules.reload();
     } catch (err) {
-      setMessage({ kind: 'error', text: `${rule.name}: could not ${what.replace(/d$/, '')}: ${err instanceof ApiError ? err.message : String(err)}` });
+      setMessage({ kind: 'error', text: `${rule.name}: could not ${what.replace(/d$/, '')}: ${errorText(err)}` });
     } finally {
       setBusy(null);
     }
@@ -60,7 +64,7 @@ export function RulesScreen() {
           <thead>
             <tr>
               <th scope="col">Rule</th><th scope="col">State</th><th scope="col">Severity</th>
-              <th scope="col" className="num">Signals 24 h</th><th scope="col">Trend (hourly)</th><th scope="col">Updated</th><th scope="col"><span className="sr-only">Actions</span></th>
+              <th scope="col" className="num">Signals 24 h</th><th scope="col">Trend (hourly)</th><th scope="col" className="precision-col">Precision 30 d</th><th scope="col">Updated</th><th scope="col"><span className="sr-only">Actions</span></th>
             </tr>
           </thead>
           <tbody>
@@ -83,6 +87,11 @@ export function RulesScreen() {
                   <td><SeverityBadge severity={rule.severity} /></td>
                   <td className="num">{total}</td>
                   <td><Sparkline values={series.length ? series : new Array(24).fill(0)} label={`${total} signals in the last 24 hours`} /></td>
+                  <td className="precision-col">{(() => {
+                    const p = precisionOf.get(rule.id);
+                    if (!p || p.precision === null || p.interval === null) return <span className="muted small">not triaged</span>;
+                    return <>{percent(p.precision)} <span className="muted small">({percent(p.interval[0])}–{percent(p.interval[1])}, {p.truePositives + p.falsePositives} triaged)</span></>;
+                  })()}</td>
                   <td className="small">{formatAgo(rule.updatedAt)}</td>
                   <td>
                     <div className="actions">

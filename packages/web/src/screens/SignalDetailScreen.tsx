@@ -7,6 +7,7 @@ import { SIGNAL_STATUSES } from '../api/types';
 import { ErrorNote, SeverityBadge, StatusBadge } from '../components/bits';
 import { Waterfall } from '../components/Waterfall';
 import { formatTime, statusLabel, traceLink } from '../lib/format';
+import { useLoad } from '../lib/useLoad';
 import { useUiConfig } from '../uiConfig';
 
 export function SignalDetailScreen() {
@@ -98,6 +99,7 @@ export function SignalDetailScreen() {
               ))}
             </ol>
           )}
+          <SignalNotifications signalId={signal.id} shadow={signal.mode === 'shadow'} />
         </section>
       </div>
       <section className="panel" aria-labelledby="wf-title">
@@ -108,5 +110,30 @@ export function SignalDetailScreen() {
         )}
       </section>
     </div>
+  );
+}
+
+/** The outbox rows of one signal: where it was sent, and whether it arrived (with the last error when not). */
+function SignalNotifications({ signalId, shadow }: { signalId: string; shadow: boolean }) {
+  const rows = useLoad(() => fluoApi.listNotifications({ signalId, limit: 20 }), [signalId], 10_000);
+  return (
+    <>
+      <h3>Notifications</h3>
+      <ErrorNote error={rows.error} what="the notifications" />
+      {rows.data && rows.data.notifications.length === 0 && (
+        <p className="muted small">{shadow ? 'None: signals of shadow rules never notify.' : <>None: no channel receives this signal. See <Link to="/notifications">Notifications</Link>.</>}</p>
+      )}
+      {rows.data && rows.data.notifications.length > 0 && (
+        <ul className="signal-notifications">
+          {rows.data.notifications.map((n) => (
+            <li key={n.n}>
+              <span className={`badge nst-${n.status}`}>{n.status}</span> {n.kind} to <strong>{n.channelId}</strong>
+              <span className="muted small"> · {n.attempts} attempt{n.attempts === 1 ? '' : 's'}{n.deliveredAt ? ` · delivered ${formatTime(n.deliveredAt)}` : ''}</span>
+              {n.lastError && <div className="error-text small">{n.lastError}</div>}
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
   );
 }

@@ -131,6 +131,8 @@ export function SignalsScreen() {
           <select value={filter.ruleId ?? ''} onChange={(e) => setFilter('ruleId', e.target.value)}>
             <option value="">all rules</option>
             {rules.data?.rules.map((r) => <option key={r.id} value={r.id}>{r.name}</option>)}
+            {/* Built in: raised when a rule's signal rate departs from its baseline (docs/learning.md). */}
+            {!rules.data?.rules.some((r) => r.id === 'fluo.rate-anomaly') && <option value="fluo.rate-anomaly">Rate anomalies (built in)</option>}
           </select>
         </label>
         <label>Severity
