@@ -1,106 +1,39 @@
-/** The REST API's shapes, as the UI uses them (see GET /api/v1/openapi.json). */
-export type Severity = 'info' | 'warning' | 'critical';
-export type RuleMode = 'alert' | 'shadow';
-export type SignalStatus = 'open' | 'acknowledged' | 'resolved' | 'false_positive';
+/**
+ * The REST API's shapes as the UI uses them. Every shape the server's public
+ * API shares with Node users comes from the client library (@fluohq/fluo,
+ * packages/client/src/types.ts) — type-only imports, so none of the client's
+ * Node runtime is bundled. Declared here are only the shapes of endpoints the
+ * client does not wrap yet (overview, UI config, channels, learning,
+ * invariants, rates, access control) and the UI's filter state.
+ */
+import type { NotificationStatus, PrecisionCounts, RuleMode, Severity, Signal, SignalQuery, SignalStatus, Trace } from '@fluohq/fluo';
+
+export type {
+  AttributeValue, BulkStatusResult, NotificationKind, NotificationStatus, PrecisionCounts, Rule, RuleChange, RuleErrorInfo, RuleInput,
+  RuleMode, RulePrecision, RuleTestResult, RuleVersion, Severity, Signal, SignalDetail, SignalStatus, Span, StatusChange,
+  Notification as NotificationRow, Trace as TraceDetail,
+} from '@fluohq/fluo';
+
 export const SEVERITIES: readonly Severity[] = ['info', 'warning', 'critical'];
 export const SIGNAL_STATUSES: readonly SignalStatus[] = ['open', 'acknowledged', 'resolved', 'false_positive'];
+export const NOTIFICATION_STATUSES: readonly NotificationStatus[] = ['pending', 'delivering', 'delivered', 'failed', 'expired', 'suppressed'];
 
-export interface RuleErrorInfo { code: string; message: string; line: number; column: number }
+/** A row of GET /traces: a kept trace without its spans. */
+export type TraceSummary = Omit<Trace, 'state' | 'spans'>;
 
-export interface Rule {
-  id: string;
-  name: string;
-  description: string;
-  severity: Severity;
-  dsl: string;
-  enabled: boolean;
-  mode: RuleMode;
-  tags: string[];
-  version: number;
-  createdAt: number;
-  updatedAt: number;
-  source: 'api' | 'file';
-  file?: string;
-  compileError?: RuleErrorInfo;
-}
+/** The Signals screen's filter (times as ms, as the UI keeps them in the URL). */
+export type SignalFilter = Omit<SignalQuery, 'since' | 'until'> & { since?: number; until?: number };
 
-export interface RuleInput {
-  id?: string;
-  name: string;
-  description?: string;
-  severity: Severity;
-  dsl: string;
-  enabled?: boolean;
-  mode?: RuleMode;
-  tags?: string[];
-  version?: number;
-}
-
-export type AttributeValue = string | number | boolean | null | AttributeValue[] | { [key: string]: AttributeValue };
-
-export interface SpanEvent { name: string; time: number; timeUnixNano?: string; attributes: Record<string, AttributeValue> }
-export interface SpanLink { traceId: string; spanId: string; traceState?: string; attributes: Record<string, AttributeValue> }
-
-export interface Span {
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | null;
-  name: string;
-  kind: string;
-  status: 'UNSET' | 'OK' | 'ERROR' | string;
-  statusMessage: string;
-  startTime: number;
-  endTime: number;
-  duration: number;
-  service: string | null;
-  attributes: Record<string, AttributeValue>;
-  resource: Record<string, AttributeValue>;
-  scope: { name: string; version: string };
-  events: SpanEvent[];
-  links: SpanLink[];
-}
-
-export interface Signal {
-  id: string;
-  seq: number;
-  ruleId: string;
-  ruleName: string;
-  ruleVersion: number;
-  severity: Severity;
-  mode: RuleMode;
-  traceId: string;
-  spanIds: string[];
-  message: string;
-  detectedAt: number;
-  firstSpanTime: number;
-  lastSpanTime: number;
-  services: string[];
-  status: SignalStatus;
-  statusUpdatedAt: number;
-}
-
-export interface StatusChange { at: number; by: string; from: SignalStatus; to: SignalStatus; note: string | null }
-
-export interface SignalDetail extends Signal {
-  evidence: { spans: Span[] };
-  history: StatusChange[];
-}
-
-export interface TraceSummary {
-  traceId: string;
-  rootName: string;
-  services: string[];
-  spanCount: number;
-  errorCount: number;
-  startTime: number;
-  endTime: number;
-  duration: number;
-  completedAt: number | null;
-}
-
-export interface TraceDetail extends TraceSummary {
-  state: 'open' | 'complete';
-  spans: Span[];
+export interface TraceFilter {
+  service?: string;
+  /** Root span name. */
+  name?: string;
+  /** Any span's name. */
+  spanName?: string;
+  since?: number;
+  until?: number;
+  limit?: number;
+  cursor?: string;
 }
 
 export interface SignalCount { bucketStart: number; ruleId: string; severity: Severity; count: number }
@@ -127,63 +60,7 @@ export interface UiConfig { traceLinkTemplate: string | null; otlpHttpPort: numb
 
 export interface TraceKeys { tracesScanned: number; spanAttributes: string[]; resourceAttributes: string[]; spanNames: string[]; services: string[] }
 
-export interface RuleTestResult {
-  tracesScanned: number;
-  matched: number;
-  truncated: boolean;
-  traces: Array<{ traceId: string; witnesses: string[]; rootName: string; startTime: number }>;
-}
-
-export interface BulkStatusResult {
-  changed: number;
-  failed: number;
-  results: Array<{ id: string; ok: boolean; status?: SignalStatus; error?: { code: string; message: string } }>;
-}
-
-export interface SignalFilter {
-  ruleId?: string;
-  severity?: Severity;
-  status?: SignalStatus;
-  service?: string;
-  since?: number;
-  until?: number;
-  limit?: number;
-  cursor?: string;
-}
-
-export interface TraceFilter {
-  service?: string;
-  /** Root span name. */
-  name?: string;
-  /** Any span's name. */
-  spanName?: string;
-  since?: number;
-  until?: number;
-  limit?: number;
-  cursor?: string;
-}
-
 // ---- Notifications (docs/notifications.md) ----
-export const NOTIFICATION_STATUSES = ['pending', 'delivering', 'delivered', 'failed', 'expired', 'suppressed'] as const;
-export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
-export type NotificationKind = 'trigger' | 'resolve' | 'summary' | 'test';
-
-export interface NotificationRow {
-  n: number;
-  key: string;
-  channelId: string;
-  kind: NotificationKind;
-  signalId: string | null;
-  ruleId: string | null;
-  status: NotificationStatus;
-  attempts: number;
-  lastError: string | null;
-  nextAttemptAt: number;
-  createdAt: number;
-  updatedAt: number;
-  deliveredAt: number | null;
-  suppressedCount: number;
-}
 
 export interface ChannelType { type: string; description: string; secretFields: string[]; sendResolvedByDefault: boolean }
 
@@ -218,23 +95,6 @@ export interface ChannelInput {
 export interface ChannelTestResult { channelId: string; outcome: 'delivered' | 'retry' | 'failed'; reason?: string }
 
 // ---- Learning (docs/learning.md) ----
-export interface PrecisionCounts { truePositives: number; falsePositives: number; precision: number | null; interval: [number, number] | null }
-
-export interface RulePrecision extends PrecisionCounts {
-  ruleId: string;
-  ruleVersion: number;
-  byVersion: Array<PrecisionCounts & { version: number }>;
-  trend: Array<PrecisionCounts & { start: number }>;
-  bucketMs: number;
-  falsePositiveReasons: Array<{ reason: string; count: number }>;
-  truncated: boolean;
-}
-
-export interface RuleVersion {
-  ruleId: string; version: number; name: string; description: string; severity: Severity; dsl: string;
-  enabled: boolean; mode: RuleMode; tags: string[]; savedAt: number;
-}
-
 export interface ShadowReport {
   ruleId: string; mode: RuleMode; ruleVersion: number;
   wouldHaveNotified: number;

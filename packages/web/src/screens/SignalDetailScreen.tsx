@@ -1,12 +1,18 @@
-/** One signal: rule, message, severity, status and its history, triage with a note, and the trace waterfall with the witnesses marked. */
-import { useEffect, useState } from 'react';
+/**
+ * One signal: rule, message, severity, status and its history, triage with a
+ * note, and the trace waterfall with the witnesses marked. A correlated
+ * signal (a `traces.by` rule) shows its key and window, and every trace
+ * involved as its own collapsible waterfall on one shared time axis, so the
+ * order across requests (failed login, then the retry) reads top to bottom.
+ */
+import { useEffect, useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError, fluoApi } from '../api/fluoApi';
-import type { Rule, SignalDetail, SignalStatus, TraceDetail } from '../api/types';
+import type { Rule, SignalDetail, SignalStatus, Span, TraceDetail } from '../api/types';
 import { SIGNAL_STATUSES } from '../api/types';
 import { ErrorNote, SeverityBadge, StatusBadge } from '../components/bits';
 import { Waterfall } from '../components/Waterfall';
-import { formatTime, statusLabel, traceLink } from '../lib/format';
+import { formatDuration, formatTime, statusLabel, traceLink } from '../lib/format';
 import { useLoad } from '../lib/useLoad';
 import { useUiConfig } from '../uiConfig';
 
@@ -50,6 +56,7 @@ export function SignalDetailScreen() {
   if (!signal) return <div className="screen"><p className="muted">Loading…</p></div>;
   const link = traceLink(config.traceLinkTemplate, signal.traceId);
   const spans = signal.evidence.spans;
+  const correlated = signal.traceIds !== undefined && signal.correlationKey !== undefined;
   return (
     <div className="screen">
       <div className="screen-head">
@@ -66,8 +73,18 @@ export function SignalDetailScreen() {
             <dt>Rule</dt><dd><Link to={`/rules/${encodeURIComponent(signal.ruleId)}`}>{signal.ruleName}</Link> <span className="muted small">version {signal.ruleVersion}</span></dd>
             <dt>Detected</dt><dd>{formatTime(signal.detectedAt)}</dd>
             <dt>Services</dt><dd>{signal.services.join(', ') || '–'}</dd>
-            <dt>Trace</dt><dd className="mono"><Link to={`/traces/${signal.traceId}?witness=${signal.spanIds.join(',')}`}>{signal.traceId}</Link>
-              {link && <> · <a href={link} target="_blank" rel="noreferrer noopener">open in your tracing backend ↗</a></>}</dd>
+            {correlated ? (
+              <>
+                <dt>Key</dt><dd className="mono" data-testid="correlation-key">{signal.correlationKey}</dd>
+                {signal.windowStart !== undefined && signal.windowEnd !== undefined && (
+                  <><dt>Window</dt><dd data-testid="correlation-window">{formatTime(signal.windowStart)} – {formatTime(signal.windowEnd)} <span className="muted small">({formatDuration(signal.windowEnd - signal.windowStart)}, span start times)</span></dd></>
+                )}
+                <dt>Traces</dt><dd>{signal.traceIds!.length} trace{signal.traceIds!.length === 1 ? '' : 's'} (below, in order of their first witness)</dd>
+              </>
+            ) : (
+              <><dt>Trace</dt><dd className="mono"><Link to={`/traces/${signal.traceId}?witness=${signal.spanIds.join(',')}`}>{signal.traceId}</Link>
+                {link && <> · <a href={link} target="_blank" rel="noreferrer noopener">open in your tracing backend ↗</a></>}</dd></>
+            )}
             <dt>Witnesses</dt><dd>{signal.spanIds.length} span{signal.spanIds.length === 1 ? '' : 's'} (marked ◆ below)</dd>
           </dl>
           {rule && (
@@ -102,6 +119,7 @@ export function SignalDetailScreen() {
           <SignalNotifications signalId={signal.id} shadow={signal.mode === 'shadow'} />
         </section>
       </div>
+      {correlated ? <CorrelatedTraces signal={signal} traceLinkTemplate={config.traceLinkTemplate} /> : (
       <section className="panel" aria-labelledby="wf-title">
         <h2 id="wf-title">Trace when the signal fired <span className="muted small">({spans.length} spans; click a span for its attributes, resource and events)</span></h2>
         <Waterfall spans={spans} witnesses={signal.spanIds} />
@@ -109,7 +127,56 @@ export function SignalDetailScreen() {
           <p className="muted small">The trace has {trace.spanCount} spans now: <Link to={`/traces/${signal.traceId}?witness=${signal.spanIds.join(',')}`}>see the whole trace</Link>.</p>
         )}
       </section>
+      )}
     </div>
+  );
+}
+
+/**
+ * The traces of a correlated signal, each a collapsible section with its own
+ * waterfall; all share the time axis of the whole evidence, so a bar's place
+ * says when it ran relative to the other traces.
+ */
+function CorrelatedTraces({ signal, traceLinkTemplate }: { signal: SignalDetail; traceLinkTemplate: string | null }) {
+  const traceIds = signal.traceIds ?? [signal.traceId];
+  const { byTrace, range } = useMemo(() => {
+    const groups = new Map<string, Span[]>(traceIds.map((t) => [t, []]));
+    let start = Infinity;
+    let end = -Infinity;
+    for (const s of signal.evidence.spans) {
+      let list = groups.get(s.traceId);
+      if (!list) groups.set(s.traceId, (list = []));
+      list.push(s);
+      start = Math.min(start, s.startTime);
+      end = Math.max(end, s.endTime, s.startTime);
+    }
+    return { byTrace: groups, range: Number.isFinite(start) ? { start, end } : undefined };
+  }, [signal]); // eslint-disable-line react-hooks/exhaustive-deps
+  const witnessSet = new Set(signal.spanIds);
+  return (
+    <section className="panel" aria-labelledby="wf-title">
+      <h2 id="wf-title">Traces when the signal fired <span className="muted small">({byTrace.size} traces for key <span className="mono">{signal.correlationKey}</span>, one time axis{range ? ` of ${formatDuration(range.end - range.start)} from ${formatTime(range.start)}` : ''}; click a span for its details)</span></h2>
+      <div className="correlated-traces">
+        {[...byTrace.entries()].map(([traceId, spans], index) => {
+          const witnesses = spans.filter((s) => witnessSet.has(s.spanId)).map((s) => s.spanId);
+          const first = spans.find((s) => witnessSet.has(s.spanId));
+          const link = traceLink(traceLinkTemplate, traceId);
+          return (
+            <details key={traceId} open className="correlated-trace" data-trace-id={traceId}>
+              <summary>
+                <span className="badge">trace {index + 1}</span> <span className="mono">{traceId}</span>
+                <span className="muted small"> · {witnesses.length} witness{witnesses.length === 1 ? '' : 'es'}{first ? ` (first: ${first.service ?? '?'} ${first.name}${range ? `, +${formatDuration(first.startTime - range.start)}` : ''})` : ''} · {spans.length} span{spans.length === 1 ? '' : 's'} in the window</span>
+              </summary>
+              <p className="small">
+                <Link to={`/traces/${traceId}?witness=${witnesses.join(',')}`}>open the whole trace</Link>
+                {link && <> · <a href={link} target="_blank" rel="noreferrer noopener">open in your tracing backend ↗</a></>}
+              </p>
+              <Waterfall spans={spans} witnesses={witnesses} range={range} label={`Waterfall of trace ${traceId}`} />
+            </details>
+          );
+        })}
+      </div>
+    </section>
   );
 }
 
