@@ -68,7 +68,7 @@ describe('web UI: correlated signals end to end', () => {
     await row.getByRole('link', { name: String(rule!.name) }).click();
     await page.waitForURL(/\/signals\/[^/]+$/);
     await poll(() => page.getByTestId('correlation-key').textContent()).toBe('alice@example.com');
-    expect(await page.getByTestId('correlation-window').textContent()).toContain('5 s');
+    expect(await page.getByTestId('correlation-window').textContent()).toContain('(5.00 s, span start times)');
 
     const sections = page.locator('details.correlated-trace');
     await poll(() => sections.count()).toBe(2);
@@ -83,7 +83,7 @@ describe('web UI: correlated signals end to end', () => {
       expect(await witness.locator('.wf-name').textContent()).toBe('auth.login');
       expect(await witness.getAttribute('aria-label')).toContain(`status ${index === 0 ? 'ERROR' : 'OK'}`);
       expect(await section.getByRole('link', { name: /open in your tracing backend/ }).getAttribute('href')).toBe(`http://jaeger.example:16686/trace/${traceId}`);
-      expect(await section.getByRole('link', { name: 'open the whole trace' }).getAttribute('href')).toMatch(new RegExp(`^/traces/${traceId}\\?witness=[0-9a-f]{16}$`));
+      expect(await section.getByRole('link', { name: 'open the trace' }).getAttribute('href')).toMatch(new RegExp(`^/traces/${traceId}\\?witness=[0-9a-f]{16}$`));
     }
     await shot(page, 'signal-correlated');
 

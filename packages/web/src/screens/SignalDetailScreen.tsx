@@ -132,43 +132,57 @@ export function SignalDetailScreen() {
   );
 }
 
+/** Sections open at first; a signal of many traces (a card tested 50 times) shows the rest collapsed. */
+const OPEN_SECTIONS = 10;
+
 /**
  * The traces of a correlated signal, each a collapsible section with its own
- * waterfall; all share the time axis of the whole evidence, so a bar's place
- * says when it ran relative to the other traces.
+ * waterfall; all share one time axis, so a bar's place says when it ran
+ * relative to the other traces. The evidence holds only the spans the rule's
+ * predicates matched, so each trace is read whole from the kept traces
+ * (GET /traces/{id}); a trace no longer kept shows its evidence spans.
  */
 function CorrelatedTraces({ signal, traceLinkTemplate }: { signal: SignalDetail; traceLinkTemplate: string | null }) {
-  const traceIds = signal.traceIds ?? [signal.traceId];
-  const { byTrace, range } = useMemo(() => {
-    const groups = new Map<string, Span[]>(traceIds.map((t) => [t, []]));
+  const traceIds = useMemo(() => {
+    const ids = [...(signal.traceIds ?? [signal.traceId])];
+    for (const s of signal.evidence.spans) if (!ids.includes(s.traceId)) ids.push(s.traceId);
+    return ids;
+  }, [signal]);
+  const [kept, setKept] = useState<Map<string, TraceDetail | null>>(new Map());
+  useEffect(() => {
+    let live = true;
+    Promise.all(traceIds.map((t) => fluoApi.getTrace(t).then((d) => [t, d] as const, () => [t, null] as const)))
+      .then((entries) => { if (live) setKept(new Map(entries)); });
+    return () => { live = false; };
+  }, [traceIds]);
+  const sections = useMemo(() => traceIds.map((traceId) => {
+    const whole = kept.get(traceId);
+    const spans: Span[] = whole ? whole.spans : signal.evidence.spans.filter((s) => s.traceId === traceId);
+    return { traceId, spans, whole: whole !== undefined && whole !== null };
+  }), [traceIds, kept, signal]);
+  const range = useMemo(() => {
     let start = Infinity;
     let end = -Infinity;
-    for (const s of signal.evidence.spans) {
-      let list = groups.get(s.traceId);
-      if (!list) groups.set(s.traceId, (list = []));
-      list.push(s);
-      start = Math.min(start, s.startTime);
-      end = Math.max(end, s.endTime, s.startTime);
-    }
-    return { byTrace: groups, range: Number.isFinite(start) ? { start, end } : undefined };
-  }, [signal]); // eslint-disable-line react-hooks/exhaustive-deps
+    for (const { spans } of sections) for (const s of spans) { start = Math.min(start, s.startTime); end = Math.max(end, s.endTime, s.startTime); }
+    return Number.isFinite(start) ? { start, end } : undefined;
+  }, [sections]);
   const witnessSet = new Set(signal.spanIds);
   return (
     <section className="panel" aria-labelledby="wf-title">
-      <h2 id="wf-title">Traces when the signal fired <span className="muted small">({byTrace.size} traces for key <span className="mono">{signal.correlationKey}</span>, one time axis{range ? ` of ${formatDuration(range.end - range.start)} from ${formatTime(range.start)}` : ''}; click a span for its details)</span></h2>
+      <h2 id="wf-title">Traces of the signal <span className="muted small">({traceIds.length} traces for key <span className="mono">{signal.correlationKey}</span>, in order of their first witness, on one time axis{range ? ` of ${formatDuration(range.end - range.start)} from ${formatTime(range.start)}` : ''}; click a span for its details)</span></h2>
       <div className="correlated-traces">
-        {[...byTrace.entries()].map(([traceId, spans], index) => {
+        {sections.map(({ traceId, spans, whole }, index) => {
           const witnesses = spans.filter((s) => witnessSet.has(s.spanId)).map((s) => s.spanId);
           const first = spans.find((s) => witnessSet.has(s.spanId));
           const link = traceLink(traceLinkTemplate, traceId);
           return (
-            <details key={traceId} open className="correlated-trace" data-trace-id={traceId}>
+            <details key={traceId} open={index < OPEN_SECTIONS} className="correlated-trace" data-trace-id={traceId}>
               <summary>
                 <span className="badge">trace {index + 1}</span> <span className="mono">{traceId}</span>
-                <span className="muted small"> · {witnesses.length} witness{witnesses.length === 1 ? '' : 'es'}{first ? ` (first: ${first.service ?? '?'} ${first.name}${range ? `, +${formatDuration(first.startTime - range.start)}` : ''})` : ''} · {spans.length} span{spans.length === 1 ? '' : 's'} in the window</span>
+                <span className="muted small"> · {witnesses.length} witness{witnesses.length === 1 ? '' : 'es'}{first ? ` (first: ${first.service ?? '?'} ${first.name}${range ? ` at +${formatDuration(first.startTime - range.start)}` : ''})` : ''} · {spans.length} span{spans.length === 1 ? '' : 's'}{whole ? '' : ' (evidence only: the trace is no longer kept)'}</span>
               </summary>
               <p className="small">
-                <Link to={`/traces/${traceId}?witness=${witnesses.join(',')}`}>open the whole trace</Link>
+                <Link to={`/traces/${traceId}?witness=${witnesses.join(',')}`}>open the trace</Link>
                 {link && <> · <a href={link} target="_blank" rel="noreferrer noopener">open in your tracing backend ↗</a></>}
               </p>
               <Waterfall spans={spans} witnesses={witnesses} range={range} label={`Waterfall of trace ${traceId}`} />
