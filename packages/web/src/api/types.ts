@@ -1,11 +1,14 @@
 /**
  * The REST API's shapes as the UI uses them. Every shape the server's public
  * API shares with Node users comes from the client library (@fluohq/fluo,
- * packages/client/src/types.ts) — type-only imports, so none of the client's
- * Node runtime is bundled. Declared here are only the shapes of endpoints the
- * client does not wrap yet (overview, UI config, channels, learning,
- * invariants, rates, access control) and the UI's filter state.
+ * packages/client/src/types.ts), and the learning results from the engine
+ * that computes them (@fluohq/engine) — type-only imports, so none of the
+ * client's Node runtime is bundled. Declared here are only the shapes of
+ * endpoints the client does not wrap yet (overview, UI config, channels,
+ * learning reports, invariants, rates, access control) and the UI's filter
+ * state.
  */
+import type { InvariantCandidate, InvariantMiningStats, RateAssessment, RefinementResult } from '@fluohq/engine';
 import type { NotificationStatus, PrecisionCounts, RuleMode, Severity, Signal, SignalQuery, SignalStatus, Trace } from '@fluohq/fluo';
 
 export type {
@@ -13,6 +16,7 @@ export type {
   RuleMode, RulePrecision, RuleTestResult, RuleVersion, Severity, Signal, SignalDetail, SignalStatus, Span, StatusChange,
   Notification as NotificationRow, Trace as TraceDetail,
 } from '@fluohq/fluo';
+export type { InvariantCandidate, InvariantKind, InvariantMiningStats, RateStatus, RefinementMetrics, RefinementProposal } from '@fluohq/engine';
 
 export const SEVERITIES: readonly Severity[] = ['info', 'warning', 'critical'];
 export const SIGNAL_STATUSES: readonly SignalStatus[] = ['open', 'acknowledged', 'resolved', 'false_positive'];
@@ -103,66 +107,25 @@ export interface ShadowReport {
   truncated: boolean;
 }
 
-export interface RefinementMetrics {
-  truePositives: number; falsePositives: number; lostTruePositives: number; excludedFalsePositives: number;
-  precision: number | null; recall: number | null;
-}
-
-export interface RefinementProposal {
-  dsl: string;
-  conditions: Array<{ source: 'attributes' | 'resource'; key: string; op: string; value: string | number | boolean; text: string }>;
-  predicate: { text: string; line: number; column: number };
-  history: { before: RefinementMetrics; after: RefinementMetrics };
-  heldOut: { folds: number; before: RefinementMetrics; after: RefinementMetrics } | null;
-  recommended: boolean;
-}
-
-export interface RefinementReport {
+/** GET /rules/{id}/refinements: the engine's learnRefinements result on the rule's triaged signals. */
+export interface RefinementReport extends RefinementResult {
   ruleId: string; ruleVersion: number; dsl: string;
   signals: { truePositives: number; falsePositives: number; notFiringNow: number; truncated: boolean };
-  baseline: RefinementMetrics;
-  proposals: RefinementProposal[];
-  reason: string | null;
-}
-
-export type InvariantKind = 'co-occurrence' | 'ordering' | 'duration' | 'attribute-values';
-
-export interface InvariantCandidate {
-  id: string;
-  kind: InvariantKind;
-  description: string;
-  unit: 'traces' | 'spans';
-  support: number;
-  holding: number;
-  confidence: number;
-  lift: number | null;
-  examples: string[];
-  counterExamples: string[];
-  dsl: string;
 }
 
 export interface InvariantReport {
   tracesScanned: number;
   truncated: boolean;
-  stats: { traces: number; spans: number; spanKinds: number; droppedSpans: number; qualified: number };
+  stats: InvariantMiningStats;
   candidates: InvariantCandidate[];
 }
 
 export interface RulePrecisionSummary extends PrecisionCounts { ruleId: string; name: string; mode: RuleMode; version: number; truncated: boolean }
 
-export type RateStatus = 'learning' | 'normal' | 'jump' | 'collapse';
+/** One rule's rate against its baseline (the engine's assessRate), named. */
+export interface RuleRateAssessment extends RateAssessment { ruleId: string; ruleName: string; mode: RuleMode }
 
-export interface RateAssessment {
-  ruleId: string; ruleName: string; mode: RuleMode;
-  status: RateStatus;
-  window: { start: number; end: number; traces: number; signals: number; rate: number | null };
-  expected: { rate: number; signals: number; historyTraces: number; historySignals: number };
-  ratio: number | null;
-  pValue: number;
-  message: string;
-}
-
-export interface RateReport { at: number; ruleId: string; windowMs: number; historyMs: number; intervalMs: number; assessments: RateAssessment[]; lastCheck: { at: number } | null }
+export interface RateReport { at: number; ruleId: string; windowMs: number; historyMs: number; intervalMs: number; assessments: RuleRateAssessment[]; lastCheck: { at: number } | null }
 
 // ---- Access control (SECURITY.md) ----
 export const TOKEN_ROLES = ['viewer', 'editor', 'admin', 'ingest'] as const;
