@@ -33,7 +33,7 @@ import { FluoApiError, errorFromResponse } from './fluoApiError.js';
 import { createTraceExporter, type SpanExporterLike, type TraceExporterOptions } from './traceExporter.js';
 import type {
   Rule, RuleChange, RuleInput, RuleList, RuleTestRequest, RuleTestResult, RuleValidation, Severity, Signal, SignalData,
-  SignalDetail, SignalPage, SignalQuery, SignalStatusChange, Span, Trace,
+  SignalDetail, SignalPage, SignalQuery, SignalStatusChange, Span, Trace, TracePage, TraceQuery,
   BulkStatusResult, NotificationPage, NotificationQuery, PrecisionQuery, RulePrecision, RuleVersionList,
 } from './types.js';
 
@@ -139,6 +139,8 @@ export class Fluo extends EventEmitter<FluoEventMap> {
   };
   /** /api/v1/traces */
   readonly traces: {
+    /** One page of the kept traces, newest first; pass `nextCursor` as `cursor` for the next. */
+    list(query?: TraceQuery, options?: CallOptions): Promise<TracePage>;
     get(traceId: string, options?: CallOptions): Promise<Trace>;
   };
 
@@ -212,6 +214,7 @@ export class Fluo extends EventEmitter<FluoEventMap> {
       updateMany: (ids, change, o) => this.request<BulkStatusResult>('POST', '/signals/status', { ...o, body: { ...change, ids: [...ids] } }),
     };
     this.traces = {
+      list: (query = {}, o) => this.request<TracePage>('GET', '/traces', { ...o, query: { ...query } }),
       get: (traceId, o) => this.request<Trace>('GET', `/traces/${enc(traceId)}`, { ...o }),
     };
     this.notifications = {

@@ -200,6 +200,31 @@ export interface Trace {
   spans: Span[];
 }
 
+/** A kept trace as listed (GET /traces): the trace without its spans and state. */
+export type TraceSummary = Omit<Trace, 'state' | 'spans'>;
+
+export interface TraceQuery {
+  service?: string;
+  /** Root span name. */
+  name?: string;
+  /** Any span's name. */
+  spanName?: string;
+  /** Trace start >= since: ms, or an ISO time. */
+  since?: number | string;
+  /** Trace start < until. */
+  until?: number | string;
+  /** 1–1000, default 50. */
+  limit?: number;
+  /** nextCursor of the previous page. */
+  cursor?: string;
+}
+
+export interface TracePage {
+  /** Newest first. */
+  traces: TraceSummary[];
+  nextCursor: string | null;
+}
+
 /** What a `data` event carries: the new signal and its witness spans. */
 export interface SignalData {
   signal: Signal;

@@ -233,6 +233,10 @@ describe('the REST methods', () => {
     expect(all).toEqual([detail.id]);
     const trace = await client.traces.get(sent.traceId);
     expect(trace).toMatchObject({ traceId: sent.traceId, spanCount: 2, state: 'complete' });
+    const listed = await client.traces.list({ spanName: 'payment.charge', limit: 10 });
+    expect(listed.traces.map((t) => t.traceId)).toEqual([sent.traceId]);
+    expect(listed.nextCursor).toBeNull();
+    expect((await client.traces.list({ spanName: 'no.such.span' })).traces).toEqual([]);
 
     await client.rules.delete('charge-failed');
     expect((await client.rules.list()).rules).toEqual([]);

@@ -12,7 +12,7 @@ import type {
   ApiToken, AuditEntry, Channel, ChannelInput, ChannelTestResult, ChannelType, InvariantReport, NotificationRow, NotificationStatus,
   RateReport, RefinementReport, RulePrecision, RulePrecisionSummary, RuleVersion, ShadowReport, TokenRole,
   BulkStatusResult, Overview, Rule, RuleChange, RuleInput, RuleTestResult, Signal, SignalCounts, SignalDetail, SignalFilter, SignalStatus,
-  TraceDetail, TraceFilter, TraceKeys, TraceSummary, UiConfig,
+  TraceDetail, TraceFilter, TraceKeys, TracePage, UiConfig,
 } from './types';
 import { fetchEventSource } from '@microsoft/fetch-event-source';
 
@@ -102,7 +102,7 @@ export const fluoApi = {
     request<SignalCounts>('GET', `/api/v1/signals/counts${query(options)}`),
 
   listTraces: (filter: TraceFilter = {}, signal?: AbortSignal) =>
-    request<{ traces: TraceSummary[]; nextCursor: string | null }>('GET', `/api/v1/traces${query({ ...filter })}`, undefined, signal),
+    request<TracePage>('GET', `/api/v1/traces${query({ ...filter })}`, undefined, signal),
   getTrace: (traceId: string) => request<TraceDetail>('GET', `/api/v1/traces/${encodeURIComponent(traceId)}`),
   traceKeys: () => request<TraceKeys>('GET', '/api/v1/traces/keys'),
 

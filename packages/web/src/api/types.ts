@@ -9,12 +9,12 @@
  * state.
  */
 import type { InvariantCandidate, InvariantMiningStats, RateAssessment, RefinementResult } from '@fluohq/engine';
-import type { NotificationStatus, PrecisionCounts, RuleMode, Severity, Signal, SignalQuery, SignalStatus, Trace } from '@fluohq/fluo';
+import type { NotificationStatus, PrecisionCounts, RuleMode, Severity, Signal, SignalQuery, SignalStatus, TraceQuery } from '@fluohq/fluo';
 
 export type {
   AttributeValue, BulkStatusResult, NotificationKind, NotificationStatus, PrecisionCounts, Rule, RuleChange, RuleErrorInfo, RuleInput,
   RuleMode, RulePrecision, RuleTestResult, RuleVersion, Severity, Signal, SignalDetail, SignalStatus, Span, StatusChange,
-  Notification as NotificationRow, Trace as TraceDetail,
+  Notification as NotificationRow, Trace as TraceDetail, TracePage, TraceSummary,
 } from '@fluohq/fluo';
 export type { InvariantCandidate, InvariantKind, InvariantMiningStats, RateStatus, RefinementMetrics, RefinementProposal } from '@fluohq/engine';
 
@@ -22,23 +22,11 @@ export const SEVERITIES: readonly Severity[] = ['info', 'warning', 'critical'];
 export const SIGNAL_STATUSES: readonly SignalStatus[] = ['open', 'acknowledged', 'resolved', 'false_positive'];
 export const NOTIFICATION_STATUSES: readonly NotificationStatus[] = ['pending', 'delivering', 'delivered', 'failed', 'expired', 'suppressed'];
 
-/** A row of GET /traces: a kept trace without its spans. */
-export type TraceSummary = Omit<Trace, 'state' | 'spans'>;
-
 /** The Signals screen's filter (times as ms, as the UI keeps them in the URL). */
 export type SignalFilter = Omit<SignalQuery, 'since' | 'until'> & { since?: number; until?: number };
 
-export interface TraceFilter {
-  service?: string;
-  /** Root span name. */
-  name?: string;
-  /** Any span's name. */
-  spanName?: string;
-  since?: number;
-  until?: number;
-  limit?: number;
-  cursor?: string;
-}
+/** The Traces screen's filter (times as ms). */
+export type TraceFilter = Omit<TraceQuery, 'since' | 'until'> & { since?: number; until?: number };
 
 export interface SignalCount { bucketStart: number; ruleId: string; severity: Severity; count: number }
 export interface SignalCounts { since: number; until: number; bucketMs: number; counts: SignalCount[] }
