@@ -4,8 +4,8 @@
  * packages/client/src/types.ts), and the learning results from the engine
  * that computes them (@fluohq/engine) — type-only imports, so none of the
  * client's Node runtime is bundled. Declared here are only the shapes of
- * endpoints the client does not wrap yet (overview, UI config, channels,
- * learning reports, invariants, rates, access control) and the UI's filter
+ * endpoints the client does not wrap yet (overview, UI config, learning
+ * reports, invariants, rates, access control) and the UI's filter
  * state.
  */
 import type { InvariantCandidate, InvariantMiningStats, RateAssessment, RefinementResult } from '@fluohq/engine';
@@ -14,7 +14,7 @@ import type { NotificationStatus, PrecisionCounts, RuleMode, Severity, Signal, S
 export type {
   AttributeValue, BulkStatusResult, NotificationKind, NotificationStatus, PrecisionCounts, Rule, RuleChange, RuleErrorInfo, RuleInput,
   RuleMode, RulePrecision, RuleTestResult, RuleVersion, Severity, Signal, SignalDetail, SignalStatus, Span, StatusChange,
-  Notification as NotificationRow, Trace as TraceDetail, TracePage, TraceSummary,
+  Channel, ChannelInput, ChannelMatch, ChannelTestResult, ChannelType, Notification as NotificationRow, Trace as TraceDetail, TracePage, TraceSummary,
 } from '@fluohq/fluo';
 export type { InvariantCandidate, InvariantKind, InvariantMiningStats, RateStatus, RefinementMetrics, RefinementProposal } from '@fluohq/engine';
 
@@ -51,40 +51,6 @@ export interface Overview {
 export interface UiConfig { traceLinkTemplate: string | null; otlpHttpPort: number; otlpGrpcPort: number; host: string }
 
 export interface TraceKeys { tracesScanned: number; spanAttributes: string[]; resourceAttributes: string[]; spanNames: string[]; services: string[] }
-
-// ---- Notifications (docs/notifications.md) ----
-
-export interface ChannelType { type: string; description: string; secretFields: string[]; sendResolvedByDefault: boolean }
-
-export interface ChannelMatch { rules?: string[]; severities?: string[]; tags?: string[] }
-
-export interface Channel {
-  id: string;
-  type: string;
-  name: string;
-  enabled: boolean;
-  settings: Record<string, unknown>;
-  match: ChannelMatch | null;
-  throttle: { window: number; cap: number; groupBy: string | null } | null;
-  version: number;
-  createdAt: number;
-  updatedAt: number;
-  source: 'config' | 'api';
-  secretsSet: string[];
-}
-
-export interface ChannelInput {
-  id?: string;
-  type: string;
-  name?: string;
-  enabled?: boolean;
-  settings: Record<string, unknown>;
-  match?: ChannelMatch | null;
-  throttle?: { window: string | number; cap: number | string; groupBy?: string } | null;
-  version?: number;
-}
-
-export interface ChannelTestResult { channelId: string; outcome: 'delivered' | 'retry' | 'failed'; reason?: string }
 
 // ---- Learning (docs/learning.md) ----
 export interface ShadowReport {
