@@ -77,7 +77,7 @@ describe('web UI: correlated signals end to end', () => {
     expect(other).not.toBe(failed);
     for (const [index, traceId] of [failed, retried].entries()) {
       const section = sections.nth(index);
-      expect(await section.locator('.wf-row').count()).toBe(3);
+      await poll(() => section.locator('.wf-row').count()).toBe(3); // the whole trace, read from the kept traces
       const witness = section.locator('.wf-row[data-witness="true"]');
       expect(await witness.count()).toBe(1);
       expect(await witness.locator('.wf-name').textContent()).toBe('auth.login');
@@ -90,6 +90,8 @@ describe('web UI: correlated signals end to end', () => {
     // A section collapses to its summary line.
     await sections.nth(0).locator('summary').click();
     await poll(() => sections.nth(0).locator('.wf-row').first().isVisible()).toBe(false);
+    await sections.nth(0).locator('summary').click();
+    await poll(() => sections.nth(0).locator('.wf-row').first().isVisible()).toBe(true);
     expect(pageErrors).toEqual([]);
   });
 });

@@ -119,7 +119,7 @@ export function SignalDetailScreen() {
           <SignalNotifications signalId={signal.id} shadow={signal.mode === 'shadow'} />
         </section>
       </div>
-      {correlated ? <CorrelatedTraces signal={signal} traceLinkTemplate={config.traceLinkTemplate} /> : (
+      {correlated ? <CorrelatedTraces key={signal.id} signal={signal} traceLinkTemplate={config.traceLinkTemplate} /> : (
       <section className="panel" aria-labelledby="wf-title">
         <h2 id="wf-title">Trace when the signal fired <span className="muted small">({spans.length} spans; click a span for its attributes, resource and events)</span></h2>
         <Waterfall spans={spans} witnesses={signal.spanIds} />
@@ -148,17 +148,21 @@ function CorrelatedTraces({ signal, traceLinkTemplate }: { signal: SignalDetail;
     for (const s of signal.evidence.spans) if (!ids.includes(s.traceId)) ids.push(s.traceId);
     return ids;
   }, [signal]);
-  const [kept, setKept] = useState<Map<string, TraceDetail | null>>(new Map());
+  // Whole traces are read for the sections open (the first ten, then each one as it is opened): a signal of 500 traces reads no more than needed.
+  const [wanted, setWanted] = useState<ReadonlySet<string>>(() => new Set(traceIds.slice(0, OPEN_SECTIONS)));
+  const [kept, setKept] = useState<ReadonlyMap<string, TraceDetail | null>>(new Map());
   useEffect(() => {
+    const missing = [...wanted].filter((t) => !kept.has(t));
+    if (missing.length === 0) return;
     let live = true;
-    Promise.all(traceIds.map((t) => fluoApi.getTrace(t).then((d) => [t, d] as const, () => [t, null] as const)))
-      .then((entries) => { if (live) setKept(new Map(entries)); });
+    Promise.all(missing.map((t) => fluoApi.getTrace(t).then((d) => [t, d] as const, () => [t, null] as const)))
+      .then((entries) => { if (live) setKept((prev) => new Map([...prev, ...entries])); });
     return () => { live = false; };
-  }, [traceIds]);
+  }, [wanted]); // eslint-disable-line react-hooks/exhaustive-deps
   const sections = useMemo(() => traceIds.map((traceId) => {
     const whole = kept.get(traceId);
     const spans: Span[] = whole ? whole.spans : signal.evidence.spans.filter((s) => s.traceId === traceId);
-    return { traceId, spans, whole: whole !== undefined && whole !== null };
+    return { traceId, spans, state: whole ? 'whole' as const : whole === null ? 'gone' as const : 'evidence' as const };
   }), [traceIds, kept, signal]);
   const range = useMemo(() => {
     let start = Infinity;
@@ -171,15 +175,16 @@ function CorrelatedTraces({ signal, traceLinkTemplate }: { signal: SignalDetail;
     <section className="panel" aria-labelledby="wf-title">
       <h2 id="wf-title">Traces of the signal <span className="muted small">({traceIds.length} traces for key <span className="mono">{signal.correlationKey}</span>, in order of their first witness, on one time axis{range ? ` of ${formatDuration(range.end - range.start)} from ${formatTime(range.start)}` : ''}; click a span for its details)</span></h2>
       <div className="correlated-traces">
-        {sections.map(({ traceId, spans, whole }, index) => {
+        {sections.map(({ traceId, spans, state }, index) => {
           const witnesses = spans.filter((s) => witnessSet.has(s.spanId)).map((s) => s.spanId);
           const first = spans.find((s) => witnessSet.has(s.spanId));
           const link = traceLink(traceLinkTemplate, traceId);
           return (
-            <details key={traceId} open={index < OPEN_SECTIONS} className="correlated-trace" data-trace-id={traceId}>
+            <details key={traceId} open={index < OPEN_SECTIONS} className="correlated-trace" data-trace-id={traceId}
+              onToggle={(e) => { if (e.currentTarget.open) setWanted((prev) => prev.has(traceId) ? prev : new Set(prev).add(traceId)); }}>
               <summary>
                 <span className="badge">trace {index + 1}</span> <span className="mono">{traceId}</span>
-                <span className="muted small"> · {witnesses.length} witness{witnesses.length === 1 ? '' : 'es'}{first ? ` (first: ${first.service ?? '?'} ${first.name}${range ? ` at +${formatDuration(first.startTime - range.start)}` : ''})` : ''} · {spans.length} span{spans.length === 1 ? '' : 's'}{whole ? '' : ' (evidence only: the trace is no longer kept)'}</span>
+                <span className="muted small"> · {witnesses.length} witness{witnesses.length === 1 ? '' : 'es'}{first ? ` (first: ${first.service ?? '?'} ${first.name}${range ? ` at +${formatDuration(first.startTime - range.start)}` : ''})` : ''} · {spans.length} span{spans.length === 1 ? '' : 's'}{state === 'gone' ? ' (evidence only: the trace is no longer kept)' : state === 'evidence' ? ' (evidence; the whole trace is read when opened)' : ''}</span>
               </summary>
               <p className="small">
                 <Link to={`/traces/${traceId}?witness=${witnesses.join(',')}`}>open the trace</Link>
