@@ -36,7 +36,8 @@ export function SignalDetailScreen() {
   }, [signal?.ruleId]); // eslint-disable-line react-hooks/exhaustive-deps
   useEffect(() => {
     // The kept trace may hold spans that arrived after the signal fired; the evidence is the trace as it was then.
-    if (signal) fluoApi.getTrace(signal.traceId).then(setTrace, () => setTrace(null));
+    // A correlated signal reads its traces in CorrelatedTraces.
+    if (signal && signal.traceIds === undefined) fluoApi.getTrace(signal.traceId).then(setTrace, () => setTrace(null));
   }, [signal?.traceId]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const change = async () => {
