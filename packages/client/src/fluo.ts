@@ -33,8 +33,8 @@ import { FluoApiError, errorFromResponse } from './fluoApiError.js';
 import { createTraceExporter, type SpanExporterLike, type TraceExporterOptions } from './traceExporter.js';
 import type {
   Rule, RuleChange, RuleInput, RuleList, RuleTestRequest, RuleTestResult, RuleValidation, Severity, Signal, SignalData,
-  SignalDetail, SignalPage, SignalQuery, SignalStatusChange, Span, Trace,
-  BulkStatusResult, NotificationPage, NotificationQuery, PrecisionQuery, RulePrecision, RuleVersionList,
+  SignalDetail, SignalPage, SignalQuery, SignalStatusChange, Span, Trace, TracePage, TraceQuery,
+  BulkStatusResult, Channel, ChannelInput, ChannelTestResult, ChannelType, NotificationPage, NotificationQuery, PrecisionQuery, RulePrecision, RuleVersionList,
 } from './types.js';
 
 export interface SignalFilter {
@@ -136,9 +136,24 @@ export class Fluo extends EventEmitter<FluoEventMap> {
   readonly notifications: {
     /** One page of the outbox, newest first; pass `nextCursor` as `cursor` for the next. */
     list(query?: NotificationQuery, options?: CallOptions): Promise<NotificationPage>;
+    /** /api/v1/notifications/channels: where signals are sent (docs/notifications.md). */
+    readonly channels: {
+      list(options?: CallOptions): Promise<Channel[]>;
+      get(id: string, options?: CallOptions): Promise<Channel>;
+      create(channel: ChannelInput, options?: CallOptions): Promise<Channel>;
+      /** Replaces the whole channel; `version`, when given, must be its current version. Secrets not sent are kept. */
+      replace(id: string, channel: ChannelInput, options?: CallOptions): Promise<Channel>;
+      delete(id: string, options?: CallOptions): Promise<void>;
+      /** Sends a test message now (not through the outbox) and says whether it arrived. */
+      test(id: string, text?: string, options?: CallOptions): Promise<ChannelTestResult>;
+      /** The notifier types this server offers. */
+      types(options?: CallOptions): Promise<ChannelType[]>;
+    };
   };
   /** /api/v1/traces */
   readonly traces: {
+    /** One page of the kept traces, newest first; pass `nextCursor` as `cursor` for the next. */
+    list(query?: TraceQuery, options?: CallOptions): Promise<TracePage>;
     get(traceId: string, options?: CallOptions): Promise<Trace>;
   };
 
@@ -212,10 +227,20 @@ export class Fluo extends EventEmitter<FluoEventMap> {
       updateMany: (ids, change, o) => this.request<BulkStatusResult>('POST', '/signals/status', { ...o, body: { ...change, ids: [...ids] } }),
     };
     this.traces = {
+      list: (query = {}, o) => this.request<TracePage>('GET', '/traces', { ...o, query: { ...query } }),
       get: (traceId, o) => this.request<Trace>('GET', `/traces/${enc(traceId)}`, { ...o }),
     };
     this.notifications = {
       list: (query = {}, o) => this.request<NotificationPage>('GET', '/notifications', { ...o, query: { ...query } }),
+      channels: {
+        list: async (o) => (await this.request<{ channels: Channel[] }>('GET', '/notifications/channels', { ...o })).channels,
+        get: (id, o) => this.request<Channel>('GET', `/notifications/channels/${enc(id)}`, { ...o }),
+        create: (channel, o) => this.request<Channel>('POST', '/notifications/channels', { ...o, body: channel }),
+        replace: (id, channel, o) => this.request<Channel>('PUT', `/notifications/channels/${enc(id)}`, { ...o, body: channel }),
+        delete: async (id, o) => { await this.request<void>('DELETE', `/notifications/channels/${enc(id)}`, { ...o }); },
+        test: (id, text, o) => this.request<ChannelTestResult>('POST', `/notifications/channels/${enc(id)}/test`, { ...o, body: text === undefined ? {} : { text } }),
+        types: async (o) => (await this.request<{ types: ChannelType[] }>('GET', '/notifications/channel-types', { ...o })).types,
+      },
     };
   }
 

@@ -200,6 +200,31 @@ export interface Trace {
   spans: Span[];
 }
 
+/** A kept trace as listed (GET /traces): the trace without its spans and state. */
+export type TraceSummary = Omit<Trace, 'state' | 'spans'>;
+
+export interface TraceQuery {
+  service?: string;
+  /** Root span name. */
+  name?: string;
+  /** Any span's name. */
+  spanName?: string;
+  /** Trace start >= since: ms, or an ISO time. */
+  since?: number | string;
+  /** Trace start < until. */
+  until?: number | string;
+  /** 1–1000, default 50. */
+  limit?: number;
+  /** nextCursor of the previous page. */
+  cursor?: string;
+}
+
+export interface TracePage {
+  /** Newest first. */
+  traces: TraceSummary[];
+  nextCursor: string | null;
+}
+
 /** What a `data` event carries: the new signal and its witness spans. */
 export interface SignalData {
   signal: Signal;
@@ -320,4 +345,62 @@ export interface NotificationPage {
   /** Newest first. */
   notifications: Notification[];
   nextCursor: string | null;
+}
+
+/** A notifier type the server offers (GET /notifications/channel-types). */
+export interface ChannelType {
+  type: string;
+  description: string;
+  /** Settings kept secret: never sent back, listed in a channel's `secretsSet` when set. */
+  secretFields: string[];
+  sendResolvedByDefault: boolean;
+}
+
+/** Which signals a channel receives: each list given must contain the signal's value (`tags`: any of the rule's tags); `{}` accepts every signal. */
+export interface ChannelMatch {
+  rules?: string[];
+  severities?: string[];
+  tags?: string[];
+}
+
+/** A notification channel (docs/notifications.md), secrets left out. */
+export interface Channel {
+  id: string;
+  type: string;
+  name: string;
+  enabled: boolean;
+  /** The notifier's settings, without the secret ones. */
+  settings: Record<string, unknown>;
+  /** null: the channel receives only what config routes send it (and test messages). */
+  match: ChannelMatch | null;
+  /** window in ms. */
+  throttle: { window: number; cap: number; groupBy: string | null } | null;
+  /** Incremented by every change; send it back in a replace to detect concurrent edits (409 CONFLICT). */
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+  /** 'config' channels come from the server's configuration and are read only through the API. */
+  source: 'config' | 'api';
+  /** Secret settings that have a value. */
+  secretsSet: string[];
+}
+
+/** A new channel, or the whole of a replaced one. */
+export interface ChannelInput {
+  id?: string;
+  type: string;
+  name?: string;
+  enabled?: boolean;
+  settings: Record<string, unknown>;
+  match?: ChannelMatch | null;
+  /** window as ms or a duration such as '5m'. */
+  throttle?: { window: string | number; cap: number | string; groupBy?: string } | null;
+  version?: number;
+}
+
+/** The outcome of a test message sent to a channel. */
+export interface ChannelTestResult {
+  channelId: string;
+  outcome: 'delivered' | 'retry' | 'failed';
+  reason?: string;
 }

@@ -233,6 +233,10 @@ describe('the REST methods', () => {
     expect(all).toEqual([detail.id]);
     const trace = await client.traces.get(sent.traceId);
     expect(trace).toMatchObject({ traceId: sent.traceId, spanCount: 2, state: 'complete' });
+    const listed = await client.traces.list({ spanName: 'payment.charge', limit: 10 });
+    expect(listed.traces.map((t) => t.traceId)).toEqual([sent.traceId]);
+    expect(listed.nextCursor).toBeNull();
+    expect((await client.traces.list({ spanName: 'no.such.span' })).traces).toEqual([]);
 
     await client.rules.delete('charge-failed');
     expect((await client.rules.list()).rules).toEqual([]);
@@ -243,10 +247,24 @@ describe('the REST methods', () => {
     // A real webhook receiver: the channel's notifications are delivered to it.
     const hook = await HttpReceiver.start();
     cleanups.push(() => hook.close());
-    const channel = await s.json('/api/v1/notifications/channels', { method: 'POST', body: { id: 'team-hook', type: 'webhook', settings: { url: `${hook.url}/fluo` }, match: {} } });
-    expect(channel.status, JSON.stringify(channel.body)).toBe(201);
     const client = new Fluo({ url: s.server.urls.api });
     cleanups.push(() => client.close());
+    expect((await client.notifications.channels.types()).map((t) => t.type)).toContain('webhook');
+    const channel = await client.notifications.channels.create({ id: 'team-hook', type: 'webhook', settings: { url: `${hook.url}/fluo`, secret: 'a-long-random-secret' }, match: {} });
+    expect(channel).toMatchObject({ id: 'team-hook', type: 'webhook', source: 'api', secretsSet: ['secret'], version: 1 });
+    expect(channel.settings).not.toHaveProperty('secret');
+    expect((await client.notifications.channels.list()).map((ch) => ch.id)).toEqual(['team-hook']);
+    const tested = await client.notifications.channels.test('team-hook', 'hello from the client test');
+    expect(tested).toMatchObject({ channelId: 'team-hook', outcome: 'delivered' });
+    expect(hook.requests.some((r) => r.text.includes('hello from the client test'))).toBe(true);
+    // Replaced without the secret: the stored secret is kept.
+    const replaced = await client.notifications.channels.replace('team-hook', { type: 'webhook', name: 'Team hook', settings: { url: `${hook.url}/fluo` }, match: {}, version: 1 });
+    expect(replaced).toMatchObject({ name: 'Team hook', version: 2, secretsSet: ['secret'] });
+    await expect(client.notifications.channels.replace('team-hook', { type: 'webhook', settings: { url: `${hook.url}/fluo` }, version: 1 })).rejects.toMatchObject({ code: 'CONFLICT', status: 409 });
+    expect(await client.notifications.channels.get('team-hook')).toMatchObject({ name: 'Team hook' });
+    await client.notifications.channels.create({ id: 'spare', type: 'webhook', settings: { url: `${hook.url}/spare` } });
+    await client.notifications.channels.delete('spare');
+    await expect(client.notifications.channels.get('spare')).rejects.toMatchObject({ code: 'NOT_FOUND', status: 404 });
 
     await client.rules.create({ id: 'charge-declined', name: 'Charge declined', severity: 'warning', dsl: "trace.has(span => span.name === 'payment.charge' && span.status === 'ERROR')" });
     await client.rules.update('charge-declined', { severity: 'critical', version: 1 });

@@ -83,7 +83,8 @@ export async function launchBrowser(profileDir: string, baseURL: string, pageErr
   return { browser, page };
 }
 
-export interface SpanSpec { name: string; service: string; attributes?: Attributes; error?: boolean; children?: SpanSpec[] }
+/** `error` sets the span's status to ERROR, `ok` to OK (else UNSET). */
+export interface SpanSpec { name: string; service: string; attributes?: Attributes; error?: boolean; ok?: boolean; children?: SpanSpec[] }
 
 /** Sends one trace (a tree of spans, each service its own SDK provider) over OTLP/HTTP protobuf; resolves once exported. Returns the trace id. */
 export async function sendTrace(otlpHttp: string, root: SpanSpec, headers: Record<string, string> = {}): Promise<string> {
@@ -102,6 +103,7 @@ export async function sendTrace(otlpHttp: string, root: SpanSpec, headers: Recor
     traceId ||= span.spanContext().traceId;
     for (const child of spec.children ?? []) emit(child, trace.setSpan(parent, span));
     if (spec.error) span.setStatus({ code: SpanStatusCode.ERROR, message: 'failed' });
+    else if (spec.ok) span.setStatus({ code: SpanStatusCode.OK });
     span.end();
   };
   emit(root, context.active());

@@ -1,6 +1,7 @@
 /**
- * Every call the UI makes to the FLUO server, typed, in one place (so it can
- * later be swapped for the @fluohq/fluo client library).
+ * Every call the UI makes to the FLUO server, typed, in one place. The shapes
+ * are @fluohq/fluo's (see types.ts); the calls are hand-written because the
+ * client's `Fluo` class is Node-only (node:events, node:module).
  *
  * Authentication: when a token is saved (localStorage `fluo.token`), every
  * request sends `Authorization: Bearer <token>`. A 401 answer raises
@@ -10,8 +11,8 @@
 import type {
   ApiToken, AuditEntry, Channel, ChannelInput, ChannelTestResult, ChannelType, InvariantReport, NotificationRow, NotificationStatus,
   RateReport, RefinementReport, RulePrecision, RulePrecisionSummary, RuleVersion, ShadowReport, TokenRole,
-  BulkStatusResult, Overview, Rule, RuleInput, RuleTestResult, Signal, SignalCounts, SignalDetail, SignalFilter, SignalStatus,
-  TraceDetail, TraceFilter, TraceKeys, TraceSummary, UiConfig,
+  BulkStatusResult, Overview, Rule, RuleChange, RuleInput, RuleTestResult, Signal, SignalCounts, SignalDetail, SignalFilter, SignalStatus,
+  TraceDetail, TraceFilter, TraceKeys, TracePage, UiConfig,
 } from './types';
 import { fetchEventSource } from '@microsoft/fetch-event-source';
 
@@ -85,8 +86,8 @@ export const fluoApi = {
   listRules: () => request<{ rules: Rule[]; fileErrors: string[] }>('GET', '/api/v1/rules'),
   getRule: (id: string) => request<Rule>('GET', `/api/v1/rules/${encodeURIComponent(id)}`),
   createRule: (rule: RuleInput) => request<Rule>('POST', '/api/v1/rules', rule),
-  replaceRule: (id: string, rule: RuleInput) => request<Rule>('PUT', `/api/v1/rules/${encodeURIComponent(id)}`, rule),
-  patchRule: (id: string, patch: Partial<RuleInput>) => request<Rule>('PATCH', `/api/v1/rules/${encodeURIComponent(id)}`, patch),
+  replaceRule: (id: string, rule: RuleInput & { version?: number }) => request<Rule>('PUT', `/api/v1/rules/${encodeURIComponent(id)}`, rule),
+  patchRule: (id: string, patch: RuleChange) => request<Rule>('PATCH', `/api/v1/rules/${encodeURIComponent(id)}`, patch),
   deleteRule: (id: string) => request<void>('DELETE', `/api/v1/rules/${encodeURIComponent(id)}`),
   testRule: (dsl: string, options: { since?: number; limit?: number } = {}) => request<RuleTestResult>('POST', '/api/v1/rules/test', { dsl, ...options }),
 
@@ -101,7 +102,7 @@ export const fluoApi = {
     request<SignalCounts>('GET', `/api/v1/signals/counts${query(options)}`),
 
   listTraces: (filter: TraceFilter = {}, signal?: AbortSignal) =>
-    request<{ traces: TraceSummary[]; nextCursor: string | null }>('GET', `/api/v1/traces${query({ ...filter })}`, undefined, signal),
+    request<TracePage>('GET', `/api/v1/traces${query({ ...filter })}`, undefined, signal),
   getTrace: (traceId: string) => request<TraceDetail>('GET', `/api/v1/traces/${encodeURIComponent(traceId)}`),
   traceKeys: () => request<TraceKeys>('GET', '/api/v1/traces/keys'),
 

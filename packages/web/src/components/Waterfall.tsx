@@ -9,8 +9,9 @@ import type { AttributeValue, Span } from '../api/types';
 import { formatDuration, formatTime, formatValue } from '../lib/format';
 import { layoutWaterfall, timeTicks } from '../lib/waterfallLayout';
 
-export function Waterfall({ spans, witnesses = [] }: { spans: Span[]; witnesses?: string[] }) {
-  const layout = useMemo(() => layoutWaterfall(spans), [spans]);
+/** `range` sets a shared time axis (several traces of one correlated signal, each its own waterfall). */
+export function Waterfall({ spans, witnesses = [], range, label = 'Trace waterfall' }: { spans: Span[]; witnesses?: string[]; range?: { start: number; end: number }; label?: string }) {
+  const layout = useMemo(() => layoutWaterfall(spans, range), [spans, range?.start, range?.end]); // eslint-disable-line react-hooks/exhaustive-deps
   const witnessSet = useMemo(() => new Set(witnesses), [witnesses]);
   const [selected, setSelected] = useState<string | null>(null);
   const list = useRef<HTMLOListElement>(null);
@@ -30,7 +31,7 @@ export function Waterfall({ spans, witnesses = [] }: { spans: Span[]; witnesses?
   if (spans.length === 0) return <p className="muted">This trace has no spans.</p>;
   return (
     <div className="waterfall-wrap">
-      <div className="waterfall" aria-label="Trace waterfall">
+      <div className="waterfall" aria-label={label}>
         <div className="wf-axis" aria-hidden="true">
           <span className="wf-name-col">Span</span>
           <span className="wf-timeline">

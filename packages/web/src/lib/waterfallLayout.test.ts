@@ -37,6 +37,16 @@ describe('layoutWaterfall', () => {
     expect(instant.rows[0]).toMatchObject({ offset: 0, width: 0 });
   });
 
+  it('places spans on a shared time axis (one trace of several), widening it to hold every span, never narrowing it', () => {
+    const second = layoutWaterfall([span('retry', null, 150, 200)], { start: 0, end: 200 });
+    expect(second).toMatchObject({ start: 0, end: 200, duration: 200 });
+    expect(second.rows[0].offset).toBeCloseTo(0.75);
+    expect(second.rows[0].width).toBeCloseTo(0.25);
+    const wider = layoutWaterfall([span('late', null, 150, 300)], { start: 100, end: 200 });
+    expect(wider).toMatchObject({ start: 100, end: 300, duration: 200 });
+    expect(layoutWaterfall([], { start: 10, end: 30 })).toEqual({ rows: [], start: 10, end: 30, duration: 20 });
+  });
+
   it('lays out a very deep trace without overflowing the stack', () => {
     const spans = Array.from({ length: 20_000 }, (_, i) => span(`s${i}`, i === 0 ? null : `s${i - 1}`, i, i + 1));
     const layout = layoutWaterfall(spans);

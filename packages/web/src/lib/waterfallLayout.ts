@@ -37,8 +37,12 @@ export interface WaterfallLayout<S extends WaterfallSpan> {
 
 const byStart = (a: WaterfallSpan, b: WaterfallSpan) => a.startTime - b.startTime || a.endTime - b.endTime || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0);
 
-export function layoutWaterfall<S extends WaterfallSpan>(spans: readonly S[]): WaterfallLayout<S> {
-  if (spans.length === 0) return { rows: [], start: 0, end: 0, duration: 0 };
+/**
+ * `range`, when given, is the time axis (e.g. one shared by several traces of
+ * a correlated signal); it is widened to hold every span, never narrowed.
+ */
+export function layoutWaterfall<S extends WaterfallSpan>(spans: readonly S[], range?: { start: number; end: number }): WaterfallLayout<S> {
+  if (spans.length === 0) return { rows: [], start: range?.start ?? 0, end: range?.end ?? 0, duration: range ? Math.max(0, range.end - range.start) : 0 };
   const byId = new Map<string, S>();
   for (const s of spans) if (!byId.has(s.spanId)) byId.set(s.spanId, s);
   const children = new Map<string, S[]>();
@@ -52,8 +56,8 @@ export function layoutWaterfall<S extends WaterfallSpan>(spans: readonly S[]): W
       roots.push(s);
     }
   }
-  let start = Infinity;
-  let end = -Infinity;
+  let start = range?.start ?? Infinity;
+  let end = range?.end ?? -Infinity;
   for (const s of byId.values()) {
     start = Math.min(start, s.startTime);
     end = Math.max(end, s.endTime, s.startTime);

@@ -1,12 +1,18 @@
-/** One signal: rule, message, severity, status and its history, triage with a note, and the trace waterfall with the witnesses marked. */
-import { useEffect, useState } from 'react';
+/**
+ * One signal: rule, message, severity, status and its history, triage with a
+ * note, and the trace waterfall with the witnesses marked. A correlated
+ * signal (a `traces.by` rule) shows its key and window, and every trace
+ * involved as its own collapsible waterfall on one shared time axis, so the
+ * order across requests (failed login, then the retry) reads top to bottom.
+ */
+import { useEffect, useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError, fluoApi } from '../api/fluoApi';
-import type { Rule, SignalDetail, SignalStatus, TraceDetail } from '../api/types';
+import type { Rule, SignalDetail, SignalStatus, Span, TraceDetail } from '../api/types';
 import { SIGNAL_STATUSES } from '../api/types';
 import { ErrorNote, SeverityBadge, StatusBadge } from '../components/bits';
 import { Waterfall } from '../components/Waterfall';
-import { formatTime, statusLabel, traceLink } from '../lib/format';
+import { formatDuration, formatTime, statusLabel, traceLink } from '../lib/format';
 import { useLoad } from '../lib/useLoad';
 import { useUiConfig } from '../uiConfig';
 
@@ -30,7 +36,8 @@ export function SignalDetailScreen() {
   }, [signal?.ruleId]); // eslint-disable-line react-hooks/exhaustive-deps
   useEffect(() => {
     // The kept trace may hold spans that arrived after the signal fired; the evidence is the trace as it was then.
-    if (signal) fluoApi.getTrace(signal.traceId).then(setTrace, () => setTrace(null));
+    // A correlated signal reads its traces in CorrelatedTraces.
+    if (signal && signal.traceIds === undefined) fluoApi.getTrace(signal.traceId).then(setTrace, () => setTrace(null));
   }, [signal?.traceId]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const change = async () => {
@@ -50,6 +57,7 @@ export function SignalDetailScreen() {
   if (!signal) return <div className="screen"><p className="muted">Loading…</p></div>;
   const link = traceLink(config.traceLinkTemplate, signal.traceId);
   const spans = signal.evidence.spans;
+  const correlated = signal.traceIds !== undefined && signal.correlationKey !== undefined;
   return (
     <div className="screen">
       <div className="screen-head">
@@ -66,8 +74,18 @@ export function SignalDetailScreen() {
             <dt>Rule</dt><dd><Link to={`/rules/${encodeURIComponent(signal.ruleId)}`}>{signal.ruleName}</Link> <span className="muted small">version {signal.ruleVersion}</span></dd>
             <dt>Detected</dt><dd>{formatTime(signal.detectedAt)}</dd>
             <dt>Services</dt><dd>{signal.services.join(', ') || '–'}</dd>
-            <dt>Trace</dt><dd className="mono"><Link to={`/traces/${signal.traceId}?witness=${signal.spanIds.join(',')}`}>{signal.traceId}</Link>
-              {link && <> · <a href={link} target="_blank" rel="noreferrer noopener">open in your tracing backend ↗</a></>}</dd>
+            {correlated ? (
+              <>
+                <dt>Key</dt><dd className="mono" data-testid="correlation-key">{signal.correlationKey}</dd>
+                {signal.windowStart !== undefined && signal.windowEnd !== undefined && (
+                  <><dt>Window</dt><dd data-testid="correlation-window">{formatTime(signal.windowStart)} – {formatTime(signal.windowEnd)} <span className="muted small">({formatDuration(signal.windowEnd - signal.windowStart)}, span start times)</span></dd></>
+                )}
+                <dt>Traces</dt><dd>{signal.traceIds!.length} trace{signal.traceIds!.length === 1 ? '' : 's'} (below, in order of their first witness)</dd>
+              </>
+            ) : (
+              <><dt>Trace</dt><dd className="mono"><Link to={`/traces/${signal.traceId}?witness=${signal.spanIds.join(',')}`}>{signal.traceId}</Link>
+                {link && <> · <a href={link} target="_blank" rel="noreferrer noopener">open in your tracing backend ↗</a></>}</dd></>
+            )}
             <dt>Witnesses</dt><dd>{signal.spanIds.length} span{signal.spanIds.length === 1 ? '' : 's'} (marked ◆ below)</dd>
           </dl>
           {rule && (
@@ -102,6 +120,7 @@ export function SignalDetailScreen() {
           <SignalNotifications signalId={signal.id} shadow={signal.mode === 'shadow'} />
         </section>
       </div>
+      {correlated ? <CorrelatedTraces key={signal.id} signal={signal} traceLinkTemplate={config.traceLinkTemplate} /> : (
       <section className="panel" aria-labelledby="wf-title">
         <h2 id="wf-title">Trace when the signal fired <span className="muted small">({spans.length} spans; click a span for its attributes, resource and events)</span></h2>
         <Waterfall spans={spans} witnesses={signal.spanIds} />
@@ -109,7 +128,75 @@ export function SignalDetailScreen() {
           <p className="muted small">The trace has {trace.spanCount} spans now: <Link to={`/traces/${signal.traceId}?witness=${signal.spanIds.join(',')}`}>see the whole trace</Link>.</p>
         )}
       </section>
+      )}
     </div>
+  );
+}
+
+/** Sections open at first; a signal of many traces (a card tested 50 times) shows the rest collapsed. */
+const OPEN_SECTIONS = 10;
+
+/**
+ * The traces of a correlated signal, each a collapsible section with its own
+ * waterfall; all share one time axis, so a bar's place says when it ran
+ * relative to the other traces. The evidence holds only the spans the rule's
+ * predicates matched, so each trace is read whole from the kept traces
+ * (GET /traces/{id}); a trace no longer kept shows its evidence spans.
+ */
+function CorrelatedTraces({ signal, traceLinkTemplate }: { signal: SignalDetail; traceLinkTemplate: string | null }) {
+  const traceIds = useMemo(() => {
+    const ids = [...(signal.traceIds ?? [signal.traceId])];
+    for (const s of signal.evidence.spans) if (!ids.includes(s.traceId)) ids.push(s.traceId);
+    return ids;
+  }, [signal]);
+  // Whole traces are read for the sections open (the first ten, then each one as it is opened): a signal of 500 traces reads no more than needed.
+  const [wanted, setWanted] = useState<ReadonlySet<string>>(() => new Set(traceIds.slice(0, OPEN_SECTIONS)));
+  const [kept, setKept] = useState<ReadonlyMap<string, TraceDetail | null>>(new Map());
+  useEffect(() => {
+    const missing = [...wanted].filter((t) => !kept.has(t));
+    if (missing.length === 0) return;
+    let live = true;
+    Promise.all(missing.map((t) => fluoApi.getTrace(t).then((d) => [t, d] as const, () => [t, null] as const)))
+      .then((entries) => { if (live) setKept((prev) => new Map([...prev, ...entries])); });
+    return () => { live = false; };
+  }, [wanted]); // eslint-disable-line react-hooks/exhaustive-deps
+  const sections = useMemo(() => traceIds.map((traceId) => {
+    const whole = kept.get(traceId);
+    const spans: Span[] = whole ? whole.spans : signal.evidence.spans.filter((s) => s.traceId === traceId);
+    return { traceId, spans, state: whole ? 'whole' as const : whole === null ? 'gone' as const : 'evidence' as const };
+  }), [traceIds, kept, signal]);
+  const range = useMemo(() => {
+    let start = Infinity;
+    let end = -Infinity;
+    for (const { spans } of sections) for (const s of spans) { start = Math.min(start, s.startTime); end = Math.max(end, s.endTime, s.startTime); }
+    return Number.isFinite(start) ? { start, end } : undefined;
+  }, [sections]);
+  const witnessSet = new Set(signal.spanIds);
+  return (
+    <section className="panel" aria-labelledby="wf-title">
+      <h2 id="wf-title">Traces of the signal <span className="muted small">({traceIds.length} traces for key <span className="mono">{signal.correlationKey}</span>, in order of their first witness, on one time axis{range ? ` of ${formatDuration(range.end - range.start)} from ${formatTime(range.start)}` : ''}; click a span for its details)</span></h2>
+      <div className="correlated-traces">
+        {sections.map(({ traceId, spans, state }, index) => {
+          const witnesses = spans.filter((s) => witnessSet.has(s.spanId)).map((s) => s.spanId);
+          const first = spans.find((s) => witnessSet.has(s.spanId));
+          const link = traceLink(traceLinkTemplate, traceId);
+          return (
+            <details key={traceId} open={index < OPEN_SECTIONS} className="correlated-trace" data-trace-id={traceId}
+              onToggle={(e) => { if (e.currentTarget.open) setWanted((prev) => prev.has(traceId) ? prev : new Set(prev).add(traceId)); }}>
+              <summary>
+                <span className="badge">trace {index + 1}</span> <span className="mono">{traceId}</span>
+                <span className="muted small"> · {witnesses.length} witness{witnesses.length === 1 ? '' : 'es'}{first ? ` (first: ${first.service ?? '?'} ${first.name}${range ? ` at +${formatDuration(first.startTime - range.start)}` : ''})` : ''} · {spans.length} span{spans.length === 1 ? '' : 's'}{state === 'gone' ? ' (evidence only: the trace is no longer kept)' : state === 'evidence' ? ' (evidence; the whole trace is read when opened)' : ''}</span>
+              </summary>
+              <p className="small">
+                <Link to={`/traces/${traceId}?witness=${witnesses.join(',')}`}>open the trace</Link>
+                {link && <> · <a href={link} target="_blank" rel="noreferrer noopener">open in your tracing backend ↗</a></>}
+              </p>
+              <Waterfall spans={spans} witnesses={witnesses} range={range} label={`Waterfall of trace ${traceId}`} />
+            </details>
+          );
+        })}
+      </div>
+    </section>
   );
 }
 

@@ -211,7 +211,9 @@ export function SignalsScreen() {
                 <td title={formatTime(s.detectedAt)}>{formatAgo(s.detectedAt)}</td>
                 <td><SeverityBadge severity={s.severity} /></td>
                 <td><Link to={`/signals/${encodeURIComponent(s.id)}`}>{s.ruleName}</Link>{s.mode === 'shadow' && <span className="badge shadow">shadow</span>}</td>
-                <td className="message">{s.message}</td>
+                <td className="message">{s.message}{s.traceIds && s.correlationKey !== undefined && (
+                  <div className="small muted correlated-note" data-testid="correlated-note">key <span className="mono">{s.correlationKey}</span> · {s.traceIds.length} trace{s.traceIds.length === 1 ? '' : 's'}</div>
+                )}</td>
                 <td>{s.services.join(', ')}</td>
                 <td><StatusBadge status={s.status} /></td>
               </tr>
