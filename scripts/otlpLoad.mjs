@@ -172,16 +172,15 @@ async function main() {
   async function ringLoop() {
     const ring = new TraceIdRing(urls);
     const queues = new Map(urls.map((url) => [url, []]));
-    /** Generates the traces that are due, into the queues of their URLs; false when none is due yet. */
+    /** Generates the traces that are due, into the queues of their URLs. */
     const generateDue = () => {
-      let any = false;
       while (next < total && !stopped() && (rate <= 0 || started + (next / rate) * 1000 <= Date.now())) {
         const t = loadTrace(seed, next++);
-        queues.get(ring.endpointFor(t.traceId)).push(t);
-        any = true;
-        if (rate <= 0 && queues.get(ring.endpointFor(t.traceId)).length >= batch) break;
+        const queue = queues.get(ring.endpointFor(t.traceId));
+        queue.push(t);
+        // Without a rate, generate no further ahead than one full batch.
+        if (rate <= 0 && queue.length >= batch) break;
       }
-      return any;
     };
     async function sender(url) {
       const queue = queues.get(url);

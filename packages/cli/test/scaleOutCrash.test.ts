@@ -153,7 +153,7 @@ describe('three FLUO instances on one PostgreSQL, one killed mid-run', () => {
 
   it('control: an instance with --wal=off killed the same way loses signals of traces it acknowledged', async () => {
     const seed = 7;
-    const traces = 600;
+    const traces = 900;
     const victim = 0;
     // The victim holds its traces 5 s, so that the kill finds many acknowledged and unfinished.
     const cluster = await startCluster('wal_off', (i) => (i === victim ? ['--wal', 'off', '--idle-timeout', '5s'] : []));
