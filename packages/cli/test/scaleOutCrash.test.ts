@@ -9,7 +9,12 @@
  * seeded moment while it holds buffered traces, and restarted on the same
  * data folder and ports. At the end the signals in PostgreSQL must be
  * exactly those the generated traces should raise: every acknowledged
- * trace's signals present, none twice.
+ * trace's signals present, none twice. A webhook channel on one rule,
+ * configured on all three, must have received every signal of that rule;
+ * only a notification in flight at the kill may arrive twice (its lease runs
+ * out and another instance sends it again, with the same idempotency key,
+ * as docs/scaling.md says), and at most one can be in flight, since a rule's
+ * notifications on a channel go one at a time.
  *
  * The control run kills an instance started with --wal=off in the same way
  * and shows that the test can fail: signals of traces it acknowledged are
@@ -21,6 +26,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresServer } from '../../server/src/testing/postgresServer.testkit.js';
+import { HttpReceiver } from '../../server/src/notify/httpReceiver.testkit.js';
 import {
   LOAD_SCRIPT, allSignals, expectedLoadSignals, freePorts, killHard, metricValue, runNode, sleep, startFluo, waitFor, type ChildRun, type FluoRun,
 } from './fluoProcess.testkit.js';
@@ -29,16 +35,34 @@ import { LOAD_RULES_YAML, mulberry32 } from '../../../scripts/otlpLoad.mjs';
 
 const root = mkdtempSync(path.join(tmpdir(), 'fluo-scale-out-crash-'));
 const rulesFile = path.join(root, 'rules.yaml');
+const configFile = path.join(root, 'fluo.yaml');
+const NOTIFIED_RULE = 'big-payment';
 let pg: PostgresServer;
+let receiver: HttpReceiver;
+/** Idempotency keys of the webhook requests the receiver accepted, in order. */
+const accepted: string[] = [];
 const started: FluoRun[] = [];
 
 beforeAll(async () => {
   writeFileSync(rulesFile, LOAD_RULES_YAML);
+  receiver = await HttpReceiver.start();
+  receiver.respond = (request) => {
+    accepted.push(String(request.headers['x-fluo-idempotency-key']));
+    return { status: 200, headers: { 'content-type': 'application/json' }, body: '{}' };
+  };
+  // The same file on every instance, as a Deployment mounts one ConfigMap.
+  writeFileSync(configFile, JSON.stringify({
+    notifications: {
+      retryInitialDelay: '100ms', maxRetryDelay: '400ms', pollInterval: '200ms',
+      channels: [{ id: 'payments-hook', type: 'webhook', settings: { url: `${receiver.url}/hook` }, match: { rules: [NOTIFIED_RULE] }, throttle: null }],
+    },
+  }));
   pg = await startPostgres();
 });
 
 afterAll(async () => {
   for (const fluo of started) if (fluo.child.exitCode === null && fluo.child.signalCode === null) fluo.child.kill('SIGKILL');
+  await receiver?.close();
   await pg?.close();
   rmSync(root, { recursive: true, force: true });
 });
@@ -98,11 +122,15 @@ async function stopCluster(cluster: Cluster): Promise<void> {
   expect(exits.map((e) => e.code), cluster.instances.map((fluo) => fluo.stderr()).join('\n')).toEqual([0, 0, 0]);
 }
 
-/** "<rule id> <trace id>" of every signal row in PostgreSQL, sorted, and the number of distinct signal ids. */
-async function signalsInPostgres(database: string): Promise<{ keys: string[]; distinctIds: number }> {
+/** "<rule id> <trace id>" of every signal row in PostgreSQL, sorted, the number of distinct signal ids, and the ids per rule. */
+async function signalsInPostgres(database: string): Promise<{ keys: string[]; distinctIds: number; idsOf: (ruleId: string) => string[] }> {
   const { rows } = await pg.query(`SELECT id, rule_id, signal::json->>'traceId' AS trace_id FROM signals`, database);
   const typed = rows as Array<{ id: string; rule_id: string; trace_id: string }>;
-  return { keys: typed.map((r) => `${r.rule_id} ${r.trace_id}`).sort(), distinctIds: new Set(typed.map((r) => r.id)).size };
+  return {
+    keys: typed.map((r) => `${r.rule_id} ${r.trace_id}`).sort(),
+    distinctIds: new Set(typed.map((r) => r.id)).size,
+    idsOf: (ruleId) => typed.filter((r) => r.rule_id === ruleId).map((r) => r.id),
+  };
 }
 
 describe('three FLUO instances on one PostgreSQL, one killed mid-run', () => {
@@ -111,7 +139,7 @@ describe('three FLUO instances on one PostgreSQL, one killed mid-run', () => {
     const traces = 1500;
     const rng = mulberry32(seed);
     const victim = Math.floor(rng() * 3);
-    const cluster = await startCluster('wal_on');
+    const cluster = await startCluster('wal_on', () => ['--config', configFile]);
     const out = path.join(root, 'load-wal-on.json');
     const load = startLoad(cluster, seed, traces, out);
 
@@ -137,6 +165,15 @@ describe('three FLUO instances on one PostgreSQL, one killed mid-run', () => {
     let count = 0;
     await waitFor(async () => (count = (await allSignals(survivor.api)).length) >= expected.length, 30_000,
       () => `${count} of the ${expected.length} expected signals stored`);
+    // A notification claimed by the killed instance waits for its lease (30 s) before another instance sends it.
+    const notifiedSignals = expected.filter((key) => key.startsWith(`${NOTIFIED_RULE} `)).length;
+    let delivered = 0;
+    await waitFor(async () => {
+      const res = await fetch(`${survivor.api}/api/v1/notifications?channelId=payments-hook&limit=1000`);
+      const { notifications } = await res.json() as { notifications: Array<{ status: string }> };
+      delivered = notifications.filter((n) => n.status === 'delivered').length;
+      return notifications.length === notifiedSignals && delivered === notifiedSignals;
+    }, 60_000, () => `${delivered} of ${notifiedSignals} notifications delivered`);
     // Let late completions land before stopping, then read PostgreSQL itself.
     await sleep(1500);
     await stopCluster(cluster);
@@ -149,6 +186,11 @@ describe('three FLUO instances on one PostgreSQL, one killed mid-run', () => {
     const ackedByVictim = summary.acked.filter((a) => a.url === victimUrl).flatMap((a) => a.rules.map((rule) => `${rule} ${a.traceId}`));
     expect(ackedByVictim.length).toBeGreaterThan(0);
     expect(ackedByVictim.filter((key) => !storedKeys.has(key))).toEqual([]);
+
+    // Each signal of the notified rule reached the webhook; at most the one in flight at the kill twice.
+    const expectedKeys = stored.idsOf(NOTIFIED_RULE).map((id) => `${id}:payments-hook:trigger`).sort();
+    expect([...new Set(accepted)].sort()).toEqual(expectedKeys);
+    expect(accepted.length - expectedKeys.length).toBeLessThanOrEqual(1);
   }, 90_000);
 
   it('control: an instance with --wal=off killed the same way loses signals of traces it acknowledged', async () => {
