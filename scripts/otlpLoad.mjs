@@ -17,19 +17,26 @@
  * Two ways to send:
  *   - closed loop (default): `--concurrency` senders, each waiting for its
  *     request to be acknowledged before sending the next (at most `--rate`).
+ *     With several `--url`s, each trace goes to the URL the Collector's
+ *     loadbalancing exporter would pick by its trace id (bench/traceIdRing.mjs),
+ *     and each URL has its own queue and `--concurrency` senders, as the
+ *     exporter has one per backend: a request refused or unanswered while its
+ *     instance is down is retried to that same instance, and the other
+ *     instances keep receiving their traces meanwhile.
  *   - open loop (`--open-loop`): a new request every 1/rate s whether or not
  *     earlier ones were answered, like many independent services; at most
  *     `--max-outstanding` requests are kept (being sent or waiting to retry).
  *
- * Usage: node scripts/otlpLoad.mjs --url http://127.0.0.1:4318 [--traces N | --duration S]
+ * Usage: node scripts/otlpLoad.mjs --url http://127.0.0.1:4318 [--url ...] [--traces N | --duration S]
  *   [--seed N] [--batch TRACES] [--concurrency N] [--rate TRACES_PER_S] [--max-backoff MS]
  *   [--open-loop --rate TRACES_PER_S --max-outstanding N]
- *   [--out FILE]   (JSON summary with the acknowledged trace ids and their expected rules)
+ *   [--out FILE]   (JSON summary with the acknowledged trace ids, the URL that acknowledged them and their expected rules)
  * Progress: one JSON line per second on stdout; the last line is the summary.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { buildTrace, encodeProtobufTraces } from '@fluohq/engine';
+import { TraceIdRing } from '../bench/traceIdRing.mjs';
 
 export const LOAD_RULES_YAML = `rules:
   - id: big-payment
@@ -46,7 +53,8 @@ export const LOAD_RULES_YAML = `rules:
     dsl: "trace.has(span => span.name === 'load.marker')"
 `;
 
-function mulberry32(seed) {
+/** A small seeded random number generator (uniform in [0, 1)). */
+export function mulberry32(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -84,7 +92,7 @@ const RETRYABLE = new Set([429, 502, 503, 504]);
 async function main() {
   const { values } = parseArgs({
     options: {
-      url: { type: 'string' }, seed: { type: 'string', default: '1' }, traces: { type: 'string' }, duration: { type: 'string' },
+      url: { type: 'string', multiple: true }, seed: { type: 'string', default: '1' }, traces: { type: 'string' }, duration: { type: 'string' },
       batch: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '4' }, rate: { type: 'string', default: '0' },
       'max-backoff': { type: 'string', default: '2000' }, out: { type: 'string' },
       'open-loop': { type: 'boolean', default: false }, 'max-outstanding': { type: 'string', default: '2000' },
@@ -92,6 +100,11 @@ async function main() {
   });
   if (!values.url || (!values.traces && !values.duration)) {
     process.stderr.write('usage: otlpLoad.mjs --url URL (--traces N | --duration SECONDS) [--seed N] [--batch N] [--concurrency N] [--rate N] [--out FILE]\n');
+    process.exit(2);
+  }
+  const urls = values.url;
+  if (urls.length > 1 && values['open-loop']) {
+    process.stderr.write('otlpLoad: --open-loop takes one --url\n');
     process.exit(2);
   }
   const seed = Number(values.seed);
@@ -108,19 +121,19 @@ async function main() {
   process.on('SIGTERM', () => { stopping = true; });
   const stopped = () => stopping || Date.now() >= stopAt;
 
-  async function sendUntilAcked(traces) {
+  async function sendUntilAcked(traces, url = urls[0]) {
     const body = encodeProtobufTraces(traces.flatMap((t) => t.spans));
     let backoff = 100;
     while (!stopped()) {
       stats.requests++;
       let wait = backoff;
       try {
-        const res = await fetch(`${values.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+        const res = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
         await res.arrayBuffer();
         if (res.status === 200) {
           stats.ackedRequests++;
           stats.ackedTraces += traces.length;
-          for (const t of traces) acked.push({ traceId: t.traceId, rules: t.rules });
+          for (const t of traces) acked.push({ traceId: t.traceId, url, rules: t.rules });
           return;
         }
         stats.refused[res.status] = (stats.refused[res.status] ?? 0) + 1;
@@ -155,6 +168,34 @@ async function main() {
     }
   }
 
+  /** Several URLs: traces routed by trace id into one queue per URL, each drained by its own senders. */
+  async function ringLoop() {
+    const ring = new TraceIdRing(urls);
+    const queues = new Map(urls.map((url) => [url, []]));
+    /** Generates the traces that are due, into the queues of their URLs. */
+    const generateDue = () => {
+      while (next < total && !stopped() && (rate <= 0 || started + (next / rate) * 1000 <= Date.now())) {
+        const t = loadTrace(seed, next++);
+        const queue = queues.get(ring.endpointFor(t.traceId));
+        queue.push(t);
+        // Without a rate, generate no further ahead than one full batch.
+        if (rate <= 0 && queue.length >= batch) break;
+      }
+    };
+    async function sender(url) {
+      const queue = queues.get(url);
+      while (!stopped()) {
+        generateDue();
+        if (queue.length > 0) await sendUntilAcked(queue.splice(0, batch), url);
+        else if (next >= total) return;
+        else await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+    await Promise.all(urls.flatMap((url) => Array.from({ length: Number(values.concurrency) }, () => sender(url))));
+    // Generated but never sent because the generator was told to stop.
+    for (const queue of queues.values()) stats.abandonedTraces += queue.length;
+  }
+
   async function openLoop() {
     if (!(rate > 0)) throw new Error('--open-loop needs --rate');
     const maxOutstanding = Number(values['max-outstanding']);
@@ -175,6 +216,7 @@ async function main() {
 
   const progress = setInterval(() => process.stdout.write(`${JSON.stringify({ t: Math.round((Date.now() - started) / 1000), ...stats })}\n`), 1000);
   if (values['open-loop']) await openLoop();
+  else if (urls.length > 1) await ringLoop();
   else await Promise.all(Array.from({ length: Number(values.concurrency) }, () => worker()));
   clearInterval(progress);
   const summary = { done: true, seconds: (Date.now() - started) / 1000, generated: Math.min(next, total), ...stats };

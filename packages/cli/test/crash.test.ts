@@ -15,32 +15,12 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildTrace, encodeProtobufTraces } from '@fluohq/engine';
-import { LOAD_SCRIPT, allSignals, freePorts, metricValue, runNode, sleep, startFluo, waitFor, type FluoRun } from './fluoProcess.testkit.js';
+import { LOAD_SCRIPT, allSignals, expectedLoadSignals, freePorts, killHard, metricValue, runNode, sleep, startFluo, waitFor } from './fluoProcess.testkit.js';
 // @ts-expect-error: a plain ES module script, without types
-import { LOAD_RULES_YAML, loadTrace } from '../../../scripts/otlpLoad.mjs';
+import { LOAD_RULES_YAML, mulberry32 } from '../../../scripts/otlpLoad.mjs';
 
 const root = mkdtempSync(path.join(tmpdir(), 'fluo-crash-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function expectedSignals(seed: number, traces: number): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < traces; i++) {
-    const t = loadTrace(seed, i) as { traceId: string; rules: string[] };
-    for (const rule of t.rules) out.push(`${rule} ${t.traceId}`);
-  }
-  return out.sort();
-}
 
 async function setup(name: string): Promise<{ dataDir: string; args: string[]; otlpUrl: string }> {
   const dir = path.join(root, name);
@@ -55,12 +35,6 @@ async function setup(name: string): Promise<{ dataDir: string; args: string[]; o
   };
 }
 
-async function kill(fluo: FluoRun): Promise<void> {
-  fluo.child.kill('SIGKILL');
-  const { signal } = await fluo.exited;
-  expect(signal).toBe('SIGKILL');
-}
-
 describe('crash test', () => {
   it('after repeated kill -9 and restarts, every expected signal is stored exactly once', async () => {
     const seed = 20261124;
@@ -73,7 +47,7 @@ describe('crash test', () => {
     let recoveredRequests = 0;
     for (let k = 0; k < 4; k++) {
       await sleep(800 + Math.floor(rng() * 2000));
-      await kill(fluo);
+      await killHard(fluo);
       fluo = await startFluo(args);
       recoveredRequests += metricValue(await (await fetch(`${fluo.api}/metrics`)).text(), 'fluo_wal_recovered_requests_total');
     }
@@ -84,7 +58,7 @@ describe('crash test', () => {
     // The kills happened while traces were buffered: the span log had requests to replay.
     expect(recoveredRequests).toBeGreaterThan(0);
 
-    const expected = expectedSignals(seed, traces);
+    const expected = expectedLoadSignals(seed, traces);
     let stored: Array<{ ruleId: string; traceId: string }> = [];
     await waitFor(async () => {
       stored = await allSignals(fluo.api);
@@ -119,7 +93,7 @@ describe('crash test', () => {
     const load = runNode([LOAD_SCRIPT, '--url', otlpUrl, '--traces', String(traces), '--seed', String(seed), '--batch', '10', '--concurrency', '2', '--rate', '200', '--max-backoff', '500', '--out', out]);
     // Kill once traces are acknowledged but still buffered (the idle timeout is 5 s).
     await waitFor(async () => metricValue(await (await fetch(`${fluo.api}/metrics`)).text(), 'fluo_buffered_traces') >= 100, 20_000, () => 'traces buffered');
-    await kill(fluo);
+    await killHard(fluo);
     fluo = await startFluo(walOff);
     await waitFor(async () => (load.child.exitCode !== null ? load.exited : null), 60_000, () => 'load generator still running');
     const summary = JSON.parse(readFileSync(out, 'utf8')) as { ackedTraces: number };
@@ -128,7 +102,7 @@ describe('crash test', () => {
     expect((await fluo.exited).code).toBe(0);
     fluo = await startFluo(walOff);
     const stored = await allSignals(fluo.api);
-    const expected = expectedSignals(seed, traces);
+    const expected = expectedLoadSignals(seed, traces);
     const keys = new Set(stored.map((s) => `${s.ruleId} ${s.traceId}`));
     const missing = expected.filter((k) => !keys.has(k));
     // Absence rules are decided at completion: the traces buffered at the kill never got there.
@@ -155,7 +129,7 @@ describe('crash test', () => {
     }, 15_000, () => 'first part of the trace completed and stored');
     // The late span reopens the trace; FLUO dies before the trace completes again.
     expect(await send([lateRead])).toBe(200);
-    await kill(fluo);
+    await killHard(fluo);
     fluo = await startFluo(args);
     await waitFor(async () => {
       const trace = await (await fetch(`${fluo.api}/api/v1/traces/${read.traceId}`)).json() as { state?: string; spans?: unknown[] };

@@ -7,15 +7,17 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+// @ts-expect-error: a plain ES module script, without types
+import { loadTrace } from '../../../scripts/otlpLoad.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const FLUO_BIN = path.resolve(HERE, '../bin/fluo.js');
 export const LOAD_SCRIPT = path.resolve(HERE, '../../../scripts/otlpLoad.mjs');
 
-/** Env without FLUO_* variables of the machine running the tests. */
+/** Env without the FLUO_* and PG* (libpq) variables of the machine running the tests. */
 export function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('FLUO_')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('FLUO_') && !k.startsWith('PG')) env[k] = v;
   return env;
 }
 
@@ -69,6 +71,23 @@ export async function freePorts(n: number): Promise<number[]> {
   const ports = servers.map((s) => (s.address() as import('node:net').AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
   return ports;
+}
+
+/** Kills `fluo serve` with SIGKILL (no shutdown code runs) and waits until it is gone. */
+export async function killHard(fluo: ChildRun): Promise<void> {
+  fluo.child.kill('SIGKILL');
+  const { signal } = await fluo.exited;
+  if (signal !== 'SIGKILL') throw new Error(`fluo serve ended by ${signal ?? 'exit'} before the kill: ${fluo.stderr()}`);
+}
+
+/** The signals ("<rule id> <trace id>", sorted) that traces 0..traces-1 of the load generator's seed must raise. */
+export function expectedLoadSignals(seed: number, traces: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < traces; i++) {
+    const t = loadTrace(seed, i) as { traceId: string; rules: string[] };
+    for (const rule of t.rules) out.push(`${rule} ${t.traceId}`);
+  }
+  return out.sort();
 }
 
 /** Waits for a condition, polling; throws with `describe()` after `timeoutMs`. */
