@@ -149,6 +149,39 @@ interface RuleEntry {
   required: number[];
 }
 
+/**
+ * Which rules a trace can need: every rule is anchored on one predicate it
+ * cannot hold without (its first required one), or is unanchored when it has
+ * none. A pass visits the unanchored rules and the rules of anchors that match
+ * some span of the trace, so a trace costs one match count per distinct anchor
+ * instead of a visit per rule.
+ */
+interface RuleIndex {
+  /** indices into Detector.rules, ascending */
+  unanchored: Int32Array;
+  /** anchor predicate ids, each with its rules' indices (ascending) */
+  anchors: Int32Array;
+  anchoredRules: Int32Array[];
+}
+
+function buildRuleIndex(entries: readonly RuleEntry[], include: (entry: RuleEntry) => boolean): RuleIndex {
+  const unanchored: number[] = [];
+  const byAnchor = new Map<number, number[]>();
+  entries.forEach((entry, i) => {
+    if (!include(entry)) return;
+    if (entry.required.length === 0) { unanchored.push(i); return; }
+    const anchor = entry.required[0];
+    let list = byAnchor.get(anchor);
+    if (list === undefined) byAnchor.set(anchor, (list = []));
+    list.push(i);
+  });
+  return {
+    unanchored: Int32Array.from(unanchored),
+    anchors: Int32Array.from(byAnchor.keys()),
+    anchoredRules: [...byAnchor.values()].map((list) => Int32Array.from(list)),
+  };
+}
+
 interface TraceState {
   traceId: string;
   /** arrival order */
@@ -156,7 +189,7 @@ interface TraceState {
   spanIds: Set<string>;
   firstReceivedAt: number;
   lastReceivedAt: number;
-  /** by shared predicate id: results in arrival order (non-structural only; undefined until computed) */
+  /** by shared predicate id: results in arrival order (non-structural only; undefined until a span matches: all covered spans fail) */
   results: Array<Uint8Array | undefined>;
   /** by shared predicate id: how many spans the cached result covers */
   covered: Int32Array;
@@ -178,6 +211,10 @@ export class Detector {
   readonly options: DetectorOptions;
   private readonly listener: DetectorListener;
   private rules: RuleEntry[] = [];
+  private monotoneIndex: RuleIndex = buildRuleIndex([], () => true);
+  private completionIndex: RuleIndex = this.monotoneIndex;
+  /** Not later than the earliest firstReceivedAt of a buffered trace (a lower bound kept by tick and open). */
+  private earliestFirstReceivedAt = Infinity;
   private predicates: SharedPredicate[] = [];
   private predicateStates: Array<{ errors: number }> = [];
   /** shared predicate id → key, so cached results survive a rule-set change */
@@ -243,9 +280,7 @@ export class Detector {
       const covered = new Int32Array(predicates.length);
       const matched = new Int32Array(predicates.length);
       for (const [oldId, newId] of remap) {
-        const r = trace.results[oldId];
-        if (r === undefined) continue;
-        results[newId] = r;
+        results[newId] = trace.results[oldId];
         covered[newId] = trace.covered[oldId];
         matched[newId] = trace.matched[oldId];
       }
@@ -254,6 +289,8 @@ export class Detector {
       trace.matched = matched;
     }
     this.rules = entries;
+    this.monotoneIndex = buildRuleIndex(entries, (e) => e.rule.condition.monotone);
+    this.completionIndex = buildRuleIndex(entries, () => true);
     this.predicates = predicates;
     this.predicateStates = states;
     this.predicateKeys = keys;
@@ -316,15 +353,42 @@ export class Detector {
   tick(now: number): Detection[] {
     const detections: Detection[] = [];
     const { idleTimeoutMs, maxTraceLifetimeMs } = this.options;
+    let earliestFirst = Infinity;
     for (const trace of [...this.traces.values()]) {
       if (now - trace.lastReceivedAt >= idleTimeoutMs) this.complete(trace, 'idle', now, detections);
       else if (now - trace.firstReceivedAt >= maxTraceLifetimeMs) this.complete(trace, 'lifetime', now, detections);
+      else if (trace.firstReceivedAt < earliestFirst) earliestFirst = trace.firstReceivedAt;
     }
+    this.earliestFirstReceivedAt = earliestFirst;
     for (const [traceId, r] of this.remembered) {
       if (now - r.completedAt < this.options.completedTraceRetentionMs) break; // insertion order is completion order
       this.forget(traceId, r);
     }
     return detections;
+  }
+
+  /**
+   * The earliest time (ms, the clock of `now`) at which tick() may have work:
+   * never later than the first idle or lifetime deadline of a buffered trace
+   * or the end of a completed trace's retention; it may be earlier (then that
+   * tick finds nothing to do). Infinity when nothing is buffered or
+   * remembered. A caller scheduling its tick at this time completes a trace
+   * as soon as its idle timeout ends instead of on the next fixed tick.
+   * O(1): traces are kept in activity order, so the least recently active one
+   * holds the first idle deadline (for callers whose `now` does not go back).
+   */
+  nextDeadline(): number {
+    let deadline = Infinity;
+    for (const trace of this.traces.values()) {
+      deadline = trace.lastReceivedAt + this.options.idleTimeoutMs;
+      break;
+    }
+    if (this.traces.size > 0) deadline = Math.min(deadline, this.earliestFirstReceivedAt + this.options.maxTraceLifetimeMs);
+    for (const r of this.remembered.values()) {
+      deadline = Math.min(deadline, r.completedAt + this.options.completedTraceRetentionMs);
+      break;
+    }
+    return deadline;
   }
 
   /** Completes every buffered trace (end of input). The detector stays open. */
@@ -393,6 +457,7 @@ export class Detector {
       this.counters.tracesReopened++;
     }
     this.traces.set(traceId, trace);
+    if (now < this.earliestFirstReceivedAt) this.earliestFirstReceivedAt = now;
     return trace;
   }
 
@@ -432,25 +497,32 @@ export class Detector {
     };
   }
 
-  /** Brings a non-structural predicate's cached results up to every span of the trace (each span tested once). */
-  private cover(trace: TraceState, id: number): Uint8Array {
+  /**
+   * Brings a non-structural predicate's cached results up to every span of
+   * the trace (each span tested once). Results are stored only from the first
+   * match on: most predicates match no span of most traces, and then a trace
+   * holds no array for them. Returns the results, or undefined when no span
+   * matches.
+   */
+  private cover(trace: TraceState, id: number): Uint8Array | undefined {
     const n = trace.spans.length;
     let results = trace.results[id];
     const covered = trace.covered[id];
-    if (results === undefined || results.length < n) {
-      const grown = new Uint8Array(Math.max(n, (results?.length ?? 0) * 2, 8));
-      if (results !== undefined) grown.set(results.subarray(0, covered));
-      results = grown;
-      trace.results[id] = results;
-    }
     if (covered < n) {
       const { fn, guard } = this.predicates[id];
       let matched = trace.matched[id];
+      const spans = trace.spans;
       for (let i = covered; i < n; i++) {
-        const span = trace.spans[i];
-        const hit = (guard === null || passesGuard(guard, span)) && fn(span) ? 1 : 0;
-        results[i] = hit;
-        matched += hit;
+        const span = spans[i];
+        if (!((guard === null || passesGuard(guard, span)) && fn(span))) continue;
+        if (results === undefined || results.length < n) {
+          const grown = new Uint8Array(Math.max(n, (results?.length ?? 0) * 2, 8));
+          if (results !== undefined) grown.set(results.subarray(0, i));
+          results = grown;
+          trace.results[id] = results;
+        }
+        results[i] = 1;
+        matched++;
       }
       trace.covered[id] = n;
       trace.matched[id] = matched;
@@ -470,20 +542,38 @@ export class Detector {
   /** Non-structural predicate results, computed once per span, returned in linked order. */
   private cachedResults(trace: TraceState, id: number, linked: Span[]): Uint8Array {
     const results = this.cover(trace, id);
+    const out = new Uint8Array(linked.length);
+    if (results === undefined) return out;
     // linked order → arrival order
     const order = arrivalOrder(trace, linked);
-    const out = new Uint8Array(linked.length);
     for (let i = 0; i < linked.length; i++) out[i] = results[order[i]];
     return out;
+  }
+
+  /** Indices of the rules a pass must visit on this trace, ascending (rule order): see RuleIndex. */
+  private candidates(trace: TraceState, index: RuleIndex): ArrayLike<number> {
+    const { anchors, anchoredRules } = index;
+    let out: number[] | null = null;
+    for (let a = 0; a < anchors.length; a++) {
+      const id = anchors[a];
+      this.cover(trace, id);
+      if (trace.matched[id] === 0) continue;
+      out ??= Array.from(index.unanchored);
+      const rules = anchoredRules[a];
+      for (let r = 0; r < rules.length; r++) out.push(rules[r]);
+    }
+    if (out === null) return index.unanchored;
+    return out.sort((x, y) => x - y);
   }
 
   private evaluate(trace: TraceState, now: number, monotoneOnly: boolean, detections: Detection[]): void {
     let linked: Span[] | null = null;
     const structuralCache = new Map<number, Uint8Array>();
-    for (const entry of this.rules) {
+    const candidates = this.candidates(trace, monotoneOnly ? this.monotoneIndex : this.completionIndex);
+    for (let c = 0; c < candidates.length; c++) {
+      const entry = this.rules[candidates[c]];
       const rule = entry.rule;
       if (trace.fired.has(rule.id) || trace.exhausted?.has(rule.id)) continue;
-      if (monotoneOnly && !rule.condition.monotone) continue;
       if (!this.mayHold(trace, entry)) continue;
       if (linked === null) linked = linkSpans(trace.spans);
       const matches = this.matchesFor(trace, linked, entry, structuralCache);
