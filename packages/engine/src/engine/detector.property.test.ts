@@ -24,6 +24,8 @@ const spanPredicate: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(500, 1500).map((d) => `s.duration > ${d}`),
   fc.constantFrom(0, 1, 2).map((x) => `s.attributes.x > ${x}`),
   fc.constant('s.attributes.x !== 1'),
+  // equalities on an attribute: guarded predicates routed by attribute value (detector.ts GuardRouting)
+  fc.constantFrom(0, 1, 2).map((x) => `s.attributes.x === ${x}`),
   fc.constant("s.parent?.name === 'a'"),
   fc.constant('s.children.length > 0'),
 );

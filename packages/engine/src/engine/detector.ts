@@ -182,6 +182,53 @@ function buildRuleIndex(entries: readonly RuleEntry[], include: (entry: RuleEntr
   };
 }
 
+/**
+ * Guarded non-structural predicates by the value their guard requires, so a
+ * span is tested only against predicates whose guard it passes (a hash
+ * lookup per guarded field and attribute key instead of a guard test per
+ * predicate): see Detector.route.
+ */
+interface GuardRouting {
+  /** by shared predicate id: 1 when the predicate is routed (its results are kept up to date by route) */
+  routed: Uint8Array;
+  name: Map<unknown, number[]>;
+  kind: Map<unknown, number[]>;
+  status: Map<unknown, number[]>;
+  service: Map<unknown, number[]>;
+  /** attribute keys, each with its predicates by value */
+  attributeKeys: string[];
+  attributes: Array<Map<unknown, number[]>>;
+}
+
+function buildGuardRouting(predicates: readonly SharedPredicate[]): GuardRouting {
+  const routing: GuardRouting = {
+    routed: new Uint8Array(predicates.length), name: new Map(), kind: new Map(), status: new Map(), service: new Map(), attributeKeys: [], attributes: [],
+  };
+  const byKey = new Map<string, Map<unknown, number[]>>();
+  predicates.forEach((p, id) => {
+    const guard = p.guard;
+    // NaN never equals itself: a Map lookup would find it, the guard would not.
+    if (p.structural || guard === null || Number.isNaN(guard.value)) return;
+    let map: Map<unknown, number[]>;
+    if (guard.field === null) {
+      let byValue = byKey.get(guard.attribute!);
+      if (byValue === undefined) {
+        byKey.set(guard.attribute!, (byValue = new Map()));
+        routing.attributeKeys.push(guard.attribute!);
+        routing.attributes.push(byValue);
+      }
+      map = byValue;
+    } else {
+      map = routing[guard.field];
+    }
+    let list = map.get(guard.value);
+    if (list === undefined) map.set(guard.value, (list = []));
+    list.push(id);
+    routing.routed[id] = 1;
+  });
+  return routing;
+}
+
 interface TraceState {
   traceId: string;
   /** arrival order */
@@ -195,6 +242,8 @@ interface TraceState {
   covered: Int32Array;
   /** by shared predicate id: how many of the covered spans match */
   matched: Int32Array;
+  /** Spans [0, routed) have been tested against every routed predicate (GuardRouting): their results and matched are complete. */
+  routed: number;
   fired: Set<string>;
   /** rules that exceeded their budget on this trace: not evaluated on it again */
   exhausted?: Set<string>;
@@ -216,6 +265,7 @@ export class Detector {
   /** Not later than the earliest firstReceivedAt of a buffered trace (a lower bound kept by tick and open). */
   private earliestFirstReceivedAt = Infinity;
   private predicates: SharedPredicate[] = [];
+  private routing: GuardRouting = buildGuardRouting([]);
   private predicateStates: Array<{ errors: number }> = [];
   /** shared predicate id → key, so cached results survive a rule-set change */
   private predicateKeys: string[] = [];
@@ -275,11 +325,15 @@ export class Detector {
       const newId = byKey.get(key);
       if (newId !== undefined) remap.set(oldId, newId);
     });
+    const routing = buildGuardRouting(predicates);
     for (const trace of this.traces.values()) {
       const results = new Array<Uint8Array | undefined>(predicates.length);
       const covered = new Int32Array(predicates.length);
       const matched = new Int32Array(predicates.length);
+      // Routed predicates are routed again from the first span (their state kept would be counted twice).
+      trace.routed = 0;
       for (const [oldId, newId] of remap) {
+        if (routing.routed[newId] === 1) continue;
         results[newId] = trace.results[oldId];
         covered[newId] = trace.covered[oldId];
         matched[newId] = trace.matched[oldId];
@@ -292,6 +346,7 @@ export class Detector {
     this.monotoneIndex = buildRuleIndex(entries, (e) => e.rule.condition.monotone);
     this.completionIndex = buildRuleIndex(entries, () => true);
     this.predicates = predicates;
+    this.routing = routing;
     this.predicateStates = states;
     this.predicateKeys = keys;
   }
@@ -445,6 +500,7 @@ export class Detector {
       results: new Array<Uint8Array | undefined>(this.predicates.length),
       covered: new Int32Array(this.predicates.length),
       matched: new Int32Array(this.predicates.length),
+      routed: 0,
       fired: new Set(),
     };
     if (remembered !== undefined) {
@@ -505,6 +561,10 @@ export class Detector {
    * matches.
    */
   private cover(trace: TraceState, id: number): Uint8Array | undefined {
+    if (this.routing.routed[id] === 1) {
+      if (trace.routed < trace.spans.length) this.route(trace);
+      return trace.results[id];
+    }
     const n = trace.spans.length;
     let results = trace.results[id];
     const covered = trace.covered[id];
@@ -530,6 +590,44 @@ export class Detector {
     return results;
   }
 
+  /** Tests the spans not yet routed against the routed predicates whose guard they pass. */
+  private route(trace: TraceState): void {
+    const { name, kind, status, service, attributeKeys, attributes } = this.routing;
+    const spans = trace.spans;
+    const n = spans.length;
+    for (let i = trace.routed; i < n; i++) {
+      const span = spans[i];
+      this.routeTo(trace, i, span, name.get(span.name));
+      this.routeTo(trace, i, span, kind.get(span.kind));
+      this.routeTo(trace, i, span, status.get(span.status));
+      this.routeTo(trace, i, span, service.get(span.service));
+      const spanAttributes = span.attributes;
+      for (let k = 0; k < attributeKeys.length; k++) {
+        const value = spanAttributes[attributeKeys[k]];
+        if (value !== undefined) this.routeTo(trace, i, span, attributes[k].get(value));
+      }
+    }
+    trace.routed = n;
+  }
+
+  private routeTo(trace: TraceState, i: number, span: Span, ids: number[] | undefined): void {
+    if (ids === undefined) return;
+    const n = trace.spans.length;
+    for (let j = 0; j < ids.length; j++) {
+      const id = ids[j];
+      if (!this.predicates[id].fn(span)) continue;
+      let results = trace.results[id];
+      if (results === undefined || results.length < n) {
+        const grown = new Uint8Array(Math.max(n, (results?.length ?? 0) * 2, 8));
+        if (results !== undefined) grown.set(results);
+        results = grown;
+        trace.results[id] = results;
+      }
+      results[i] = 1;
+      trace.matched[id]++;
+    }
+  }
+
   /** Whether every predicate the rule cannot hold without matches some span of the trace. */
   private mayHold(trace: TraceState, entry: RuleEntry): boolean {
     for (const id of entry.required) {
@@ -553,10 +651,12 @@ export class Detector {
   /** Indices of the rules a pass must visit on this trace, ascending (rule order): see RuleIndex. */
   private candidates(trace: TraceState, index: RuleIndex): ArrayLike<number> {
     const { anchors, anchoredRules } = index;
+    const routed = this.routing.routed;
+    if (trace.routed < trace.spans.length) this.route(trace);
     let out: number[] | null = null;
     for (let a = 0; a < anchors.length; a++) {
       const id = anchors[a];
-      this.cover(trace, id);
+      if (routed[id] === 0) this.cover(trace, id);
       if (trace.matched[id] === 0) continue;
       out ??= Array.from(index.unanchored);
       const rules = anchoredRules[a];
