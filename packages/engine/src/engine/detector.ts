@@ -142,9 +142,10 @@ interface RuleEntry {
   /** local predicate index → shared predicate id */
   predicateIds: number[];
   /**
-   * Shared ids of non-structural predicates the rule cannot hold without
-   * (requiredPredicates.ts): while one of them matches no span of a trace,
-   * the rule is not evaluated on it.
+   * Shared ids of predicates the rule cannot hold without
+   * (requiredPredicates.ts): non-structural ones, and structural ones with a
+   * guard (counted by the spans passing the guard, see GuardRouting). While
+   * one of them matches no span of a trace, the rule is not evaluated on it.
    */
   required: number[];
 }
@@ -189,7 +190,13 @@ function buildRuleIndex(entries: readonly RuleEntry[], include: (entry: RuleEntr
  * predicate): see Detector.route.
  */
 interface GuardRouting {
-  /** by shared predicate id: 1 when the predicate is routed (its results are kept up to date by route) */
+  /**
+   * by shared predicate id: 1 when the predicate is routed (its results and
+   * match count are kept up to date by route); 2 for a structural predicate,
+   * whose guard alone is routed: its `matched` counts the spans passing the
+   * guard, a cheap necessary condition (the predicate itself needs the whole
+   * trace linked and is tested when a rule is evaluated).
+   */
   routed: Uint8Array;
   name: Map<unknown, number[]>;
   kind: Map<unknown, number[]>;
@@ -208,7 +215,7 @@ function buildGuardRouting(predicates: readonly SharedPredicate[]): GuardRouting
   predicates.forEach((p, id) => {
     const guard = p.guard;
     // NaN never equals itself: a Map lookup would find it, the guard would not.
-    if (p.structural || guard === null || Number.isNaN(guard.value)) return;
+    if (guard === null || Number.isNaN(guard.value)) return;
     let map: Map<unknown, number[]>;
     if (guard.field === null) {
       let byValue = byKey.get(guard.attribute!);
@@ -224,7 +231,7 @@ function buildGuardRouting(predicates: readonly SharedPredicate[]): GuardRouting
     let list = map.get(guard.value);
     if (list === undefined) map.set(guard.value, (list = []));
     list.push(id);
-    routing.routed[id] = 1;
+    routing.routed[id] = p.structural ? 2 : 1;
   });
   return routing;
 }
@@ -314,9 +321,14 @@ export class Detector {
         }
         return id;
       });
-      const required = requiredPredicates(rule.condition.root)
-        .filter((local) => !rule.condition.predicates[local].structural)
-        .map((local) => predicateIds[local]);
+      const locals = requiredPredicates(rule.condition.root);
+      const isExact = (local: number): boolean => !rule.condition.predicates[local].structural;
+      const hasRoutedGuard = (local: number): boolean => {
+        const guard = rule.condition.predicates[local].guard;
+        return guard !== undefined && guard !== null && !Number.isNaN(guard.value);
+      };
+      // Exact match counts first (the first one anchors the rule in the index), then structural predicates' guards.
+      const required = [...locals.filter(isExact), ...locals.filter((l) => !isExact(l) && hasRoutedGuard(l))].map((local) => predicateIds[local]);
       entries.push({ rule, predicateIds, required: [...new Set(required)] });
     }
     // Remap cached results to the new ids; drop those of removed predicates.
@@ -333,7 +345,7 @@ export class Detector {
       // Routed predicates are routed again from the first span (their state kept would be counted twice).
       trace.routed = 0;
       for (const [oldId, newId] of remap) {
-        if (routing.routed[newId] === 1) continue;
+        if (routing.routed[newId] !== 0) continue;
         results[newId] = trace.results[oldId];
         covered[newId] = trace.covered[oldId];
         matched[newId] = trace.matched[oldId];
@@ -561,7 +573,7 @@ export class Detector {
    * matches.
    */
   private cover(trace: TraceState, id: number): Uint8Array | undefined {
-    if (this.routing.routed[id] === 1) {
+    if (this.routing.routed[id] !== 0) {
       if (trace.routed < trace.spans.length) this.route(trace);
       return trace.results[id];
     }
@@ -613,8 +625,10 @@ export class Detector {
   private routeTo(trace: TraceState, i: number, span: Span, ids: number[] | undefined): void {
     if (ids === undefined) return;
     const n = trace.spans.length;
+    const routed = this.routing.routed;
     for (let j = 0; j < ids.length; j++) {
       const id = ids[j];
+      if (routed[id] === 2) { trace.matched[id]++; continue; }
       if (!this.predicates[id].fn(span)) continue;
       let results = trace.results[id];
       if (results === undefined || results.length < n) {
