@@ -605,14 +605,20 @@ export class Detector {
   /** Tests the spans not yet routed against the routed predicates whose guard they pass. */
   private route(trace: TraceState): void {
     const { name, kind, status, service, attributeKeys, attributes } = this.routing;
+    // Only the fields some guard reads (most rule sets guard on one or two).
+    const byName = name.size > 0 ? name : null;
+    const byKind = kind.size > 0 ? kind : null;
+    const byStatus = status.size > 0 ? status : null;
+    const byService = service.size > 0 ? service : null;
     const spans = trace.spans;
     const n = spans.length;
     for (let i = trace.routed; i < n; i++) {
       const span = spans[i];
-      this.routeTo(trace, i, span, name.get(span.name));
-      this.routeTo(trace, i, span, kind.get(span.kind));
-      this.routeTo(trace, i, span, status.get(span.status));
-      this.routeTo(trace, i, span, service.get(span.service));
+      if (byName !== null) this.routeTo(trace, i, span, byName.get(span.name));
+      if (byKind !== null) this.routeTo(trace, i, span, byKind.get(span.kind));
+      if (byStatus !== null) this.routeTo(trace, i, span, byStatus.get(span.status));
+      if (byService !== null) this.routeTo(trace, i, span, byService.get(span.service));
+      if (attributeKeys.length === 0) continue;
       const spanAttributes = span.attributes;
       for (let k = 0; k < attributeKeys.length; k++) {
         const value = spanAttributes[attributeKeys[k]];
