@@ -5,11 +5,13 @@
  * change). Prints one JSON line per figure with both values and the per-run
  * ratios new ÷ base (for throughput; base ÷ new for costs), and a summary.
  *
- * Usage: node bench/compareBuilds.mjs --base DIR [--only detector,memory,scaling] [--runs 3] [--rules 1,100,1000] [--load-ms 3000]
+ * Usage: node bench/compareBuilds.mjs --base DIR [--only detector,store,memory,scaling] [--runs 3] [--rules 1,100,1000] [--load-ms 3000]
  *
  * - detector: the whole Detector of each build in this process (the same
  *   spans, batches and rule texts; each build compiles its own rules),
  *   interleaved pass by pass; ns per span per rule.
+ * - store: the SQLite store of each build writing batches of completed
+ *   traces into a new file (serialisation included); spans/s.
  * - memory: bench/memoryChild.mjs of each tree (100,000 buffered spans,
  *   100 rules); deterministic, one run each.
  * - scaling: `fluo serve` of each build fed over OTLP/HTTP, base and new
@@ -80,6 +82,36 @@ if (only.includes('detector')) {
     }
     report(`detector ${n} rules, ns/span/rule (${signalsNew} signals in both)`, base, next, false);
   }
+}
+
+if (only.includes('store')) {
+  // The SQLite store's write path: batches of completed traces (new trace ids, as under load), one file per build and run.
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const load = async (root) => ({
+    SqliteStore: (await import(pathToFileURL(path.join(root, 'packages/server/dist/store/sqliteStore.js')).href)).SqliteStore,
+    keptTrace: (await import(pathToFileURL(path.join(root, 'packages/server/dist/store/keptTrace.js')).href)).keptTrace,
+    serializeSpan: (await import(pathToFileURL(path.join(root, 'packages/server/dist/store/serializedSpan.js')).href)).serializeSpan,
+  });
+  const builds = { base: await load(BASE), new: await load(REPO_ROOT) };
+  const traces = generateTraces({ seed: 3, spans: 20_000 });
+  const spans = traces.reduce((n, t) => n + t.length, 0);
+  const base = [];
+  const next = [];
+  for (let i = 0; i < runs; i++) {
+    for (const [name, out] of [['base', base], ['new', next]]) {
+      const b = builds[name];
+      const dir = mkdtempSync(path.join(tmpdir(), 'fluo-store-ab-'));
+      const store = b.SqliteStore.open({ path: path.join(dir, 'fluo.db'), busyTimeout: 5000 });
+      const kept = traces.map((t, k) => b.keptTrace(`${i}-${k}`.padStart(32, '0'), t.map(b.serializeSpan), 1));
+      const start = performance.now();
+      for (let k = 0; k < kept.length; k += 20) await store.write({ signals: [], traces: kept.slice(k, k + 20) });
+      out.push(spans / ((performance.now() - start) / 1000));
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  report(`SQLite store write, batches of 20 new traces, spans/s`, base, next, true);
 }
 
 if (only.includes('memory')) {
