@@ -25,11 +25,14 @@
  * that share a predicate share its results): each span is tested once per
  * predicate. Structural predicates are recomputed when the trace is decided.
  * A rule is evaluated on a trace only when every predicate it cannot hold
- * without (requiredPredicates.ts) matches some span: most rules, on most
- * traces, cost a look at a match count. A predicate with a guard (an
- * equality on the span's name, kind, status, service or an attribute that it
- * cannot hold without, dsl/predicateGuard.ts) is called only on spans that
- * pass the guard.
+ * without (requiredPredicates.ts) matches some span (for a structural
+ * predicate: some span passes its guard). Rules are indexed by one such
+ * predicate (RuleIndex), so a pass over a trace reads one match count per
+ * distinct anchor and visits only the rules whose anchor matched. A predicate
+ * with a guard (an equality on the span's name, kind, status, service or an
+ * attribute that it cannot hold without, dsl/predicateGuard.ts) is called
+ * only on spans that pass the guard, found by a hash lookup of the span's
+ * value (GuardRouting) rather than a guard test per predicate.
  *
  * The detector does no I/O and reads no clock: callers pass `now` (ms). It is
  * synchronous and single-threaded; results are returned from the call that
