@@ -547,6 +547,7 @@ export class Detector {
     }
   }
 
+  /** `structuralCache`: predicate results in linked order for this pass, by shared id (structural and cached ones alike). */
   private matchesFor(trace: TraceState, linked: Span[], entry: RuleEntry, structuralCache: Map<number, Uint8Array>): TraceMatches {
     return {
       spans: linked,
@@ -563,7 +564,10 @@ export class Detector {
           }
           return r;
         }
-        return this.cachedResults(trace, id, linked);
+        // Shared by the rules of this pass (results are read-only to evaluation).
+        let r = structuralCache.get(id);
+        if (r === undefined) structuralCache.set(id, (r = this.cachedResults(trace, id, linked)));
+        return r;
       },
     };
   }
