@@ -14,12 +14,12 @@ import { stringify as toYaml } from 'yaml';
 import { FLUO_BIN, freePort, lastJsonLine, percentile, runNode, sleep } from './harness.mjs';
 import { REPO_ROOT } from './workload.mjs';
 
-/** Starts `fluo serve` with these rules; resolves once /readyz answers. */
-export async function startFluo(rules, extraFlags = []) {
+/** Starts `fluo serve` with these rules; resolves once /readyz answers. `bin`: another build's fluo.js (bench/compareBuilds.mjs). */
+export async function startFluo(rules, extraFlags = [], { bin = FLUO_BIN } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'fluo-bench-'));
   writeFileSync(path.join(dir, 'rules.yaml'), toYaml({ rules: rules.map((r) => ({ ...r, enabled: true })) }));
   const ports = { api: await freePort(), http: await freePort(), grpc: await freePort() };
-  const args = [FLUO_BIN, 'serve', '--host', '127.0.0.1', '--port', String(ports.api), '--otlp-http-port', String(ports.http), '--otlp-grpc-port', String(ports.grpc),
+  const args = [bin, 'serve', '--host', '127.0.0.1', '--port', String(ports.api), '--otlp-http-port', String(ports.http), '--otlp-grpc-port', String(ports.grpc),
     '--data-dir', path.join(dir, 'data'), '--rules', path.join(dir, 'rules.yaml'), '--log-level', 'warn', ...extraFlags];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -56,9 +56,9 @@ export async function loadRun(server, { protocol, durationMs, concurrency, spans
 }
 
 /** Throughput of one server configuration over `runs` load runs. */
-export async function throughput(rules, { protocol, runs, durationMs, concurrency, spans }) {
+export async function throughput(rules, { protocol, runs, durationMs, concurrency, spans, bin = FLUO_BIN }) {
   // A short idle timeout keeps the buffer at its steady state within a short run.
-  const server = await startFluo(rules, ['--idle-timeout', '1s']);
+  const server = await startFluo(rules, ['--idle-timeout', '1s'], { bin });
   try {
     await loadRun(server, { protocol, durationMs: Math.min(1000, durationMs), concurrency, spans, stampBase: 1 }); // warm-up
     const out = [];

@@ -24,6 +24,8 @@ const spanPredicate: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(500, 1500).map((d) => `s.duration > ${d}`),
   fc.constantFrom(0, 1, 2).map((x) => `s.attributes.x > ${x}`),
   fc.constant('s.attributes.x !== 1'),
+  // equalities on an attribute: guarded predicates routed by attribute value (detector.ts GuardRouting)
+  fc.constantFrom(0, 1, 2).map((x) => `s.attributes.x === ${x}`),
   fc.constant("s.parent?.name === 'a'"),
   fc.constant('s.children.length > 0'),
 );
@@ -214,6 +216,92 @@ describe('incremental evaluation equals whole-trace evaluation', () => {
         }
       }),
       { numRuns: 1000 },
+    );
+  });
+});
+
+describe('the rule index (rules anchored on a required predicate) visits every rule that can hold', () => {
+  // Many rules over a small pool of predicates, so that rules share anchors,
+  // some rules have no required predicate (unanchored), and the rule set
+  // changes while traces are buffered (the index is rebuilt, cached results
+  // remapped).
+  const manyRules: fc.Arbitrary<Scenario> = fc
+    .tuple(scenario, fc.array(condition, { minLength: 5, maxLength: 16 }))
+    .map(([s, conditions]) => ({ ...s, rules: conditions.map((dsl, i) => compileRule({ id: `m${i}`, name: `m${i}`, severity: 'info', dsl })) }));
+
+  test('many rules, a rule-set change mid-stream: signals equal whole-trace evaluation, in rule order per pass', () => {
+    fc.assert(
+      fc.property(manyRules, fc.nat(), (s, split) => {
+        const detector = new Detector({ idleTimeoutMs: 1000 });
+        const prefix = s.rules.slice(0, split % (s.rules.length + 1));
+        detector.setRules(prefix);
+        const all = batches(s);
+        const change = Math.floor(all.length / 2);
+        const detections: Detection[] = [];
+        let now = 0;
+        all.forEach((batch, i) => {
+          if (i === change) detector.setRules(s.rules);
+          const passed = detector.ingest(batch, now).detections;
+          detections.push(...passed);
+          // Within one pass over one trace, signals come in rule order.
+          for (const list of signalsByTrace(passed).values()) {
+            const positions = list.map((id) => s.rules.findIndex((r) => r.id === id));
+            expect(positions).toEqual([...positions].sort((a, b) => a - b));
+          }
+          now += 10;
+        });
+        if (change >= all.length) detector.setRules(s.rules);
+        const completed = detector.tick(now + 1000);
+        detections.push(...completed);
+        for (const list of signalsByTrace(completed).values()) {
+          const positions = list.map((id) => s.rules.findIndex((r) => r.id === id));
+          expect(positions).toEqual([...positions].sort((a, b) => a - b));
+        }
+        const actual = signalsByTrace(detections);
+        for (const [traceId, fired] of oracle(s)) {
+          const got = actual.get(traceId) ?? [];
+          expect(new Set(got).size).toBe(got.length);
+          expect(new Set(got)).toEqual(fired);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe('nextDeadline', () => {
+  test('no tick before it completes or forgets anything, and it is never later than the first idle deadline', () => {
+    fc.assert(
+      fc.property(scenario, fc.array(fc.integer({ min: 0, max: 3000 }), { minLength: 1, maxLength: 8 }), (s, gaps) => {
+        const detector = new Detector({ idleTimeoutMs: 1000, maxTraceLifetimeMs: 2500, completedTraceRetentionMs: 1500 });
+        detector.setRules(s.rules);
+        const lastReceived = new Map<string, number>();
+        let now = 0;
+        expect(detector.nextDeadline()).toBe(Infinity);
+        batches(s).forEach((batch, i) => {
+          detector.ingest(batch, now);
+          for (const span of batch) lastReceived.set(span.traceId, now);
+          now += gaps[i % gaps.length];
+          const deadline = detector.nextDeadline();
+          const before = detector.stats();
+          if (before.bufferedTraces > 0) {
+            const buffered = [...lastReceived].filter(([id]) => detector.bufferedTrace(id) !== undefined).map(([, t]) => t + 1000);
+            expect(deadline).toBeLessThanOrEqual(Math.min(...buffered));
+          }
+          if (deadline > now) {
+            detector.tick(now);
+            const after = detector.stats();
+            expect(after.tracesCompleted).toBe(before.tracesCompleted);
+            expect(after.rememberedTraces).toBe(before.rememberedTraces);
+          } else {
+            detector.tick(now);
+          }
+        });
+        detector.tick(now + 10_000);
+        detector.tick(now + 20_000);
+        expect(detector.nextDeadline()).toBe(Infinity);
+      }),
+      { numRuns: 500 },
     );
   });
 });

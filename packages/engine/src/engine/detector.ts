@@ -25,11 +25,14 @@
  * that share a predicate share its results): each span is tested once per
  * predicate. Structural predicates are recomputed when the trace is decided.
  * A rule is evaluated on a trace only when every predicate it cannot hold
- * without (requiredPredicates.ts) matches some span: most rules, on most
- * traces, cost a look at a match count. A predicate with a guard (an
- * equality on the span's name, kind, status, service or an attribute that it
- * cannot hold without, dsl/predicateGuard.ts) is called only on spans that
- * pass the guard.
+ * without (requiredPredicates.ts) matches some span (for a structural
+ * predicate: some span passes its guard). Rules are indexed by one such
+ * predicate (RuleIndex), so a pass over a trace reads one match count per
+ * distinct anchor and visits only the rules whose anchor matched. A predicate
+ * with a guard (an equality on the span's name, kind, status, service or an
+ * attribute that it cannot hold without, dsl/predicateGuard.ts) is called
+ * only on spans that pass the guard, found by a hash lookup of the span's
+ * value (GuardRouting) rather than a guard test per predicate.
  *
  * The detector does no I/O and reads no clock: callers pass `now` (ms). It is
  * synchronous and single-threaded; results are returned from the call that
@@ -142,11 +145,98 @@ interface RuleEntry {
   /** local predicate index → shared predicate id */
   predicateIds: number[];
   /**
-   * Shared ids of non-structural predicates the rule cannot hold without
-   * (requiredPredicates.ts): while one of them matches no span of a trace,
-   * the rule is not evaluated on it.
+   * Shared ids of predicates the rule cannot hold without
+   * (requiredPredicates.ts): non-structural ones, and structural ones with a
+   * guard (counted by the spans passing the guard, see GuardRouting). While
+   * one of them matches no span of a trace, the rule is not evaluated on it.
    */
   required: number[];
+}
+
+/**
+ * Which rules a trace can need: every rule is anchored on one predicate it
+ * cannot hold without (its first required one), or is unanchored when it has
+ * none. A pass visits the unanchored rules and the rules of anchors that match
+ * some span of the trace, so a trace costs one match count per distinct anchor
+ * instead of a visit per rule.
+ */
+interface RuleIndex {
+  /** indices into Detector.rules, ascending */
+  unanchored: Int32Array;
+  /** anchor predicate ids, each with its rules' indices (ascending) */
+  anchors: Int32Array;
+  anchoredRules: Int32Array[];
+}
+
+function buildRuleIndex(entries: readonly RuleEntry[], include: (entry: RuleEntry) => boolean): RuleIndex {
+  const unanchored: number[] = [];
+  const byAnchor = new Map<number, number[]>();
+  entries.forEach((entry, i) => {
+    if (!include(entry)) return;
+    if (entry.required.length === 0) { unanchored.push(i); return; }
+    const anchor = entry.required[0];
+    let list = byAnchor.get(anchor);
+    if (list === undefined) byAnchor.set(anchor, (list = []));
+    list.push(i);
+  });
+  return {
+    unanchored: Int32Array.from(unanchored),
+    anchors: Int32Array.from(byAnchor.keys()),
+    anchoredRules: [...byAnchor.values()].map((list) => Int32Array.from(list)),
+  };
+}
+
+/**
+ * Guarded non-structural predicates by the value their guard requires, so a
+ * span is tested only against predicates whose guard it passes (a hash
+ * lookup per guarded field and attribute key instead of a guard test per
+ * predicate): see Detector.route.
+ */
+interface GuardRouting {
+  /**
+   * by shared predicate id: 1 when the predicate is routed (its results and
+   * match count are kept up to date by route); 2 for a structural predicate,
+   * whose guard alone is routed: its `matched` counts the spans passing the
+   * guard, a cheap necessary condition (the predicate itself needs the whole
+   * trace linked and is tested when a rule is evaluated).
+   */
+  routed: Uint8Array;
+  name: Map<unknown, number[]>;
+  kind: Map<unknown, number[]>;
+  status: Map<unknown, number[]>;
+  service: Map<unknown, number[]>;
+  /** attribute keys, each with its predicates by value */
+  attributeKeys: string[];
+  attributes: Array<Map<unknown, number[]>>;
+}
+
+function buildGuardRouting(predicates: readonly SharedPredicate[]): GuardRouting {
+  const routing: GuardRouting = {
+    routed: new Uint8Array(predicates.length), name: new Map(), kind: new Map(), status: new Map(), service: new Map(), attributeKeys: [], attributes: [],
+  };
+  const byKey = new Map<string, Map<unknown, number[]>>();
+  predicates.forEach((p, id) => {
+    const guard = p.guard;
+    // NaN never equals itself: a Map lookup would find it, the guard would not.
+    if (guard === null || Number.isNaN(guard.value)) return;
+    let map: Map<unknown, number[]>;
+    if (guard.field === null) {
+      let byValue = byKey.get(guard.attribute!);
+      if (byValue === undefined) {
+        byKey.set(guard.attribute!, (byValue = new Map()));
+        routing.attributeKeys.push(guard.attribute!);
+        routing.attributes.push(byValue);
+      }
+      map = byValue;
+    } else {
+      map = routing[guard.field];
+    }
+    let list = map.get(guard.value);
+    if (list === undefined) map.set(guard.value, (list = []));
+    list.push(id);
+    routing.routed[id] = p.structural ? 2 : 1;
+  });
+  return routing;
 }
 
 interface TraceState {
@@ -156,12 +246,14 @@ interface TraceState {
   spanIds: Set<string>;
   firstReceivedAt: number;
   lastReceivedAt: number;
-  /** by shared predicate id: results in arrival order (non-structural only; undefined until computed) */
+  /** by shared predicate id: results in arrival order (non-structural only; undefined until a span matches: all covered spans fail) */
   results: Array<Uint8Array | undefined>;
   /** by shared predicate id: how many spans the cached result covers */
   covered: Int32Array;
   /** by shared predicate id: how many of the covered spans match */
   matched: Int32Array;
+  /** Spans [0, routed) have been tested against every routed predicate (GuardRouting): their results and matched are complete. */
+  routed: number;
   fired: Set<string>;
   /** rules that exceeded their budget on this trace: not evaluated on it again */
   exhausted?: Set<string>;
@@ -178,7 +270,12 @@ export class Detector {
   readonly options: DetectorOptions;
   private readonly listener: DetectorListener;
   private rules: RuleEntry[] = [];
+  private monotoneIndex: RuleIndex = buildRuleIndex([], () => true);
+  private completionIndex: RuleIndex = this.monotoneIndex;
+  /** Not later than the earliest firstReceivedAt of a buffered trace (a lower bound kept by tick and open). */
+  private earliestFirstReceivedAt = Infinity;
   private predicates: SharedPredicate[] = [];
+  private routing: GuardRouting = buildGuardRouting([]);
   private predicateStates: Array<{ errors: number }> = [];
   /** shared predicate id → key, so cached results survive a rule-set change */
   private predicateKeys: string[] = [];
@@ -227,9 +324,14 @@ export class Detector {
         }
         return id;
       });
-      const required = requiredPredicates(rule.condition.root)
-        .filter((local) => !rule.condition.predicates[local].structural)
-        .map((local) => predicateIds[local]);
+      const locals = requiredPredicates(rule.condition.root);
+      const isExact = (local: number): boolean => !rule.condition.predicates[local].structural;
+      const hasRoutedGuard = (local: number): boolean => {
+        const guard = rule.condition.predicates[local].guard;
+        return guard !== undefined && guard !== null && !Number.isNaN(guard.value);
+      };
+      // Exact match counts first (the first one anchors the rule in the index), then structural predicates' guards.
+      const required = [...locals.filter(isExact), ...locals.filter((l) => !isExact(l) && hasRoutedGuard(l))].map((local) => predicateIds[local]);
       entries.push({ rule, predicateIds, required: [...new Set(required)] });
     }
     // Remap cached results to the new ids; drop those of removed predicates.
@@ -238,14 +340,16 @@ export class Detector {
       const newId = byKey.get(key);
       if (newId !== undefined) remap.set(oldId, newId);
     });
+    const routing = buildGuardRouting(predicates);
     for (const trace of this.traces.values()) {
       const results = new Array<Uint8Array | undefined>(predicates.length);
       const covered = new Int32Array(predicates.length);
       const matched = new Int32Array(predicates.length);
+      // Routed predicates are routed again from the first span (their state kept would be counted twice).
+      trace.routed = 0;
       for (const [oldId, newId] of remap) {
-        const r = trace.results[oldId];
-        if (r === undefined) continue;
-        results[newId] = r;
+        if (routing.routed[newId] !== 0) continue;
+        results[newId] = trace.results[oldId];
         covered[newId] = trace.covered[oldId];
         matched[newId] = trace.matched[oldId];
       }
@@ -254,7 +358,10 @@ export class Detector {
       trace.matched = matched;
     }
     this.rules = entries;
+    this.monotoneIndex = buildRuleIndex(entries, (e) => e.rule.condition.monotone);
+    this.completionIndex = buildRuleIndex(entries, () => true);
     this.predicates = predicates;
+    this.routing = routing;
     this.predicateStates = states;
     this.predicateKeys = keys;
   }
@@ -316,15 +423,42 @@ export class Detector {
   tick(now: number): Detection[] {
     const detections: Detection[] = [];
     const { idleTimeoutMs, maxTraceLifetimeMs } = this.options;
+    let earliestFirst = Infinity;
     for (const trace of [...this.traces.values()]) {
       if (now - trace.lastReceivedAt >= idleTimeoutMs) this.complete(trace, 'idle', now, detections);
       else if (now - trace.firstReceivedAt >= maxTraceLifetimeMs) this.complete(trace, 'lifetime', now, detections);
+      else if (trace.firstReceivedAt < earliestFirst) earliestFirst = trace.firstReceivedAt;
     }
+    this.earliestFirstReceivedAt = earliestFirst;
     for (const [traceId, r] of this.remembered) {
       if (now - r.completedAt < this.options.completedTraceRetentionMs) break; // insertion order is completion order
       this.forget(traceId, r);
     }
     return detections;
+  }
+
+  /**
+   * The earliest time (ms, the clock of `now`) at which tick() may have work:
+   * never later than the first idle or lifetime deadline of a buffered trace
+   * or the end of a completed trace's retention; it may be earlier (then that
+   * tick finds nothing to do). Infinity when nothing is buffered or
+   * remembered. A caller scheduling its tick at this time completes a trace
+   * as soon as its idle timeout ends instead of on the next fixed tick.
+   * O(1): traces are kept in activity order, so the least recently active one
+   * holds the first idle deadline (for callers whose `now` does not go back).
+   */
+  nextDeadline(): number {
+    let deadline = Infinity;
+    for (const trace of this.traces.values()) {
+      deadline = trace.lastReceivedAt + this.options.idleTimeoutMs;
+      break;
+    }
+    if (this.traces.size > 0) deadline = Math.min(deadline, this.earliestFirstReceivedAt + this.options.maxTraceLifetimeMs);
+    for (const r of this.remembered.values()) {
+      deadline = Math.min(deadline, r.completedAt + this.options.completedTraceRetentionMs);
+      break;
+    }
+    return deadline;
   }
 
   /** Completes every buffered trace (end of input). The detector stays open. */
@@ -386,6 +520,7 @@ export class Detector {
       results: new Array<Uint8Array | undefined>(this.predicates.length),
       covered: new Int32Array(this.predicates.length),
       matched: new Int32Array(this.predicates.length),
+      routed: 0,
       fired: new Set(),
     };
     if (remembered !== undefined) {
@@ -398,6 +533,7 @@ export class Detector {
       this.counters.tracesReopened++;
     }
     this.traces.set(traceId, trace);
+    if (now < this.earliestFirstReceivedAt) this.earliestFirstReceivedAt = now;
     return trace;
   }
 
@@ -416,6 +552,7 @@ export class Detector {
     }
   }
 
+  /** `structuralCache`: predicate results in linked order for this pass, by shared id (structural and cached ones alike). */
   private matchesFor(trace: TraceState, linked: Span[], entry: RuleEntry, structuralCache: Map<number, Uint8Array>): TraceMatches {
     return {
       spans: linked,
@@ -432,35 +569,95 @@ export class Detector {
           }
           return r;
         }
-        return this.cachedResults(trace, id, linked);
+        // Shared by the rules of this pass (results are read-only to evaluation).
+        let r = structuralCache.get(id);
+        if (r === undefined) structuralCache.set(id, (r = this.cachedResults(trace, id, linked)));
+        return r;
       },
     };
   }
 
-  /** Brings a non-structural predicate's cached results up to every span of the trace (each span tested once). */
-  private cover(trace: TraceState, id: number): Uint8Array {
+  /**
+   * Brings a non-structural predicate's cached results up to every span of
+   * the trace (each span tested once). Results are stored only from the first
+   * match on: most predicates match no span of most traces, and then a trace
+   * holds no array for them. Returns the results, or undefined when no span
+   * matches.
+   */
+  private cover(trace: TraceState, id: number): Uint8Array | undefined {
+    if (this.routing.routed[id] !== 0) {
+      if (trace.routed < trace.spans.length) this.route(trace);
+      return trace.results[id];
+    }
     const n = trace.spans.length;
     let results = trace.results[id];
     const covered = trace.covered[id];
-    if (results === undefined || results.length < n) {
-      const grown = new Uint8Array(Math.max(n, (results?.length ?? 0) * 2, 8));
-      if (results !== undefined) grown.set(results.subarray(0, covered));
-      results = grown;
-      trace.results[id] = results;
-    }
     if (covered < n) {
       const { fn, guard } = this.predicates[id];
       let matched = trace.matched[id];
+      const spans = trace.spans;
       for (let i = covered; i < n; i++) {
-        const span = trace.spans[i];
-        const hit = (guard === null || passesGuard(guard, span)) && fn(span) ? 1 : 0;
-        results[i] = hit;
-        matched += hit;
+        const span = spans[i];
+        if (!((guard === null || passesGuard(guard, span)) && fn(span))) continue;
+        if (results === undefined || results.length < n) {
+          const grown = new Uint8Array(Math.max(n, (results?.length ?? 0) * 2, 8));
+          if (results !== undefined) grown.set(results.subarray(0, i));
+          results = grown;
+          trace.results[id] = results;
+        }
+        results[i] = 1;
+        matched++;
       }
       trace.covered[id] = n;
       trace.matched[id] = matched;
     }
     return results;
+  }
+
+  /** Tests the spans not yet routed against the routed predicates whose guard they pass. */
+  private route(trace: TraceState): void {
+    const { name, kind, status, service, attributeKeys, attributes } = this.routing;
+    // Only the fields some guard reads (most rule sets guard on one or two).
+    const byName = name.size > 0 ? name : null;
+    const byKind = kind.size > 0 ? kind : null;
+    const byStatus = status.size > 0 ? status : null;
+    const byService = service.size > 0 ? service : null;
+    const spans = trace.spans;
+    const n = spans.length;
+    for (let i = trace.routed; i < n; i++) {
+      const span = spans[i];
+      if (byName !== null) this.routeTo(trace, i, span, byName.get(span.name));
+      if (byKind !== null) this.routeTo(trace, i, span, byKind.get(span.kind));
+      if (byStatus !== null) this.routeTo(trace, i, span, byStatus.get(span.status));
+      if (byService !== null) this.routeTo(trace, i, span, byService.get(span.service));
+      if (attributeKeys.length === 0) continue;
+      const spanAttributes = span.attributes;
+      for (let k = 0; k < attributeKeys.length; k++) {
+        const value = spanAttributes[attributeKeys[k]];
+        if (value !== undefined) this.routeTo(trace, i, span, attributes[k].get(value));
+      }
+    }
+    trace.routed = n;
+  }
+
+  private routeTo(trace: TraceState, i: number, span: Span, ids: number[] | undefined): void {
+    if (ids === undefined) return;
+    const n = trace.spans.length;
+    const routed = this.routing.routed;
+    for (let j = 0; j < ids.length; j++) {
+      const id = ids[j];
+      if (routed[id] === 2) { trace.matched[id]++; continue; }
+      if (!this.predicates[id].fn(span)) continue;
+      let results = trace.results[id];
+      if (results === undefined || results.length < n) {
+        const grown = new Uint8Array(Math.max(n, (results?.length ?? 0) * 2, 8));
+        if (results !== undefined) grown.set(results);
+        results = grown;
+        trace.results[id] = results;
+      }
+      results[i] = 1;
+      trace.matched[id]++;
+    }
   }
 
   /** Whether every predicate the rule cannot hold without matches some span of the trace. */
@@ -475,20 +672,40 @@ export class Detector {
   /** Non-structural predicate results, computed once per span, returned in linked order. */
   private cachedResults(trace: TraceState, id: number, linked: Span[]): Uint8Array {
     const results = this.cover(trace, id);
+    const out = new Uint8Array(linked.length);
+    if (results === undefined) return out;
     // linked order → arrival order
     const order = arrivalOrder(trace, linked);
-    const out = new Uint8Array(linked.length);
     for (let i = 0; i < linked.length; i++) out[i] = results[order[i]];
     return out;
+  }
+
+  /** Indices of the rules a pass must visit on this trace, ascending (rule order): see RuleIndex. */
+  private candidates(trace: TraceState, index: RuleIndex): ArrayLike<number> {
+    const { anchors, anchoredRules } = index;
+    const routed = this.routing.routed;
+    if (trace.routed < trace.spans.length) this.route(trace);
+    let out: number[] | null = null;
+    for (let a = 0; a < anchors.length; a++) {
+      const id = anchors[a];
+      if (routed[id] === 0) this.cover(trace, id);
+      if (trace.matched[id] === 0) continue;
+      out ??= Array.from(index.unanchored);
+      const rules = anchoredRules[a];
+      for (let r = 0; r < rules.length; r++) out.push(rules[r]);
+    }
+    if (out === null) return index.unanchored;
+    return out.sort((x, y) => x - y);
   }
 
   private evaluate(trace: TraceState, now: number, monotoneOnly: boolean, detections: Detection[]): void {
     let linked: Span[] | null = null;
     const structuralCache = new Map<number, Uint8Array>();
-    for (const entry of this.rules) {
+    const candidates = this.candidates(trace, monotoneOnly ? this.monotoneIndex : this.completionIndex);
+    for (let c = 0; c < candidates.length; c++) {
+      const entry = this.rules[candidates[c]];
       const rule = entry.rule;
       if (trace.fired.has(rule.id) || trace.exhausted?.has(rule.id)) continue;
-      if (monotoneOnly && !rule.condition.monotone) continue;
       if (!this.mayHold(trace, entry)) continue;
       if (linked === null) linked = linkSpans(trace.spans);
       const matches = this.matchesFor(trace, linked, entry, structuralCache);

@@ -305,6 +305,7 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
   private closed = false;
+  private writeTransaction: Database.Transaction<(b: WriteBatch) => SignalRecord[]> | undefined;
 
   private constructor(db: Database.Database, file: string) {
     this.db = db;
@@ -460,14 +461,33 @@ export class SqliteStore implements Store {
   }
 
   async write(batch: WriteBatch): Promise<SignalRecord[]> {
+    if (this.closed) throw new Error('the store is closed');
+    this.writeTransaction ??= this.prepareWrite();
+    try {
+      return this.writeTransaction.immediate(batch);
+    } catch (err) {
+      throw permanentOrNot(err);
+    }
+  }
+
+  /** The write path's statements and transaction, prepared once (write runs for every batch of completed traces). */
+  private prepareWrite(): Database.Transaction<(b: WriteBatch) => SignalRecord[]> {
     const insertSignal = this.stmt(`INSERT OR IGNORE INTO signals (id, rule_id, rule_name, rule_version, severity, mode, trace_id, span_ids, message,
       detected_at, first_span_time, last_span_time, services, status, status_updated_at, evidence, trace_ids, correlation_key, window_start, window_end)
       VALUES (@id, @ruleId, @ruleName, @ruleVersion, @severity, @mode, @traceId, @spanIds, @message, @detectedAt, @firstSpanTime, @lastSpanTime,
       @services, 'open', @detectedAt, @evidence, @traceIds, @correlationKey, @windowStart, @windowEnd)`);
     const getTrace = this.stmt(`SELECT ${TRACE_COLUMNS}, spans FROM traces WHERE trace_id = ?`);
-    const upsertTrace = this.stmt(`INSERT OR REPLACE INTO traces (trace_id, root_name, services, span_count, error_count, start_time, end_time, completed_at, spans)
-      VALUES (@traceId, @rootName, @services, @spanCount, @errorCount, @startTime, @endTime, @completedAt, @spans)`);
-    const run = this.db.transaction((b: WriteBatch): SignalRecord[] => {
+    // Most completed traces are new: insert without reading first; only a trace id already kept (late spans completing it
+    // again) is read back, merged and replaced.
+    const insertTrace = this.stmt(`INSERT INTO traces (trace_id, root_name, services, span_count, error_count, start_time, end_time, completed_at, spans)
+      VALUES (@traceId, @rootName, @services, @spanCount, @errorCount, @startTime, @endTime, @completedAt, @spans) ON CONFLICT (trace_id) DO NOTHING`);
+    const replaceTrace = this.stmt(`UPDATE traces SET root_name = @rootName, services = @services, span_count = @spanCount, error_count = @errorCount,
+      start_time = @startTime, end_time = @endTime, completed_at = @completedAt, spans = @spans WHERE trace_id = @traceId`);
+    const traceParams = (t: KeptTrace): Record<string, unknown> => ({
+      traceId: t.traceId, rootName: t.rootName, services: JSON.stringify(t.services), spanCount: t.spanCount,
+      errorCount: t.errorCount, startTime: t.startTime, endTime: t.endTime, completedAt: t.completedAt, spans: JSON.stringify(t.spans),
+    });
+    return this.db.transaction((b: WriteBatch): SignalRecord[] => {
       const inserted: SignalRecord[] = [];
       for (const { signal, evidence, notifications } of b.signals) {
         const result = insertSignal.run({
@@ -484,22 +504,12 @@ export class SqliteStore implements Store {
         }
       }
       for (const trace of b.traces) {
-        const existing = getTrace.get(trace.traceId) as TraceRow | undefined;
-        const merged = existing ? mergeKeptTraces(traceFromRow(existing), trace) : trace;
-        upsertTrace.run({
-          traceId: merged.traceId, rootName: merged.rootName, services: JSON.stringify(merged.services), spanCount: merged.spanCount,
-          errorCount: merged.errorCount, startTime: merged.startTime, endTime: merged.endTime, completedAt: merged.completedAt,
-          spans: JSON.stringify(merged.spans),
-        });
+        if (insertTrace.run(traceParams(trace)).changes === 1) continue;
+        const existing = getTrace.get(trace.traceId) as TraceRow;
+        replaceTrace.run(traceParams(mergeKeptTraces(traceFromRow(existing), trace)));
       }
       return inserted;
     });
-    if (this.closed) throw new Error('the store is closed');
-    try {
-      return run.immediate(batch);
-    } catch (err) {
-      throw permanentOrNot(err);
-    }
   }
 
   async getSignal(id: string): Promise<SignalDetail | null> {
@@ -781,6 +791,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.statements.clear();
+    this.writeTransaction = undefined;
     this.db.close();
   }
 }
