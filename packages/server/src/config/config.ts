@@ -178,7 +178,7 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('wal', 'onOff', "write-ahead span log: 'on' acknowledges spans only once on disk; 'off' risks losing acknowledged spans on a crash"),
   option('walMaxBytes', 'size', 'accepted spans (bytes as received) not yet evaluated and stored, before senders are asked to retry'),
   option('walFsyncInterval', 'duration', 'how long the span log gathers requests into one fsync'),
-  option('tickInterval', 'duration', 'how often idle traces are completed'),
+  option('tickInterval', 'duration', 'regular tick: correlated windows, span log checks; idle traces complete at their own deadline in between'),
   option('correlationLateness', 'duration', 'correlated rules: how late a span of a key may arrive; windows close this long after their end'),
   option('correlationMaxKeys', 'count', 'correlated rules: keys held at most (then the least recently active is decided early)'),
   option('correlationMaxSpansPerKey', 'count', 'correlated rules: spans held per rule and key (then the earliest is evicted)'),

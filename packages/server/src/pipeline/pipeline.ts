@@ -84,6 +84,9 @@ export interface NotReadyReason {
   since?: number;
 }
 
+/** Least time between two ticks armed at a detector deadline (see armDeadline). */
+const MIN_DEADLINE_TICK_GAP_MS = 10;
+
 /** Most stored spans replayed into the correlator on start. */
 export const MAX_RESTORED_SPANS = 1_000_000;
 
@@ -93,6 +96,10 @@ export class Pipeline {
   readonly queue: WriteQueue;
   private stateValue: PipelineState = 'starting';
   private tickTimer: NodeJS.Timeout | null = null;
+  /** A one-shot tick at the detector's next deadline, when that comes before the next regular tick. */
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private deadlineArmedFor = Infinity;
+  private lastTickAt = 0;
   private pruneTimer: NodeJS.Timeout | null = null;
   private pruning: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
@@ -395,7 +402,32 @@ export class Pipeline {
         this.options.log.error(`correlator ingest failed: ${describeError(err)}`);
       }
     }
+    this.armDeadline();
     return rejected;
+  }
+
+  /**
+   * Idle traces complete, and absence rules decide, right after their idle
+   * timeout rather than up to a tick interval later: a one-shot timer is armed
+   * at the detector's next deadline (O(1) to read) when it comes before the
+   * next regular tick. Deadline ticks are at least MIN_DEADLINE_TICK_GAP_MS
+   * apart, so a stream of traces with staggered deadlines costs at most that
+   * many ticks per second.
+   */
+  private armDeadline(): void {
+    if (this.stateValue !== 'ready' || this.detector.isClosed) return;
+    const deadline = this.detector.nextDeadline();
+    // A tick at lastTickAt did everything due by then: an earlier deadline is a stale lower bound.
+    if (!Number.isFinite(deadline) || deadline <= this.lastTickAt || deadline >= this.deadlineArmedFor) return;
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineArmedFor = deadline;
+    const now = Date.now();
+    const at = Math.max(deadline + 1, this.lastTickAt + MIN_DEADLINE_TICK_GAP_MS);
+    this.deadlineTimer = setTimeout(() => {
+      this.deadlineTimer = null;
+      this.deadlineArmedFor = Infinity;
+      this.tick();
+    }, Math.max(0, at - now));
   }
 
   /** The buffered spans of a trace still being assembled. */
@@ -406,6 +438,7 @@ export class Pipeline {
   /** Completes idle traces (called by the timer; public for tests). */
   tick(now: number = Date.now()): void {
     if (this.detector.isClosed) return;
+    this.lastTickAt = now;
     try {
       this.completedInCall.clear();
       this.enqueue(this.detector.tick(now), undefined);
@@ -417,6 +450,7 @@ export class Pipeline {
     } catch (err) {
       this.options.log.error(`correlator tick failed: ${describeError(err)}`);
     }
+    this.armDeadline();
   }
 
   /** Applies trace retention now. */
@@ -481,6 +515,7 @@ export class Pipeline {
     this.stateValue = 'stopping';
     this.closing = (async () => {
       if (this.tickTimer) clearInterval(this.tickTimer);
+      if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
       if (this.pruneTimer) clearInterval(this.pruneTimer);
       try {
         this.completedInCall.clear();
