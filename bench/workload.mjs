@@ -8,22 +8,13 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { createSpan, encodeProtobufTraces, encodeJsonTraces } from '@fluohq/engine';
+import { createSpan, encodeProtobufTraces, encodeJsonTraces, seededRandom } from '@fluohq/engine';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BASE_TIME_NS = 1_760_000_000_000_000_000n;
 
-/** mulberry32: small, fast, deterministic. */
-export function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: small, fast, deterministic (the engine's seeded generator). */
+export const random = seededRandom;
 
 const SERVICES = ['frontend', 'checkout-service', 'payment-service', 'inventory-service', 'shipping-service', 'auth-service', 'catalog-service', 'notification-worker'];
 const ROUTES = ['/api/v2/checkout', '/api/v2/cart', '/api/v2/products/{id}', '/api/v2/orders', '/api/v2/admin/users', '/api/v2/search', '/healthz'];

@@ -35,7 +35,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { buildTrace, encodeProtobufTraces } from '@fluohq/engine';
+import { buildTrace, encodeProtobufTraces, seededRandom } from '@fluohq/engine';
 import { TraceIdRing } from '../bench/traceIdRing.mjs';
 
 export const LOAD_RULES_YAML = `rules:
@@ -53,17 +53,8 @@ export const LOAD_RULES_YAML = `rules:
     dsl: "trace.has(span => span.name === 'load.marker')"
 `;
 
-/** A small seeded random number generator (uniform in [0, 1)). */
-export function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded random number generator (uniform in [0, 1)): the engine's. */
+export const mulberry32 = seededRandom;
 
 /** Trace number i of a seed: its spans and the rules it should fire. */
 export function loadTrace(seed, i) {

@@ -44,3 +44,4 @@ export {
 } from './learn/assessRate.js';
 export type { SpanKey } from './learn/ruleText.js';
 export { withBudget, BudgetExceededError, BUDGET_EXCEEDED } from './dsl/runtime.js';
+export { seededRandom } from './learn/statistics.js';

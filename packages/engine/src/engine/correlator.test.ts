@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../learn/statistics.js';
 import { Correlator, evaluateCorrelatedRule } from './correlator.js';
 import { compileRule, type CompiledRule } from './rule.js';
 import { Detector } from './detector.js';
@@ -229,16 +230,6 @@ describe('Correlator', () => {
 
 // ---- property: streaming equals the batch evaluation -----------------------
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PROPERTY_RULES = [
   LOGIN_RETRY,
@@ -256,7 +247,7 @@ describe('Correlator property: streaming result equals brute-force batch evaluat
     const lateness = 3000;
     let signals = 0;
     for (let seed = 1; seed <= 150; seed++) {
-      const rand = mulberry32(seed);
+      const rand = seededRandom(seed);
       const dsl = PROPERTY_RULES[seed % PROPERTY_RULES.length];
       const r = rule(dsl, `p${seed}`);
       const names = ['a', 'b', 'auth.login', 'c'];
@@ -305,7 +296,7 @@ describe('Correlator property: streaming result equals brute-force batch evaluat
     let signals = 0;
     let expired = 0;
     for (let seed = 1; seed <= 120; seed++) {
-      const rand = mulberry32(1000 + seed);
+      const rand = seededRandom(1000 + seed);
       const dsl = PROPERTY_RULES[seed % PROPERTY_RULES.length];
       const r = rule(dsl, `clock${seed}`);
       const names = ['a', 'b', 'auth.login', 'c'];
