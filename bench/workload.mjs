@@ -13,9 +13,6 @@ import { createSpan, encodeProtobufTraces, encodeJsonTraces, seededRandom } from
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BASE_TIME_NS = 1_760_000_000_000_000_000n;
 
-/** mulberry32: small, fast, deterministic (the engine's seeded generator). */
-export const random = seededRandom;
-
 const SERVICES = ['frontend', 'checkout-service', 'payment-service', 'inventory-service', 'shipping-service', 'auth-service', 'catalog-service', 'notification-worker'];
 const ROUTES = ['/api/v2/checkout', '/api/v2/cart', '/api/v2/products/{id}', '/api/v2/orders', '/api/v2/admin/users', '/api/v2/search', '/healthz'];
 const METHODS = ['GET', 'GET', 'GET', 'POST', 'PUT', 'DELETE'];
@@ -43,7 +40,7 @@ function traceSize(rand) {
  * bounds the total number of spans; traces are whole.
  */
 export function generateSpanInits({ seed = 1, spans: total = 10_000 } = {}) {
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   const traces = [];
   let count = 0;
   let clockNs = BASE_TIME_NS;

@@ -53,12 +53,10 @@ export const LOAD_RULES_YAML = `rules:
     dsl: "trace.has(span => span.name === 'load.marker')"
 `;
 
-/** A small seeded random number generator (uniform in [0, 1)): the engine's. */
-export const mulberry32 = seededRandom;
 
 /** Trace number i of a seed: its spans and the rules it should fire. */
 export function loadTrace(seed, i) {
-  const rng = mulberry32(seed * 1_000_003 + i);
+  const rng = seededRandom(seed * 1_000_003 + i);
   const amount = Math.floor(rng() * 2000);
   const pii = rng() < 0.3;
   const audit = pii && rng() < 0.5;

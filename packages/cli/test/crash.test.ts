@@ -14,10 +14,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildTrace, encodeProtobufTraces } from '@fluohq/engine';
+import { buildTrace, encodeProtobufTraces, seededRandom } from '@fluohq/engine';
 import { LOAD_SCRIPT, allSignals, expectedLoadSignals, freePorts, killHard, metricValue, runNode, sleep, startFluo, waitFor } from './fluoProcess.testkit.js';
 // @ts-expect-error: a plain ES module script, without types
-import { LOAD_RULES_YAML, mulberry32 } from '../../../scripts/otlpLoad.mjs';
+import { LOAD_RULES_YAML } from '../../../scripts/otlpLoad.mjs';
 
 const root = mkdtempSync(path.join(tmpdir(), 'fluo-crash-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -39,7 +39,7 @@ describe('crash test', () => {
   it('after repeated kill -9 and restarts, every expected signal is stored exactly once', async () => {
     const seed = 20261124;
     const traces = 2500;
-    const rng = mulberry32(seed);
+    const rng = seededRandom(seed);
     const { args, otlpUrl, dataDir } = await setup('wal-on');
     const out = path.join(root, 'load-wal-on.json');
     let fluo = await startFluo(args);

@@ -31,7 +31,8 @@ import {
   LOAD_SCRIPT, allSignals, expectedLoadSignals, freePorts, killHard, metricValue, runNode, sleep, startFluo, waitFor, type ChildRun, type FluoRun,
 } from './fluoProcess.testkit.js';
 // @ts-expect-error: a plain ES module script, without types
-import { LOAD_RULES_YAML, mulberry32 } from '../../../scripts/otlpLoad.mjs';
+import { seededRandom } from '@fluohq/engine';
+import { LOAD_RULES_YAML } from '../../../scripts/otlpLoad.mjs';
 
 const root = mkdtempSync(path.join(tmpdir(), 'fluo-scale-out-crash-'));
 const rulesFile = path.join(root, 'rules.yaml');
@@ -137,7 +138,7 @@ describe('three FLUO instances on one PostgreSQL, one killed mid-run', () => {
   it('loses no signal of an acknowledged trace and stores none twice after kill -9 and a restart of one instance', async () => {
     const seed = 20261125;
     const traces = 1500;
-    const rng = mulberry32(seed);
+    const rng = seededRandom(seed);
     const victim = Math.floor(rng() * 3);
     const cluster = await startCluster('wal_on', () => ['--config', configFile]);
     const out = path.join(root, 'load-wal-on.json');
