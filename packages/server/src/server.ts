@@ -27,6 +27,7 @@ import { Pipeline } from './pipeline/pipeline.js';
 import { SignalHub } from './pipeline/signalHub.js';
 import { createOtlpHttpApp } from './receivers/otlpHttp.js';
 import { listenGrpc, type GrpcListener } from './receivers/otlpGrpc.js';
+import { grpcCodeOf, statusJson } from './receivers/otlpWire.js';
 import { RuleFileWatcher } from './rules/ruleFileWatcher.js';
 import { RuleSet } from './rules/ruleSet.js';
 import { openStore } from './store/stores.js';
@@ -185,7 +186,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     cleanups.push(() => streams.close());
 
     const otlpApp = createOtlpHttpApp({ pipeline, metrics: getMetrics, log, maxBodySize: config.maxBodySize, auth: otlpAuth });
-    const otlpHttp: HttpListener = await listenHttp(otlpApp.fetch, config.host, config.otlpHttpPort, 'the OTLP/HTTP receiver (--otlp-http-port)', tls);
+    const otlpHttp: HttpListener = await listenHttp(otlpApp.fetch, config.host, config.otlpHttpPort, 'the OTLP/HTTP receiver (--otlp-http-port)', tls,
+      (_code, message) => JSON.stringify(statusJson(grpcCodeOf('VALIDATION'), message)));
     cleanups.push(() => otlpHttp.close(2000));
     const otlpGrpc: GrpcListener = await listenGrpc(config.host, config.otlpGrpcPort, { pipeline, metrics: getMetrics, log, maxBodySize: config.maxBodySize, auth: otlpAuth, tls, maxConcurrentStreams: config.maxConcurrentRequests });
     cleanups.push(() => otlpGrpc.close(2000));

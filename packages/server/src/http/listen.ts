@@ -24,7 +24,31 @@ export class ListenError extends Error {
 }
 
 /** `what` names the listener and its option in errors, e.g. "the REST API (--port)". With `tls`, serves HTTPS. */
-export async function listenHttp(fetch: (request: Request) => Response | Promise<Response>, host: string, port: number, what: string, tls: TlsMaterial | null = null): Promise<HttpListener> {
+/** The JSON body of an error answer in the listener's protocol (the REST API's shape, or OTLP's Status). */
+export type ErrorBody = (code: string, message: string) => string;
+
+const API_ERROR_BODY: ErrorBody = (code, message) => JSON.stringify({ error: { code, message } });
+
+/**
+ * A request node:http refuses before any handler runs (request line and
+ * headers over its 16 KiB limit, a malformed request, a timeout) still gets a
+ * JSON answer in the listener's error shape, not node's empty default.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket, errorBody: ErrorBody): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, code, message] = err.code === 'HPE_HEADER_OVERFLOW'
+    ? [431, 'Request Header Fields Too Large', 'VALIDATION', 'the request line and headers are over 16 KiB: shorten the URL (query) or the headers']
+    : err.code === 'HPE_REQUEST_TIMEOUT' || err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'VALIDATION', 'the request did not arrive in time']
+      : [400, 'Bad Request', 'VALIDATION', `malformed HTTP request (${err.code ?? err.message})`];
+  const body = errorBody(code, message);
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+export async function listenHttp(fetch: (request: Request) => Response | Promise<Response>, host: string, port: number, what: string, tls: TlsMaterial | null = null, errorBody: ErrorBody = API_ERROR_BODY): Promise<HttpListener> {
   const server = (tls === null
     ? createAdaptorServer({ fetch: (request) => fetch(request), hostname: host })
     : createAdaptorServer({ fetch: (request) => fetch(request), hostname: host, createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } })) as Server;
@@ -32,6 +56,7 @@ export async function listenHttp(fetch: (request: Request) => Response | Promise
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 120_000;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket, errorBody));
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       const reason = err.code === 'EADDRINUSE' ? 'the address is in use'
