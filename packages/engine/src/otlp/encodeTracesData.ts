@@ -96,6 +96,8 @@ let buf = new Uint8Array(64 * 1024);
 let pos = 0;
 const float64 = new Float64Array(1);
 const float64Bytes = new Uint8Array(float64.buffer);
+/** The engine is built without DOM types; TextEncoder exists in Node and every browser. */
+declare const TextEncoder: new () => { encodeInto(text: string, into: Uint8Array): { read: number; written: number } };
 const utf8 = new TextEncoder();
 
 /** Encodes spans as OTLP/protobuf `TracesData` (= `ExportTraceServiceRequest`) bytes. */

@@ -7,8 +7,7 @@
  */
 import { buildTrace, type Span, type SpanSpec } from '@fluohq/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keptTrace } from '../store/keptTrace.js';
-import { testSignal, testSpan } from '../store/storeConformance.testkit.js';
+import { testSignal, testSpan, testTrace } from '../store/storeConformance.testkit.js';
 import { openStore } from '../store/stores.js';
 import type { RuleRecord } from '../store/store.js';
 import { startTestServer, tempDir, waitFor, type TestServer } from '../testing/testServer.testkit.js';
@@ -189,7 +188,7 @@ describe('rate baselines in the server', () => {
       const start = currentHour - h * HOUR;
       const traces = Array.from({ length: 150 }, (_, i) => {
         const id = `${h}-${i}`.padStart(32, '0');
-        return keptTrace(id, [testSpan(id, '1'.padStart(16, '0'))], start + i * 1000);
+        return testTrace(id, [testSpan(id, '1'.padStart(16, '0'))], start + i * 1000);
       });
       const signals = [0, 1].flatMap((k) => ['jumpy', 'steady'].map((ruleId) => testSignal(++n, { ruleId, detectedAt: start + k * 60_000 })));
       await store.write({ signals, traces });

@@ -39,7 +39,7 @@ import type { ServerConfig } from '../config/config.js';
 import { FluoError, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { FluoMetrics } from '../metrics/fluoMetrics.js';
-import { keptTrace } from '../store/keptTrace.js';
+import { newTrace } from '../store/keptTrace.js';
 import { serializeSpan, toSpans, type SerializedSpan } from '../store/serializedSpan.js';
 import type { NewNotification, SignalRecord, Store } from '../store/store.js';
 import { PermanentWriteError } from '../store/store.js';
@@ -136,8 +136,16 @@ export class Pipeline {
       },
       onTraceCompleted: (trace) => {
         this.completedInCall.set(trace.traceId, trace.lastReceivedAt);
+        let kept;
+        try {
+          kept = newTrace(trace.traceId, trace.spans, trace.completedAt);
+        } catch (err) {
+          // Decoded spans always encode; a span that does not is a bug, reported rather than lost without a word.
+          options.log.error(`trace ${trace.traceId} (${trace.spans.length} spans) cannot be kept: ${describeError(err)}`);
+          return;
+        }
         this.queued++;
-        this.queue.push({ kind: 'trace', trace: keptTrace(trace.traceId, trace.spans.map(serializeSpan), trace.completedAt) });
+        this.queue.push({ kind: 'trace', trace: kept });
       },
     });
     this.correlator = new Correlator({

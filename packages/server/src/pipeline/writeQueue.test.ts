@@ -8,8 +8,7 @@ import path from 'node:path';
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.js';
-import { keptTrace } from '../store/keptTrace.js';
-import { testSignal, testSpan } from '../store/storeConformance.testkit.js';
+import { testSignal, testSpan, testTrace } from '../store/storeConformance.testkit.js';
 import { openStore } from '../store/stores.js';
 import type { SignalRecord, Store } from '../store/store.js';
 import { tempDir, waitFor } from '../testing/testServer.testkit.js';
@@ -32,7 +31,7 @@ function queueFor(store: Store, maxSpans = 1000) {
 }
 
 const signalItem = (n: number): WriteItem => ({ kind: 'signal', signal: testSignal(n), phase: 'ingest', arrivedAt: Date.now() });
-const traceItem = (id: string): WriteItem => ({ kind: 'trace', trace: keptTrace(id, [testSpan(id, 'a'.repeat(16))], Date.now()) });
+const traceItem = (id: string): WriteItem => ({ kind: 'trace', trace: testTrace(id, [testSpan(id, 'a'.repeat(16))], Date.now()) });
 
 describe('WriteQueue', () => {
   it('writes everything pushed, in order, and reports it', async () => {

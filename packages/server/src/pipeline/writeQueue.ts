@@ -17,11 +17,11 @@
  */
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { PermanentWriteError, type KeptTrace, type NewSignal, type SignalRecord, type Store } from '../store/store.js';
+import { PermanentWriteError, type NewSignal, type NewTrace, type SignalRecord, type Store } from '../store/store.js';
 
 export type WriteItem =
   | { kind: 'signal'; signal: NewSignal; phase: 'ingest' | 'completion'; arrivedAt: number }
-  | { kind: 'trace'; trace: KeptTrace };
+  | { kind: 'trace'; trace: NewTrace };
 
 export interface WriteQueueOptions {
   maxSpans: number;
@@ -50,7 +50,7 @@ function describeItem(item: WriteItem): string {
 }
 
 function weight(item: WriteItem): number {
-  return 1 + (item.kind === 'signal' ? item.signal.evidence.length : item.trace.spans.length);
+  return 1 + (item.kind === 'signal' ? item.signal.evidence.length : item.trace.spanCount);
 }
 
 export class WriteQueue {

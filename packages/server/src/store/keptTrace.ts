@@ -1,43 +1,127 @@
 /**
- * Builds the stored form of a completed trace (summary + spans), and merges
- * two of them when late spans complete the same trace id a second time.
- * Every store uses these so that summaries agree across stores.
+ * The stored form of a completed trace, shared by every store so that
+ * summaries agree across stores.
+ *
+ * Write side (`newTrace`, on the ingest thread): the summary is computed from
+ * the span model in one pass, and the spans are encoded once as OTLP/protobuf
+ * `TracesData` bytes (`encodeTracesData`, which writes each resource's
+ * attributes once per group of spans). Read side (`keptTraceFromOtlp`): the
+ * bytes are decoded with the engine's decoder and returned as the same
+ * `SerializedSpan[]` the API has always served. A trace completed twice (late
+ * spans) is merged by concatenating the bytes (`mergeNewTraces`); reads
+ * dedupe by span id, the later copy winning, and the merge recomputes the
+ * summary from the deduped spans (a rare path).
  */
-import type { SerializedSpan } from './serializedSpan.js';
-import type { KeptTrace } from './store.js';
+import { decodeProtobufTraces, encodeTracesData, type Span } from '@fluohq/engine';
+import { serializeSpan, toSpans, type SerializedSpan } from './serializedSpan.js';
+import type { KeptTrace, NewTrace, TraceSummary } from './store.js';
 
-export function keptTrace(traceId: string, spans: readonly SerializedSpan[], completedAt: number): KeptTrace {
-  const ordered = [...spans].sort((a, b) => a.startTime - b.startTime || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0));
+/** Spans with what a summary reads (Span and SerializedSpan both have it). */
+interface SummarySpan {
+  spanId: string;
+  parentSpanId: string | null;
+  name: string;
+  status: string;
+  startTime: number;
+  endTime: number;
+  service: string | null | undefined;
+}
+
+function summaryOf(traceId: string, spans: readonly SummarySpan[], completedAt: number): TraceSummary & { spanNames: string[] } {
   let startTime = Infinity;
   let endTime = -Infinity;
   let errorCount = 0;
+  let first: SummarySpan | undefined;
+  let root: SummarySpan | undefined;
   const services = new Set<string>();
-  for (const s of ordered) {
+  const spanNames = new Set<string>();
+  // The root name is the earliest root's (start time, then span id), or the earliest span's when no root arrived.
+  const earlier = (a: SummarySpan, b: SummarySpan) => a.startTime < b.startTime || (a.startTime === b.startTime && a.spanId < b.spanId);
+  for (const s of spans) {
     if (s.startTime < startTime) startTime = s.startTime;
     if (s.endTime > endTime) endTime = s.endTime;
     if (s.status === 'ERROR') errorCount++;
     if (s.service) services.add(s.service);
+    spanNames.add(s.name);
+    if (first === undefined || earlier(s, first)) first = s;
+    if (s.parentSpanId === null && (root === undefined || earlier(s, root))) root = s;
   }
-  if (ordered.length === 0) { startTime = 0; endTime = 0; }
-  const root = ordered.find((s) => s.parentSpanId === null) ?? ordered[0];
+  if (spans.length === 0) { startTime = 0; endTime = 0; }
   return {
     traceId,
-    rootName: root?.name ?? '',
+    rootName: (root ?? first)?.name ?? '',
     services: [...services].sort(),
-    spanCount: ordered.length,
+    spanCount: spans.length,
     errorCount,
     startTime,
     endTime,
     duration: endTime - startTime,
     completedAt,
-    spans: ordered,
+    spanNames: [...spanNames],
   };
 }
 
-/** United by span id; the later copy of a span wins. */
-export function mergeKeptTraces(earlier: KeptTrace, later: KeptTrace): KeptTrace {
-  const bySpanId = new Map<string, SerializedSpan>();
-  for (const s of earlier.spans) bySpanId.set(s.spanId, s);
-  for (const s of later.spans) bySpanId.set(s.spanId, s);
-  return keptTrace(later.traceId, [...bySpanId.values()], Math.max(earlier.completedAt, later.completedAt));
+/** The write side's form of a completed trace: summary from the span model, spans as OTLP bytes. */
+export function newTrace(traceId: string, spans: readonly Span[], completedAt: number): NewTrace {
+  return { ...summaryOf(traceId, spans, completedAt), otlp: encodeTracesData(spans) };
+}
+
+/**
+ * The spans stored in `otlp` (one or more concatenated TracesData messages),
+ * deduped by span id with the later copy winning. Bytes that do not decode
+ * completely mean a damaged row: that throws rather than losing spans quietly.
+ */
+export function decodeKeptSpans(otlp: Uint8Array): Span[] {
+  const decoded = decodeProtobufTraces(otlp);
+  if (decoded.rejected.length > 0) {
+    const [first] = decoded.rejected;
+    throw new Error(`a kept trace's stored spans do not decode (${decoded.rejected.length} rejected, first at ${first.path}: ${first.message})`);
+  }
+  const spans = decoded.spans;
+  const seen = new Set<string>();
+  let duplicates = false;
+  for (const s of spans) {
+    if (seen.has(s.spanId)) { duplicates = true; break; }
+    seen.add(s.spanId);
+  }
+  if (!duplicates) return spans;
+  const bySpanId = new Map<string, Span>();
+  for (const s of spans) {
+    bySpanId.delete(s.spanId); // keep the later copy in the later copy's place
+    bySpanId.set(s.spanId, s);
+  }
+  return [...bySpanId.values()];
+}
+
+/** Start-time order (then span id), as KeptTrace.spans promises. */
+function inStartOrder(spans: SerializedSpan[]): SerializedSpan[] {
+  return spans.sort((a, b) => a.startTime - b.startTime || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0));
+}
+
+/** A stored trace as reads return it: the stored summary and the decoded spans. */
+export function keptTraceFromOtlp(summary: TraceSummary, otlp: Uint8Array): KeptTrace {
+  return { ...summary, spans: inStartOrder(decodeKeptSpans(otlp).map(serializeSpan)) };
+}
+
+/** The OTLP bytes of spans stored as JSON (rows written before the store kept bytes), for merging into them. */
+export function otlpOfSerializedSpans(spans: readonly SerializedSpan[]): Uint8Array {
+  return encodeTracesData(toSpans(spans));
+}
+
+/**
+ * A trace written again (late spans completed it twice): the bytes
+ * concatenated (the later copy of a span wins on read) and the summary
+ * recomputed from the deduped spans.
+ */
+export function mergeNewTraces(earlier: { otlp: Uint8Array; completedAt: number }, later: NewTrace): NewTrace {
+  const otlp = new Uint8Array(earlier.otlp.length + later.otlp.length);
+  otlp.set(earlier.otlp, 0);
+  otlp.set(later.otlp, earlier.otlp.length);
+  return { ...summaryOf(later.traceId, decodeKeptSpans(otlp), Math.max(earlier.completedAt, later.completedAt)), otlp };
+}
+
+/** The summary and spans of spans already serialized (open traces in the API, tests). */
+export function keptTrace(traceId: string, spans: readonly SerializedSpan[], completedAt: number): KeptTrace {
+  const { spanNames: _, ...summary } = summaryOf(traceId, spans, completedAt);
+  return { ...summary, spans: inStartOrder([...spans]) };
 }

@@ -52,11 +52,11 @@
  */
 import pg from 'pg';
 import { FluoError } from '../errors.js';
-import { mergeKeptTraces } from './keptTrace.js';
+import { keptTraceFromOtlp, mergeNewTraces, otlpOfSerializedSpans } from './keptTrace.js';
 import { nullPrototypeReviver, type SerializedSpan } from './serializedSpan.js';
 import { PermanentWriteError } from './store.js';
 import type {
-  ActivityCounts, ActivityQuery, AuditEntry, AuditQuery, ChannelRecord, DeliveryOutcomeRecord, KeptTrace, NewAuditEntry, NewNotification,
+  ActivityCounts, ActivityQuery, AuditEntry, AuditQuery, ChannelRecord, DeliveryOutcomeRecord, KeptTrace, NewAuditEntry, NewNotification, NewTrace,
   NewSignal, NotificationQuery, NotificationRecord, PruneResult, RuleRecord, RuleVersionRecord, SignalCount, SignalCountQuery, SignalDetail,
   SignalQuery, SignalRecord, SignalStatus, StatusChange, Store, StoreStats, TokenRecord, TraceQuery, TraceSummary, WriteBatch,
 } from './store.js';
@@ -272,6 +272,12 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX audit_log_by_target ON audit_log (target, seq);
   `,
+  // 6: kept traces' spans as OTLP/protobuf TracesData bytes; rows kept before keep their JSON (spans), exactly one of the two is set.
+  `
+  ALTER TABLE traces ADD COLUMN spans_otlp bytea;
+  ALTER TABLE traces ALTER COLUMN spans DROP NOT NULL;
+  ALTER TABLE traces ADD CONSTRAINT traces_spans_one_form CHECK ((spans_otlp IS NULL) <> (spans IS NULL));
+  `,
 ];
 
 const SIGNAL_COLUMNS = 'seq, status, status_updated_at, signal';
@@ -279,7 +285,7 @@ const TRACE_COLUMNS = 'trace_id, root_name, services, span_count, error_count, s
 
 interface RuleRow { id: string; name: string; description: string; severity: string; dsl: string; enabled: boolean; mode: string; tags: string; version: number; created_at: number; updated_at: number }
 interface SignalRow { seq: number; status: string; status_updated_at: number; signal: string; evidence?: string }
-interface TraceRow { trace_id: string; root_name: string; services: string[]; span_count: number; error_count: number; start_time: number; end_time: number; completed_at: number; spans?: string }
+interface TraceRow { trace_id: string; root_name: string; services: string[]; span_count: number; error_count: number; start_time: number; end_time: number; completed_at: number; spans?: string | null; spans_otlp?: Buffer | null }
 interface HistoryRow { at: number; by: string; from_status: string; to_status: string; note: string | null }
 interface RuleVersionRow { rule_id: string; version: number; name: string; description: string; severity: string; dsl: string; enabled: boolean; mode: string; tags: string; saved_at: number }
 interface NotificationRow {
@@ -374,8 +380,15 @@ function summaryFromRow(r: TraceRow): TraceSummary {
   };
 }
 
+/** Rows written since migration 6 hold OTLP bytes; older ones their spans as JSON. */
 function traceFromRow(r: TraceRow): KeptTrace {
+  if (r.spans_otlp !== null && r.spans_otlp !== undefined) return keptTraceFromOtlp(summaryFromRow(r), r.spans_otlp);
   return { ...summaryFromRow(r), spans: JSON.parse(r.spans ?? '[]', nullPrototypeReviver) as SerializedSpan[] };
+}
+
+/** A row's spans as OTLP bytes (JSON rows from before migration 6 encoded), for merging late spans into it. */
+function storedOtlp(r: TraceRow): Uint8Array {
+  return r.spans_otlp ?? otlpOfSerializedSpans(JSON.parse(r.spans ?? '[]', nullPrototypeReviver) as SerializedSpan[]);
 }
 
 /** For columns used only to filter: PostgreSQL text cannot hold NUL. */
@@ -633,7 +646,7 @@ export class PostgresStore implements Store {
 
   async write(batch: WriteBatch): Promise<SignalRecord[]> {
     if (this.closed) throw new Error('the store is closed');
-    let prepared: { signals: PreparedSignal[]; traces: KeptTrace[] };
+    let prepared: { signals: PreparedSignal[]; traces: NewTrace[] };
     try {
       prepared = prepareBatch(batch);
     } catch (err) {
@@ -826,7 +839,7 @@ export class PostgresStore implements Store {
       const start = param(query.after.startTime);
       where.push(`(start_time < ${start} OR (start_time = ${start} AND trace_id < ${param(filterText(query.after.traceId))}))`);
     }
-    const sql = `SELECT ${TRACE_COLUMNS}${withSpans ? ', spans' : ''} FROM traces ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    const sql = `SELECT ${TRACE_COLUMNS}${withSpans ? ', spans, spans_otlp' : ''} FROM traces ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY start_time DESC, trace_id DESC LIMIT ${param(query.limit)}`;
     return this.rows<TraceRow>(sql, params);
   }
@@ -840,7 +853,7 @@ export class PostgresStore implements Store {
   }
 
   async getTrace(traceId: string): Promise<KeptTrace | null> {
-    const [row] = await this.rows<TraceRow>(`SELECT ${TRACE_COLUMNS}, spans FROM traces WHERE trace_id = $1`, [filterText(traceId)]);
+    const [row] = await this.rows<TraceRow>(`SELECT ${TRACE_COLUMNS}, spans, spans_otlp FROM traces WHERE trace_id = $1`, [filterText(traceId)]);
     return row ? traceFromRow(row) : null;
   }
 
@@ -916,7 +929,7 @@ interface PreparedSignal {
 }
 
 /** Serializes first (outside the transaction), merges repeats of one trace and drops repeats of one signal id within the batch. */
-function prepareBatch(batch: WriteBatch): { signals: PreparedSignal[]; traces: KeptTrace[] } {
+function prepareBatch(batch: WriteBatch): { signals: PreparedSignal[]; traces: NewTrace[] } {
   const signals = new Map<string, PreparedSignal>();
   for (const { signal, evidence, notifications } of batch.signals as NewSignal[]) {
     if (signals.has(signal.id)) continue;
@@ -925,25 +938,12 @@ function prepareBatch(batch: WriteBatch): { signals: PreparedSignal[]; traces: K
       detectedAt: signal.detectedAt, json: JSON.stringify(signal), evidence: JSON.stringify(evidence), signal,
     });
   }
-  const traces = new Map<string, KeptTrace>();
+  const traces = new Map<string, NewTrace>();
   for (const trace of batch.traces) {
     const earlier = traces.get(trace.traceId);
-    traces.set(trace.traceId, earlier ? mergeKeptTraces(earlier, trace) : trace);
+    traces.set(trace.traceId, earlier ? mergeNewTraces(earlier, trace) : trace);
   }
-  for (const trace of traces.values()) spansJson(trace); // fails here, before any write, when not serializable
   return { signals: [...signals.values()], traces: [...traces.values()].sort((a, b) => (a.traceId < b.traceId ? -1 : a.traceId > b.traceId ? 1 : 0)) };
-}
-
-const serializedSpans = new WeakMap<KeptTrace, string>();
-
-/** The trace's spans as JSON, serialized once per trace object. */
-function spansJson(trace: KeptTrace): string {
-  let json = serializedSpans.get(trace);
-  if (json === undefined) {
-    json = JSON.stringify(trace.spans);
-    serializedSpans.set(trace, json);
-  }
-  return json;
 }
 
 /**
@@ -967,12 +967,13 @@ function chunks<T>(items: readonly T[], columns: number): T[][] {
   return out;
 }
 
-const TRACE_COLUMN_LIST = 'trace_id, root_name, services, span_count, error_count, start_time, end_time, completed_at, spans, span_names';
-const TRACE_CASTS = ['text', 'text', 'text[]', 'int', 'int', 'float8', 'float8', 'float8', 'text', 'text[]'];
+const TRACE_COLUMN_LIST = 'trace_id, root_name, services, span_count, error_count, start_time, end_time, completed_at, spans_otlp, span_names';
+const TRACE_CASTS = ['text', 'text', 'text[]', 'int', 'int', 'float8', 'float8', 'float8', 'bytea', 'text[]'];
 
-function traceRow(t: KeptTrace): unknown[] {
-  const spanNames = [...new Set(t.spans.map((span) => filterText(span.name)))];
-  return [t.traceId, filterText(t.rootName), t.services.map(filterText), t.spanCount, t.errorCount, t.startTime, t.endTime, t.completedAt, spansJson(t), spanNames];
+function traceRow(t: NewTrace): unknown[] {
+  const spanNames = [...new Set(t.spanNames.map(filterText))];
+  const otlp = Buffer.from(t.otlp.buffer, t.otlp.byteOffset, t.otlp.byteLength);
+  return [t.traceId, filterText(t.rootName), t.services.map(filterText), t.spanCount, t.errorCount, t.startTime, t.endTime, t.completedAt, otlp, spanNames];
 }
 
 /**
@@ -981,10 +982,10 @@ function traceRow(t: KeptTrace): unknown[] {
  * A trace inserted by another transaction between our read and our insert
  * is caught by ON CONFLICT DO NOTHING and merged on a second pass.
  */
-async function writeTraces(client: pg.PoolClient, traces: readonly KeptTrace[]): Promise<void> {
+async function writeTraces(client: pg.PoolClient, traces: readonly NewTrace[]): Promise<void> {
   const existing = await lockedTraces(client, traces.map((t) => t.traceId));
   const fresh = traces.filter((t) => !existing.has(t.traceId));
-  const merged = traces.filter((t) => existing.has(t.traceId)).map((t) => mergeKeptTraces(existing.get(t.traceId)!, t));
+  const merged = traces.filter((t) => existing.has(t.traceId)).map((t) => mergeNewTraces(existing.get(t.traceId)!, t));
   const inserted = new Set<string>();
   for (const chunk of chunks(fresh, TRACE_CASTS.length)) {
     const params: unknown[] = [];
@@ -996,20 +997,21 @@ async function writeTraces(client: pg.PoolClient, traces: readonly KeptTrace[]):
   const raced = fresh.filter((t) => !inserted.has(t.traceId));
   if (raced.length > 0) {
     const now = await lockedTraces(client, raced.map((t) => t.traceId));
-    for (const t of raced) merged.push(now.has(t.traceId) ? mergeKeptTraces(now.get(t.traceId)!, t) : t);
+    for (const t of raced) merged.push(now.has(t.traceId) ? mergeNewTraces(now.get(t.traceId)!, t) : t);
   }
   for (const chunk of chunks(merged, TRACE_CASTS.length)) {
     const params: unknown[] = [];
     const list = values(chunk.map(traceRow), TRACE_CASTS, params);
     await client.query(`UPDATE traces SET root_name = u.root_name, services = u.services, span_count = u.span_count, error_count = u.error_count,
-      start_time = u.start_time, end_time = u.end_time, completed_at = u.completed_at, spans = u.spans, span_names = u.span_names
+      start_time = u.start_time, end_time = u.end_time, completed_at = u.completed_at, spans = NULL, spans_otlp = u.spans_otlp, span_names = u.span_names
       FROM (VALUES ${list}) AS u(${TRACE_COLUMN_LIST}) WHERE traces.trace_id = u.trace_id`, params);
   }
 }
 
-async function lockedTraces(client: pg.PoolClient, ids: readonly string[]): Promise<Map<string, KeptTrace>> {
-  const rows = (await client.query<TraceRow>(`SELECT ${TRACE_COLUMNS}, spans FROM traces WHERE trace_id = ANY($1::text[]) ORDER BY trace_id FOR UPDATE`, [ids])).rows;
-  return new Map(rows.map((r) => [r.trace_id, traceFromRow(r)]));
+/** The stored spans (as OTLP bytes) and completion time of the traces of `ids` that are kept, locked for this transaction. */
+async function lockedTraces(client: pg.PoolClient, ids: readonly string[]): Promise<Map<string, { otlp: Uint8Array; completedAt: number }>> {
+  const rows = (await client.query<TraceRow>(`SELECT ${TRACE_COLUMNS}, spans, spans_otlp FROM traces WHERE trace_id = ANY($1::text[]) ORDER BY trace_id FOR UPDATE`, [ids])).rows;
+  return new Map(rows.map((r) => [r.trace_id, { otlp: storedOtlp(r), completedAt: r.completed_at }]));
 }
 
 const SIGNAL_CASTS = ['bigint', 'text', 'text', 'text', 'text[]', 'float8', 'text', 'float8', 'text', 'text'];

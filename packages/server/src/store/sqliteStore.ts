@@ -16,14 +16,16 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Severity } from '@fluohq/engine';
 import { FluoError } from '../errors.js';
-import { mergeKeptTraces } from './keptTrace.js';
+import { Worker } from 'node:worker_threads';
+import { createBatchWriter, insertNotification, statementCache, type BatchMessage, type NotificationParams, type StatementCache } from '../../worker/sqliteWriter.mjs';
+import { keptTraceFromOtlp, mergeNewTraces, otlpOfSerializedSpans } from './keptTrace.js';
 import { nullPrototypeReviver, type SerializedSpan } from './serializedSpan.js';
 import { PermanentWriteError } from './store.js';
 import type {
   ChannelRecord, DeliveryOutcomeRecord, NewNotification, NotificationQuery, NotificationRecord,
   ActivityCounts, ActivityQuery, RuleVersionRecord,
   AuditEntry, AuditQuery, NewAuditEntry, TokenRecord,
-  KeptTrace, NewSignal, PruneResult, RuleRecord, SignalCount, SignalCountQuery, SignalDetail, SignalQuery, SignalRecord, SignalStatus, StatusChange,
+  KeptTrace, NewSignal, NewTrace, PruneResult, RuleRecord, SignalCount, SignalCountQuery, SignalDetail, SignalQuery, SignalRecord, SignalStatus, StatusChange,
   Store, StoreStats, TraceQuery, TraceSummary, WriteBatch,
 } from './store.js';
 
@@ -194,6 +196,31 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX audit_log_by_target ON audit_log (target, seq);
   `,
+  // 6: kept traces' spans as OTLP/protobuf TracesData bytes (spans_otlp); rows kept before keep their JSON (spans), exactly one
+  // of the two is set. span_names (JSON array) serves the spanName filter without reading the spans; filled for the old rows.
+  `
+  CREATE TABLE traces_v6 (
+    trace_id TEXT PRIMARY KEY,
+    root_name TEXT NOT NULL,
+    services TEXT NOT NULL,
+    span_count INTEGER NOT NULL,
+    error_count INTEGER NOT NULL,
+    start_time REAL NOT NULL,
+    end_time REAL NOT NULL,
+    completed_at REAL NOT NULL,
+    span_names TEXT NOT NULL,
+    spans_otlp BLOB,
+    spans TEXT,
+    CHECK ((spans_otlp IS NULL) <> (spans IS NULL))
+  );
+  INSERT INTO traces_v6 (trace_id, root_name, services, span_count, error_count, start_time, end_time, completed_at, span_names, spans_otlp, spans)
+    SELECT trace_id, root_name, services, span_count, error_count, start_time, end_time, completed_at,
+      (SELECT json_group_array(DISTINCT json_extract(value, '$.name')) FROM json_each(traces.spans)), NULL, spans FROM traces;
+  DROP TABLE traces;
+  ALTER TABLE traces_v6 RENAME TO traces;
+  CREATE INDEX traces_by_start ON traces (start_time, trace_id);
+  CREATE INDEX traces_by_completed ON traces (completed_at);
+  `,
 ];
 
 const SIGNAL_COLUMNS = `seq, id, rule_id, rule_name, rule_version, severity, mode, trace_id, span_ids, message,
@@ -203,7 +230,7 @@ const TRACE_COLUMNS = 'trace_id, root_name, services, span_count, error_count, s
 interface RuleRow { id: string; name: string; description: string; severity: string; dsl: string; enabled: number; mode: string; tags: string; version: number; created_at: number; updated_at: number }
 interface SignalRow { seq: number; id: string; rule_id: string; rule_name: string; rule_version: number; severity: string; mode: string; trace_id: string; span_ids: string; message: string; detected_at: number; first_span_time: number; last_span_time: number; services: string; status: string; status_updated_at: number; evidence?: string;
   trace_ids: string | null; correlation_key: string | null; window_start: number | null; window_end: number | null }
-interface TraceRow { trace_id: string; root_name: string; services: string; span_count: number; error_count: number; start_time: number; end_time: number; completed_at: number; spans?: string }
+interface TraceRow { trace_id: string; root_name: string; services: string; span_count: number; error_count: number; start_time: number; end_time: number; completed_at: number; spans?: string | null; spans_otlp?: Uint8Array | null }
 interface RuleVersionRow { rule_id: string; version: number; name: string; description: string; severity: string; dsl: string; enabled: number; mode: string; tags: string; saved_at: number }
 interface TokenRow { id: string; name: string; role: string; token_hash: string; prefix: string; created_at: number; created_by: string; revoked_at: number | null }
 interface AuditRow { seq: number; at: number; actor: string; action: string; target: string; before: string | null; after: string | null }
@@ -295,7 +322,9 @@ function summaryFromRow(r: TraceRow): TraceSummary {
   };
 }
 
+/** Rows written since migration 6 hold OTLP bytes; older ones their spans as JSON. */
 function traceFromRow(r: TraceRow): KeptTrace {
+  if (r.spans_otlp !== null && r.spans_otlp !== undefined) return keptTraceFromOtlp(summaryFromRow(r), r.spans_otlp);
   return { ...summaryFromRow(r), spans: JSON.parse(r.spans ?? '[]', nullPrototypeReviver) as SerializedSpan[] };
 }
 
@@ -305,11 +334,15 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
   private closed = false;
-  private writeTransaction: Database.Transaction<(b: WriteBatch) => SignalRecord[]> | undefined;
+  private readonly busyTimeout: number;
+  private inThreadWriter: ((batch: BatchMessage) => Array<{ index: number; seq: number }>) | undefined;
+  private writerThread: SqliteWriterThread | undefined;
+  private cachedStatements: StatementCache | undefined;
 
-  private constructor(db: Database.Database, file: string) {
+  private constructor(db: Database.Database, file: string, busyTimeout: number) {
     this.db = db;
     this.path = file;
+    this.busyTimeout = busyTimeout;
   }
 
   /** Opens (creating the file and its folder when missing) and migrates. */
@@ -331,7 +364,7 @@ export class SqliteStore implements Store {
       db.close();
       throw err;
     }
-    return new SqliteStore(db, config.path);
+    return new SqliteStore(db, config.path, config.busyTimeout);
   }
 
   /** Schema version of the open database. */
@@ -460,56 +493,89 @@ export class SqliteStore implements Store {
     return (this.stmt(sql).all(params) as AuditRow[]).map(auditFromRow);
   }
 
+  /**
+   * Runs on the writer (a worker thread with its own connection; in-thread
+   * for ':memory:', which a worker cannot share): this thread only turns the
+   * batch into bound values, one buffer of trace bytes (transferred, not
+   * copied) and, for trace ids already kept (late spans: rare), the merge.
+   */
   async write(batch: WriteBatch): Promise<SignalRecord[]> {
     if (this.closed) throw new Error('the store is closed');
-    this.writeTransaction ??= this.prepareWrite();
+    let message: BatchMessage;
     try {
-      return this.writeTransaction.immediate(batch);
+      message = this.batchMessage(batch);
     } catch (err) {
       throw permanentOrNot(err);
     }
+    const inserted = await this.runBatch(message);
+    return inserted.map(({ index, seq }) => {
+      const { signal } = batch.signals[index];
+      return { ...signal, seq, status: 'open', statusUpdatedAt: signal.detectedAt };
+    });
   }
 
-  /** The write path's statements and transaction, prepared once (write runs for every batch of completed traces). */
-  private prepareWrite(): Database.Transaction<(b: WriteBatch) => SignalRecord[]> {
-    const insertSignal = this.stmt(`INSERT OR IGNORE INTO signals (id, rule_id, rule_name, rule_version, severity, mode, trace_id, span_ids, message,
-      detected_at, first_span_time, last_span_time, services, status, status_updated_at, evidence, trace_ids, correlation_key, window_start, window_end)
-      VALUES (@id, @ruleId, @ruleName, @ruleVersion, @severity, @mode, @traceId, @spanIds, @message, @detectedAt, @firstSpanTime, @lastSpanTime,
-      @services, 'open', @detectedAt, @evidence, @traceIds, @correlationKey, @windowStart, @windowEnd)`);
-    const getTrace = this.stmt(`SELECT ${TRACE_COLUMNS}, spans FROM traces WHERE trace_id = ?`);
-    // Most completed traces are new: insert without reading first; only a trace id already kept (late spans completing it
-    // again) is read back, merged and replaced.
-    const insertTrace = this.stmt(`INSERT INTO traces (trace_id, root_name, services, span_count, error_count, start_time, end_time, completed_at, spans)
-      VALUES (@traceId, @rootName, @services, @spanCount, @errorCount, @startTime, @endTime, @completedAt, @spans) ON CONFLICT (trace_id) DO NOTHING`);
-    const replaceTrace = this.stmt(`UPDATE traces SET root_name = @rootName, services = @services, span_count = @spanCount, error_count = @errorCount,
-      start_time = @startTime, end_time = @endTime, completed_at = @completedAt, spans = @spans WHERE trace_id = @traceId`);
-    const traceParams = (t: KeptTrace): Record<string, unknown> => ({
-      traceId: t.traceId, rootName: t.rootName, services: JSON.stringify(t.services), spanCount: t.spanCount,
-      errorCount: t.errorCount, startTime: t.startTime, endTime: t.endTime, completedAt: t.completedAt, spans: JSON.stringify(t.spans),
-    });
-    return this.db.transaction((b: WriteBatch): SignalRecord[] => {
-      const inserted: SignalRecord[] = [];
-      for (const { signal, evidence, notifications } of b.signals) {
-        const result = insertSignal.run({
-          id: signal.id, ruleId: signal.ruleId, ruleName: signal.ruleName, ruleVersion: signal.ruleVersion, severity: signal.severity,
-          mode: signal.mode, traceId: signal.traceId, spanIds: JSON.stringify(signal.spanIds), message: signal.message,
-          detectedAt: signal.detectedAt, firstSpanTime: signal.firstSpanTime, lastSpanTime: signal.lastSpanTime,
-          services: JSON.stringify(signal.services), evidence: JSON.stringify(evidence),
-          traceIds: signal.traceIds === undefined ? null : JSON.stringify(signal.traceIds), correlationKey: signal.correlationKey ?? null,
-          windowStart: signal.windowStart ?? null, windowEnd: signal.windowEnd ?? null,
-        });
-        if (result.changes === 1) {
-          inserted.push({ ...signal, seq: Number(result.lastInsertRowid), status: 'open', statusUpdatedAt: signal.detectedAt });
-          for (const row of notifications ?? []) this.insertNotification(row);
-        }
+  private batchMessage(batch: WriteBatch): BatchMessage {
+    const signals = batch.signals.map(({ signal, evidence, notifications }) => ({
+      params: {
+        id: signal.id, ruleId: signal.ruleId, ruleName: signal.ruleName, ruleVersion: signal.ruleVersion, severity: signal.severity,
+        mode: signal.mode, traceId: signal.traceId, spanIds: JSON.stringify(signal.spanIds), message: signal.message,
+        detectedAt: signal.detectedAt, firstSpanTime: signal.firstSpanTime, lastSpanTime: signal.lastSpanTime,
+        services: JSON.stringify(signal.services), evidence: JSON.stringify(evidence),
+        traceIds: signal.traceIds === undefined ? null : JSON.stringify(signal.traceIds), correlationKey: signal.correlationKey ?? null,
+        windowStart: signal.windowStart ?? null, windowEnd: signal.windowEnd ?? null,
+      },
+      notifications: (notifications ?? []).map(notificationParams),
+    }));
+    // A trace id twice in one batch: merged here, so the writer sees each id once.
+    const byId = new Map<string, NewTrace>();
+    for (const t of batch.traces) {
+      const earlier = byId.get(t.traceId);
+      byId.set(t.traceId, earlier === undefined ? t : mergeNewTraces(earlier, t));
+    }
+    const existing = byId.size === 0 ? [] : this.stmt(`SELECT trace_id, span_count, completed_at, spans, spans_otlp FROM traces
+      WHERE trace_id IN (SELECT value FROM json_each(?))`).all(JSON.stringify([...byId.keys()])) as Array<TraceRow>;
+    const expected = new Map<string, { spanCount: number; completedAt: number; otlpLength: number }>();
+    for (const row of existing) {
+      const earlierOtlp = row.spans_otlp ?? otlpOfSerializedSpans(JSON.parse(row.spans ?? '[]', nullPrototypeReviver) as SerializedSpan[]);
+      byId.set(row.trace_id, mergeNewTraces({ otlp: earlierOtlp, completedAt: row.completed_at }, byId.get(row.trace_id)!));
+      expected.set(row.trace_id, { spanCount: row.span_count, completedAt: row.completed_at, otlpLength: row.spans_otlp?.length ?? -1 });
+    }
+    let total = 0;
+    for (const t of byId.values()) total += t.otlp.length;
+    const bytes = new Uint8Array(total);
+    const traces: BatchMessage['traces'] = [];
+    let offset = 0;
+    for (const t of byId.values()) {
+      bytes.set(t.otlp, offset);
+      traces.push({
+        params: {
+          traceId: t.traceId, rootName: t.rootName, services: JSON.stringify(t.services), spanCount: t.spanCount, errorCount: t.errorCount,
+          startTime: t.startTime, endTime: t.endTime, completedAt: t.completedAt, spanNames: JSON.stringify(t.spanNames),
+        },
+        offset, length: t.otlp.length, expected: expected.get(t.traceId) ?? null,
+      });
+      offset += t.otlp.length;
+    }
+    return { signals, traces, bytes };
+  }
+
+  private async runBatch(message: BatchMessage): Promise<Array<{ index: number; seq: number }>> {
+    if (this.path === ':memory:') {
+      this.inThreadWriter ??= createBatchWriter(this.db);
+      try {
+        return this.inThreadWriter(message);
+      } catch (err) {
+        throw permanentOrNot(err);
       }
-      for (const trace of b.traces) {
-        if (insertTrace.run(traceParams(trace)).changes === 1) continue;
-        const existing = getTrace.get(trace.traceId) as TraceRow;
-        replaceTrace.run(traceParams(mergeKeptTraces(traceFromRow(existing), trace)));
-      }
-      return inserted;
-    });
+    }
+    return this.writer().write(message);
+  }
+
+  private writer(): SqliteWriterThread {
+    if (this.writerThread === undefined || this.writerThread.exited) {
+      this.writerThread = new SqliteWriterThread(this.path, this.busyTimeout);
+    }
+    return this.writerThread;
   }
 
   async getSignal(id: string): Promise<SignalDetail | null> {
@@ -576,37 +642,10 @@ export class SqliteStore implements Store {
 
   /** Inserts one outbox row inside the caller's transaction, applying the throttle (contract in store.ts). null when the key exists. */
   private insertNotification(row: NewNotification): NotificationRecord | null {
-    if (this.stmt('SELECT 1 FROM notifications WHERE key = ?').get(row.key)) return null;
-    let status: 'pending' | 'suppressed' = 'pending';
-    let groupKey: string | null = null;
-    if (row.throttle) {
-      const t = row.throttle;
-      groupKey = t.groupKey;
-      const window = this.stmt('SELECT started_at, ends_at, sent, suppressed FROM notification_windows WHERE channel_id = ? AND group_key = ?')
-        .get(row.channelId, t.groupKey) as { started_at: number; ends_at: number; sent: number; suppressed: number } | undefined;
-      if (!window || row.createdAt >= window.ends_at) {
-        this.stmt(`INSERT INTO notification_windows (channel_id, group_key, started_at, ends_at, sent, suppressed) VALUES (?, ?, ?, ?, 1, 0)
-          ON CONFLICT (channel_id, group_key) DO UPDATE SET started_at = excluded.started_at, ends_at = excluded.ends_at, sent = 1, suppressed = 0`)
-          .run(row.channelId, t.groupKey, row.createdAt, row.createdAt + t.windowMs);
-      } else if (window.sent < t.cap) {
-        this.stmt('UPDATE notification_windows SET sent = sent + 1 WHERE channel_id = ? AND group_key = ?').run(row.channelId, t.groupKey);
-      } else {
-        status = 'suppressed';
-        this.stmt('UPDATE notification_windows SET suppressed = suppressed + 1 WHERE channel_id = ? AND group_key = ?').run(row.channelId, t.groupKey);
-        this.stmt(`INSERT INTO notifications (key, channel_id, kind, signal_id, rule_id, order_key, group_key, payload, status, next_attempt_at, created_at, updated_at, suppressed_count)
-          VALUES (@key, @channelId, 'summary', NULL, @ruleId, @orderKey, @groupKey, @payload, 'pending', @endsAt, @createdAt, @createdAt, 1)
-          ON CONFLICT (key) DO UPDATE SET suppressed_count = suppressed_count + 1, updated_at = excluded.updated_at`).run({
-          key: `summary:${row.channelId}:${t.groupKey}:${window.started_at}`, channelId: row.channelId, ruleId: row.ruleId, orderKey: `summary:${row.orderKey}`,
-          groupKey: t.groupKey, payload: JSON.stringify(row.payload), endsAt: window.ends_at, createdAt: row.createdAt,
-        });
-      }
-    }
-    const result = this.stmt(`INSERT INTO notifications (key, channel_id, kind, signal_id, rule_id, order_key, group_key, payload, status, next_attempt_at, created_at, updated_at)
-      VALUES (@key, @channelId, @kind, @signalId, @ruleId, @orderKey, @groupKey, @payload, @status, @nextAttemptAt, @createdAt, @createdAt)`).run({
-      key: row.key, channelId: row.channelId, kind: row.kind, signalId: row.signalId, ruleId: row.ruleId, orderKey: row.orderKey, groupKey,
-      payload: JSON.stringify(row.payload), status, nextAttemptAt: row.nextAttemptAt ?? row.createdAt, createdAt: row.createdAt,
-    });
-    return notificationFromRow(this.stmt('SELECT * FROM notifications WHERE n = ?').get(Number(result.lastInsertRowid)) as NotificationRow);
+    if (this.closed) throw new Error('the store is closed');
+    this.cachedStatements ??= statementCache(this.db);
+    const n = insertNotification(this.cachedStatements, notificationParams(row));
+    return n === null ? null : notificationFromRow(this.stmt('SELECT * FROM notifications WHERE n = ?').get(n) as NotificationRow);
   }
 
   async enqueueNotifications(rows: NewNotification[]): Promise<NotificationRecord[]> {
@@ -714,14 +753,14 @@ export class SqliteStore implements Store {
     const params: unknown[] = [];
     if (query.service !== undefined) { where.push('EXISTS (SELECT 1 FROM json_each(traces.services) WHERE json_each.value = ?)'); params.push(query.service); }
     if (query.name !== undefined) { where.push('root_name = ?'); params.push(query.name); }
-    if (query.spanName !== undefined) { where.push("EXISTS (SELECT 1 FROM json_each(traces.spans) WHERE json_extract(json_each.value, '$.name') = ?)"); params.push(query.spanName); }
+    if (query.spanName !== undefined) { where.push('EXISTS (SELECT 1 FROM json_each(traces.span_names) WHERE json_each.value = ?)'); params.push(query.spanName); }
     if (query.since !== undefined) { where.push('start_time >= ?'); params.push(query.since); }
     if (query.until !== undefined) { where.push('start_time < ?'); params.push(query.until); }
     if (query.after !== undefined) {
       where.push('(start_time < ? OR (start_time = ? AND trace_id < ?))');
       params.push(query.after.startTime, query.after.startTime, query.after.traceId);
     }
-    const sql = `SELECT ${TRACE_COLUMNS}${withSpans ? ', spans' : ''} FROM traces ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    const sql = `SELECT ${TRACE_COLUMNS}${withSpans ? ', spans, spans_otlp' : ''} FROM traces ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY start_time DESC, trace_id DESC LIMIT ?`;
     return this.stmt(sql).all(...params, query.limit) as TraceRow[];
   }
@@ -735,7 +774,7 @@ export class SqliteStore implements Store {
   }
 
   async getTrace(traceId: string): Promise<KeptTrace | null> {
-    const row = this.stmt(`SELECT ${TRACE_COLUMNS}, spans FROM traces WHERE trace_id = ?`).get(traceId) as TraceRow | undefined;
+    const row = this.stmt(`SELECT ${TRACE_COLUMNS}, spans, spans_otlp FROM traces WHERE trace_id = ?`).get(traceId) as TraceRow | undefined;
     return row ? traceFromRow(row) : null;
   }
 
@@ -790,10 +829,95 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Writes already handed to the writer thread finish (or fail) before it ends.
+    await this.writerThread?.close();
     this.statements.clear();
-    this.writeTransaction = undefined;
+    this.inThreadWriter = undefined;
+    this.cachedStatements = undefined;
     this.db.close();
   }
+}
+
+function notificationParams(row: NewNotification): NotificationParams {
+  return {
+    key: row.key, channelId: row.channelId, kind: row.kind, signalId: row.signalId, ruleId: row.ruleId, orderKey: row.orderKey,
+    payload: JSON.stringify(row.payload), createdAt: row.createdAt, nextAttemptAt: row.nextAttemptAt ?? row.createdAt, throttle: row.throttle ?? null,
+  };
+}
+
+/**
+ * The worker thread that runs SqliteStore.write's transactions on its own
+ * connection (sqliteWriter.mjs). Batches are answered in the order sent.
+ * When the thread dies (crash, out of memory), the batches in flight fail
+ * with a retryable error and the store starts a new thread for the next
+ * write. `close()` waits for the batches in flight, then ends the thread.
+ */
+class SqliteWriterThread {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (inserted: Array<{ index: number; seq: number }>) => void; reject: (err: unknown) => void }>();
+  private nextId = 1;
+  private closing: Promise<void> | undefined;
+  exited = false;
+
+  constructor(file: string, busyTimeout: number) {
+    this.worker = new Worker(new URL('../../worker/sqliteWriter.mjs', import.meta.url), {
+      workerData: { role: 'fluo-sqlite-writer', path: file, busyTimeout },
+    });
+    this.worker.on('message', (m: { id: number; inserted?: Array<{ index: number; seq: number }>; error?: { name: string; message: string; code?: string } }) => {
+      const entry = this.pending.get(m.id);
+      if (entry === undefined) return;
+      this.pending.delete(m.id);
+      if (this.pending.size === 0) this.worker.unref();
+      if (m.error === undefined) entry.resolve(m.inserted!);
+      else entry.reject(permanentOrNot(workerError(m.error)));
+    });
+    this.worker.on('error', (err) => this.fail(new Error(`the SQLite writer thread failed: ${err.message}`, { cause: err })));
+    this.worker.on('exit', (code) => this.fail(new Error(`the SQLite writer thread exited (code ${code})`)));
+  }
+
+  write(batch: BatchMessage): Promise<Array<{ index: number; seq: number }>> {
+    if (this.exited || this.closing) return Promise.reject(new Error('the SQLite writer thread has ended'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      // Referenced only while a batch is in flight: an idle writer does not keep the process alive.
+      if (this.pending.size === 0) this.worker.ref();
+      this.pending.set(id, { resolve, reject });
+      // The trace bytes move to the thread (transfer list) instead of being copied.
+      const buffer = batch.bytes.buffer as ArrayBuffer;
+      this.worker.postMessage({ id, batch }, buffer.byteLength > 0 ? [buffer] : []);
+    });
+  }
+
+  private fail(err: Error): void {
+    this.exited = true;
+    for (const entry of this.pending.values()) entry.reject(err);
+    this.pending.clear();
+  }
+
+  /** Idempotent: waits for the batches in flight, closes the thread's connection and ends it. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.exited) return;
+      await Promise.allSettled([...this.pending.values()].map((entry) => new Promise<void>((resolve) => {
+        const { resolve: done, reject: failed } = entry;
+        entry.resolve = (v) => { done(v); resolve(); };
+        entry.reject = (e) => { failed(e); resolve(); };
+      })));
+      const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+      this.worker.postMessage({ close: true });
+      const timer = setTimeout(() => void this.worker.terminate(), 5000);
+      await exited;
+      clearTimeout(timer);
+    })();
+    return this.closing;
+  }
+}
+
+/** An error reported by the writer thread, with the name and code that decide permanent or retryable. */
+function workerError(e: { name: string; message: string; code?: string }): Error {
+  const err = e.name === 'TypeError' ? new TypeError(e.message) : e.name === 'RangeError' ? new RangeError(e.message) : new Error(e.message);
+  if (e.code !== undefined) (err as Error & { code?: string }).code = e.code;
+  return err;
 }
 
 /** SQLite result codes that retrying cannot fix. */

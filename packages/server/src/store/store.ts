@@ -200,9 +200,26 @@ export interface SignalCount {
   count: number;
 }
 
+/**
+ * A completed trace as the write side takes it: the summary (computed from
+ * the span model on the ingest thread) and the spans as OTLP/protobuf
+ * `TracesData` bytes (`encodeTracesData`). Reads decode the bytes back into
+ * the same `SerializedSpan[]` (KeptTrace.spans).
+ */
+export interface NewTrace extends TraceSummary {
+  /** Distinct span names, for TraceQuery.spanName. */
+  spanNames: string[];
+  /**
+   * One TracesData message, or several concatenated (which is again a valid
+   * TracesData: repeated fields append) when late spans completed the trace
+   * again; where a span id occurs more than once, the later copy wins.
+   */
+  otlp: Uint8Array;
+}
+
 export interface WriteBatch {
   signals: NewSignal[];
-  traces: KeptTrace[];
+  traces: NewTrace[];
 }
 
 /*

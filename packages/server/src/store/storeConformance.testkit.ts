@@ -9,9 +9,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Signal } from '@fluohq/engine';
 import { FluoError } from '../errors.js';
-import { keptTrace } from './keptTrace.js';
-import type { SerializedSpan } from './serializedSpan.js';
-import { PermanentWriteError, type ChannelRecord, type NewNotification, type NewSignal, type RuleRecord, type Store, type TokenRecord } from './store.js';
+import { newTrace } from './keptTrace.js';
+import { toSpans, type SerializedSpan } from './serializedSpan.js';
+import { PermanentWriteError, type ChannelRecord, type NewNotification, type NewSignal, type NewTrace, type RuleRecord, type Store, type TokenRecord } from './store.js';
 
 export interface StoreUnderTest {
   store: Store;
@@ -31,6 +31,7 @@ const T0 = 1_760_000_000_000;
 export function testSpan(traceId: string, spanId: string, overrides: Partial<SerializedSpan> = {}): SerializedSpan {
   const startTime = overrides.startTime ?? T0;
   const endTime = overrides.endTime ?? startTime + 10;
+  const service = overrides.service ?? 'auth';
   const attributes = Object.create(null) as Record<string, unknown>;
   attributes['http.route'] = '/login';
   attributes['__proto__'] = 'plain data';
@@ -38,10 +39,15 @@ export function testSpan(traceId: string, spanId: string, overrides: Partial<Ser
     traceId, spanId, parentSpanId: null, traceState: '', name: 'span', kind: 'SERVER', status: 'UNSET', statusMessage: '',
     startTime, endTime, duration: endTime - startTime,
     startTimeUnixNano: `${startTime}000000`, endTimeUnixNano: `${endTime}000000`,
-    service: 'auth', attributes: attributes as SerializedSpan['attributes'], resource: { 'service.name': 'auth' } as SerializedSpan['resource'],
+    service, attributes: attributes as SerializedSpan['attributes'], resource: Object.assign(Object.create(null) as SerializedSpan['resource'], { 'service.name': service }),
     scope: { name: 'test', version: '1' }, events: [], links: [],
     ...overrides,
   };
+}
+
+/** A completed trace to write, from serialized spans (as the pipeline makes it from engine spans). */
+export function testTrace(traceId: string, spans: SerializedSpan[], completedAt: number): NewTrace {
+  return newTrace(traceId, toSpans(spans), completedAt);
 }
 
 export function testSignal(n: number, overrides: Partial<Signal> = {}): NewSignal {
@@ -153,7 +159,7 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       const store = await open();
       const hour = 3_600_000;
       const base = Math.floor(T0 / hour) * hour;
-      const trace = (id: string, completedAt: number) => keptTrace(id.padStart(32, '0'), [testSpan(id.padStart(32, '0'), '1'.padStart(16, '0'))], completedAt);
+      const trace = (id: string, completedAt: number) => testTrace(id.padStart(32, '0'), [testSpan(id.padStart(32, '0'), '1'.padStart(16, '0'))], completedAt);
       await store.write({
         signals: [
           testSignal(1, { detectedAt: base + 10 }), testSignal(2, { detectedAt: base + hour - 1 }), testSignal(3, { detectedAt: base + hour }),
@@ -228,7 +234,7 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       const store = await open();
       const bad = testSignal(2);
       (bad.evidence[0].attributes as Record<string, unknown>).big = 10n; // not serializable
-      await expect(store.write({ signals: [testSignal(1), bad], traces: [keptTrace('ab'.repeat(16), [testSpan('ab'.repeat(16), '1'.repeat(16))], T0)] })).rejects.toBeInstanceOf(PermanentWriteError);
+      await expect(store.write({ signals: [testSignal(1), bad], traces: [testTrace('ab'.repeat(16), [testSpan('ab'.repeat(16), '1'.repeat(16))], T0)] })).rejects.toBeInstanceOf(PermanentWriteError);
       expect(await store.listSignals({ limit: 10 })).toEqual([]);
       expect(await store.listTraces({ limit: 10 })).toEqual([]);
       expect((await store.write({ signals: [testSignal(1)], traces: [] })).map((s) => s.id)).toEqual(['sig-1']);
@@ -306,7 +312,7 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
     it('keeps traces: summaries, filters, cursor pages, spans, and merges a trace written twice', async () => {
       const store = await open();
       const id = (n: number) => n.toString(16).padStart(32, '0');
-      const traces = [1, 2, 3, 4].map((n) => keptTrace(id(n), [
+      const traces = [1, 2, 3, 4].map((n) => testTrace(id(n), [
         testSpan(id(n), `${n}`.padStart(16, '0'), { name: n % 2 ? 'GET /a' : 'POST /b', startTime: T0 + n * 100, endTime: T0 + n * 100 + 50, service: n === 4 ? 'payment' : 'auth' }),
         testSpan(id(n), `${n}`.padStart(15, '0') + 'f', { parentSpanId: `${n}`.padStart(16, '0'), name: 'db', status: 'ERROR', startTime: T0 + n * 100 + 10, endTime: T0 + n * 100 + 70, service: 'db' }),
       ], T0 + 10_000 + n));
@@ -333,7 +339,7 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       expect(scanned[0].spans.map((s) => s.name)).toEqual(['POST /b', 'db']);
 
       // Late spans complete the same trace again: the two writes are merged.
-      const late = keptTrace(id(1), [testSpan(id(1), 'e'.repeat(16), { name: 'late', startTime: T0 + 500, endTime: T0 + 600, service: 'mail' })], T0 + 20_000);
+      const late = testTrace(id(1), [testSpan(id(1), 'e'.repeat(16), { name: 'late', startTime: T0 + 500, endTime: T0 + 600, service: 'mail' })], T0 + 20_000);
       await store.write({ signals: [], traces: [late] });
       const merged = await store.getTrace(id(1));
       expect(merged).toMatchObject({ spanCount: 3, services: ['auth', 'db', 'mail'], startTime: T0 + 100, endTime: T0 + 600, completedAt: T0 + 20_000, rootName: 'GET /a' });
@@ -345,7 +351,7 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
     it('prunes traces by age, then the oldest until the span bound holds', async () => {
       const store = await open();
       const id = (n: number) => n.toString(16).padStart(32, '0');
-      const traces = [1, 2, 3, 4, 5].map((n) => keptTrace(id(n), Array.from({ length: n }, (_, i) => testSpan(id(n), `${n}${i}`.padStart(16, '0'))), T0 + n * 1000));
+      const traces = [1, 2, 3, 4, 5].map((n) => testTrace(id(n), Array.from({ length: n }, (_, i) => testSpan(id(n), `${n}${i}`.padStart(16, '0'))), T0 + n * 1000));
       await store.write({ signals: [], traces });
       expect(await store.pruneTraces({ completedBefore: T0 + 2500, maxSpans: 1000 })).toEqual({ traces: 2, spans: 3 });
       expect((await store.listTraces({ limit: 10 })).length).toBe(3);
@@ -359,7 +365,7 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       const store = await open();
       if (!current.reopen) return;
       await store.createRule(rule('kept'));
-      const [s] = await store.write({ signals: [testSignal(1)], traces: [keptTrace('f'.repeat(32), [testSpan('f'.repeat(32), 'a'.repeat(16))], T0)] });
+      const [s] = await store.write({ signals: [testSignal(1)], traces: [testTrace('f'.repeat(32), [testSpan('f'.repeat(32), 'a'.repeat(16))], T0)] });
       await store.updateSignalStatus('sig-1', { to: 'acknowledged', by: 'alice', note: null, at: T0 });
       const again = await current.reopen();
       current = { store: again, reopen: current.reopen };
@@ -665,7 +671,7 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
           const traceId = 'c'.repeat(32);
           await Promise.all(writers.map((w, k) => w.write({
             signals: [],
-            traces: [keptTrace(traceId, [testSpan(traceId, `${k + 1}`.repeat(16), { startTime: T0 + k, endTime: T0 + k + 5 })], T0 + k)],
+            traces: [testTrace(traceId, [testSpan(traceId, `${k + 1}`.repeat(16), { startTime: T0 + k, endTime: T0 + k + 5 })], T0 + k)],
           })));
           const merged = await store.getTrace(traceId);
           expect(merged!.spans.map((s) => s.spanId).sort()).toEqual(['1'.repeat(16), '2'.repeat(16), '3'.repeat(16)]);
