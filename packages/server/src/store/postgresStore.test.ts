@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresServer } from '../testing/postgresServer.testkit.js';
 import { FluoError } from '../errors.js';
-import { keptTrace } from './keptTrace.js';
 import { FEED_APPLICATION_NAME, MIGRATIONS, PostgresStore, parsePostgresUrl, redactUrl } from './postgresStore.js';
-import { describeStoreConformance, testSignal, testSpan } from './storeConformance.testkit.js';
+import { describeStoreConformance, testSignal, testSpan, testTrace } from './storeConformance.testkit.js';
 import { PermanentWriteError } from './store.js';
 import { openStore, parseStoreUrl } from './stores.js';
 
@@ -43,7 +42,7 @@ describe('PostgresStore', () => {
     }
   });
 
-  it('migrates a database of the first schema with data in it: rule versions copied, span names of kept traces filled', async () => {
+  it('migrates a database of the first schema with data in it: rule versions copied, span names of kept traces filled, JSON spans still read and merged into', async () => {
     const url = await server.createDatabase('from_v1');
     const db = url.split('/').pop();
     await server.query(`CREATE TABLE fluo_schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
@@ -60,6 +59,12 @@ describe('PostgresStore', () => {
       expect((await store.listTraces({ spanName: 'db.query', limit: 10 })).map((t) => t.traceId)).toEqual(['a'.repeat(32)]);
       expect((await store.listTraces({ spanName: 'odd\0name', limit: 10 })).map((t) => t.traceId)).toEqual(['a'.repeat(32)]);
       expect(await store.listTraces({ spanName: 'span', limit: 10 })).toEqual([]);
+      // Kept before the spans were stored as OTLP bytes: read from the JSON, and late spans merge into it.
+      expect((await store.getTrace('a'.repeat(32)))!.spans.map((s) => s.name)).toEqual(['db.query', 'odd\0name']);
+      await store.write({ signals: [], traces: [testTrace('a'.repeat(32), [testSpan('a'.repeat(32), '3'.repeat(16), { name: 'late', startTime: 1_760_000_000_100 })], 4)] });
+      const merged = (await store.getTrace('a'.repeat(32)))!;
+      expect(merged.spans.map((s) => s.name)).toEqual(['db.query', 'odd\0name', 'late']);
+      expect(merged).toMatchObject({ spanCount: 3, completedAt: 4 });
     } finally {
       await store.close();
     }
@@ -106,13 +111,13 @@ describe('PostgresStore', () => {
       const n = 7000; // over 60 000 parameters for both the trace and the signal rows
       const id = (i: number) => i.toString(16).padStart(32, '0');
       const signals = Array.from({ length: n }, (_, i) => testSignal(i + 1));
-      const traces = Array.from({ length: n }, (_, i) => keptTrace(id(i + 1), [testSpan(id(i + 1), '1'.repeat(16))], i));
+      const traces = Array.from({ length: n }, (_, i) => testTrace(id(i + 1), [testSpan(id(i + 1), '1'.repeat(16))], i));
       const stored = await store.write({ signals, traces });
       expect(stored).toHaveLength(n);
       expect(stored[n - 1].seq - stored[0].seq).toBe(n - 1);
       expect(await store.stats()).toMatchObject({ signals: n, traces: n, spans: n });
       // Written again: every trace merges (an UPDATE over several statements too), no signal is new.
-      expect(await store.write({ signals, traces: traces.map((t) => keptTrace(t.traceId, [testSpan(t.traceId, '2'.repeat(16))], 0)) })).toEqual([]);
+      expect(await store.write({ signals, traces: traces.map((t) => testTrace(t.traceId, [testSpan(t.traceId, '2'.repeat(16))], 0)) })).toEqual([]);
       expect(await store.stats()).toMatchObject({ signals: n, traces: n, spans: 2 * n });
     } finally {
       await store.close();
@@ -125,7 +130,7 @@ describe('PostgresStore', () => {
       const traceId = 'd'.repeat(32);
       const span = testSpan(traceId, '1'.repeat(16), { service: 'a\0b', name: 'n\0m' });
       const input = testSignal(1, { services: ['a\0b'], message: 'nul \0 here' });
-      await store.write({ signals: [input], traces: [keptTrace(traceId, [span], 0)] });
+      await store.write({ signals: [input], traces: [testTrace(traceId, [span], 0)] });
       expect((await store.getTrace(traceId))!.spans[0].service).toBe('a\0b');
       expect((await store.getSignal('sig-1'))!.message).toBe('nul \0 here');
       expect((await store.listSignals({ service: 'a\0b', limit: 10 })).map((s) => s.id)).toEqual(['sig-1']);

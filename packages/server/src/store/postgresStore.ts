@@ -44,8 +44,10 @@
  * are lost; the same happens once the first connection listens, which covers
  * changes made between a watcher's first read and the LISTEN.
  *
- * Text in PostgreSQL cannot hold NUL characters. Spans, evidence and signals
- * are stored as JSON text (JSON escapes NUL), so they come back exactly; in
+ * Text in PostgreSQL cannot hold NUL characters. Kept traces' spans are
+ * stored as OTLP/protobuf bytes (bytea; rows from before migration 6 as JSON
+ * text), evidence and signals as JSON text (JSON escapes NUL), so they come
+ * back exactly; in
  * the plain text columns (the trace summary's services and root span name,
  * filters) a NUL is replaced by U+FFFD, so a trace summary shows U+FFFD where
  * its spans have NUL.

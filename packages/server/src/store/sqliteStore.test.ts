@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS, SqliteStore } from './sqliteStore.js';
-import { describeStoreConformance } from './storeConformance.testkit.js';
+import { describeStoreConformance, testSignal, testSpan, testTrace } from './storeConformance.testkit.js';
+import { PermanentWriteError } from './store.js';
 import { openStore, parseStoreUrl } from './stores.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'fluo-sqlite-'));
@@ -66,6 +67,123 @@ describe('SqliteStore', () => {
     expect(old).toMatchObject({ id: 'old', traceId: 't', spanIds: ['s'] });
     expect(old!.traceIds).toBeUndefined();
     await store.close();
+  });
+
+  it('migrates kept traces to OTLP bytes: rows kept as JSON before still read, filter by span name and take late spans', async () => {
+    const file = path.join(root, 'v5.db');
+    const db = new Database(file);
+    for (const m of MIGRATIONS.slice(0, 5)) db.exec(m);
+    db.pragma('user_version = 5');
+    const traceId = 'a'.repeat(32);
+    const spans = [testSpan(traceId, '1'.repeat(16), { name: 'GET /old' }), testSpan(traceId, '2'.repeat(16), { name: 'db', parentSpanId: '1'.repeat(16), service: 'db' })];
+    db.prepare(`INSERT INTO traces (trace_id, root_name, services, span_count, error_count, start_time, end_time, completed_at, spans)
+      VALUES (?, 'GET /old', '["auth","db"]', 2, 0, ?, ?, 7, ?)`).run(traceId, spans[0].startTime, spans[0].endTime, JSON.stringify(spans));
+    db.close();
+    const store = SqliteStore.open({ path: file, busyTimeout: 100 });
+    try {
+      expect(store.schemaVersion).toBe(MIGRATIONS.length);
+      expect((await store.getTrace(traceId))!.spans).toEqual(spans.map((s) => ({ ...s })));
+      expect((await store.listTraces({ spanName: 'db', limit: 10 })).map((t) => t.traceId)).toEqual([traceId]);
+      expect(await store.listTraces({ spanName: 'nope', limit: 10 })).toEqual([]);
+      await store.write({ signals: [], traces: [testTrace(traceId, [testSpan(traceId, '3'.repeat(16), { name: 'late', startTime: spans[0].startTime + 100 })], 8)] });
+      const merged = (await store.getTrace(traceId))!;
+      expect(merged.spans.map((s) => s.name)).toEqual(['GET /old', 'db', 'late']);
+      expect(merged).toMatchObject({ spanCount: 3, completedAt: 8, rootName: 'GET /old', services: ['auth', 'db'] });
+      expect((await store.listTraces({ spanName: 'late', limit: 10 })).map((t) => t.traceId)).toEqual([traceId]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('stores spans as OTLP bytes, once per batch write, and a late copy of a span replaces the earlier one', async () => {
+    const store = SqliteStore.open({ path: path.join(root, 'bytes.db'), busyTimeout: 100 });
+    try {
+      const traceId = 'b'.repeat(32);
+      await store.write({ signals: [], traces: [testTrace(traceId, [testSpan(traceId, '1'.repeat(16), { name: 'first', status: 'ERROR' })], 1)] });
+      await store.write({ signals: [], traces: [testTrace(traceId, [testSpan(traceId, '1'.repeat(16), { name: 'again', status: 'OK' }), testSpan(traceId, '2'.repeat(16))], 2)] });
+      const kept = (await store.getTrace(traceId))!;
+      expect(kept.spans.map((s) => [s.spanId, s.name, s.status])).toEqual([['1'.repeat(16), 'again', 'OK'], ['2'.repeat(16), 'span', 'UNSET']]);
+      expect(kept).toMatchObject({ spanCount: 2, errorCount: 0, rootName: 'again', completedAt: 2 });
+      const db = new Database(store.path, { readonly: true });
+      const row = db.prepare('SELECT typeof(spans_otlp) AS type, spans FROM traces WHERE trace_id = ?').get(traceId);
+      db.close();
+      expect(row).toEqual({ type: 'blob', spans: null });
+    } finally {
+      await store.close();
+    }
+  });
+
+  describe('writer thread', () => {
+    const trace = (n: number) => testTrace(n.toString(16).padStart(32, '0'), [testSpan(n.toString(16).padStart(32, '0'), '1'.repeat(16))], n);
+
+    it('writes batches on a worker thread with its own connection; reads on the main connection see them', async () => {
+      const store = SqliteStore.open({ path: path.join(root, 'writer.db'), busyTimeout: 100 });
+      try {
+        expect(store.writerWorker).toBeUndefined();
+        const stored = await store.write({ signals: [testSignal(1)], traces: [trace(1)] });
+        expect(stored.map((s) => s.id)).toEqual(['sig-1']);
+        expect(store.writerWorker!.threadId).toBeGreaterThan(0);
+        expect(await store.getTrace(trace(1).traceId)).not.toBeNull();
+        expect((await store.getSignal('sig-1'))?.seq).toBe(stored[0].seq);
+      } finally {
+        await store.close();
+        await store.close(); // idempotent
+      }
+      expect(store.writerWorker).toBeUndefined();
+    });
+
+    it('reports a lock held by another connection as retryable, and writes once it is released', async () => {
+      const file = path.join(root, 'locked.db');
+      const store = SqliteStore.open({ path: file, busyTimeout: 50 });
+      const other = new Database(file);
+      try {
+        await store.write({ signals: [], traces: [trace(1)] }); // the writer thread is up
+        other.exec('BEGIN IMMEDIATE');
+        const err = await store.write({ signals: [testSignal(2)], traces: [trace(2)] }).then(() => null, (e: unknown) => e);
+        expect(err).toMatchObject({ code: 'SQLITE_BUSY' });
+        expect(err).not.toBeInstanceOf(PermanentWriteError);
+        other.exec('ROLLBACK');
+        expect((await store.write({ signals: [testSignal(2)], traces: [trace(2)] })).map((s) => s.id)).toEqual(['sig-2']);
+      } finally {
+        other.close();
+        await store.close();
+      }
+    });
+
+    it('fails the writes in flight as retryable when the thread dies, and starts a new thread for the next write', async () => {
+      const file = path.join(root, 'crash.db');
+      const store = SqliteStore.open({ path: file, busyTimeout: 10_000 });
+      const other = new Database(file);
+      try {
+        await store.write({ signals: [], traces: [trace(1)] });
+        const first = store.writerWorker!;
+        other.exec('BEGIN IMMEDIATE'); // the next batch waits for the lock inside the thread
+        const inFlight = store.write({ signals: [testSignal(3)], traces: [trace(3)] }).then(() => null, (e: unknown) => e);
+        await first.terminate();
+        const err = await inFlight;
+        expect(err).toBeInstanceOf(Error);
+        expect(err).not.toBeInstanceOf(PermanentWriteError);
+        expect(String((err as Error).message)).toMatch(/writer thread exited/);
+        other.exec('ROLLBACK');
+        expect((await store.write({ signals: [testSignal(3)], traces: [trace(3)] })).map((s) => s.id)).toEqual(['sig-3']);
+        expect(store.writerWorker).not.toBe(first);
+        expect((await store.listTraces({ limit: 10 })).map((t) => t.traceId)).toEqual([trace(3).traceId, trace(1).traceId]);
+      } finally {
+        other.close();
+        await store.close();
+      }
+    });
+
+    it('close() waits for the writes in flight', async () => {
+      const file = path.join(root, 'close.db');
+      const store = SqliteStore.open({ path: file, busyTimeout: 100 });
+      const writes = [1, 2, 3].map((n) => store.write({ signals: [testSignal(n)], traces: [trace(n)] }));
+      await store.close();
+      expect((await Promise.all(writes)).flat().map((s) => s.id)).toEqual(['sig-1', 'sig-2', 'sig-3']);
+      const again = SqliteStore.open({ path: file, busyTimeout: 100 });
+      expect((await again.stats())).toMatchObject({ signals: 3, traces: 3, spans: 3 });
+      await again.close();
+    });
   });
 
   it('says why a database cannot be opened', () => {

@@ -571,6 +571,11 @@ export class SqliteStore implements Store {
     return this.writer().write(message);
   }
 
+  /** The writer thread while one runs (undefined for ':memory:' and before the first write); tests stop it to check recovery. */
+  get writerWorker(): Worker | undefined {
+    return this.writerThread?.exited === false ? this.writerThread.worker : undefined;
+  }
+
   private writer(): SqliteWriterThread {
     if (this.writerThread === undefined || this.writerThread.exited) {
       this.writerThread = new SqliteWriterThread(this.path, this.busyTimeout);
@@ -853,7 +858,7 @@ function notificationParams(row: NewNotification): NotificationParams {
  * write. `close()` waits for the batches in flight, then ends the thread.
  */
 class SqliteWriterThread {
-  private readonly worker: Worker;
+  readonly worker: Worker;
   private readonly pending = new Map<number, { resolve: (inserted: Array<{ index: number; seq: number }>) => void; reject: (err: unknown) => void }>();
   private nextId = 1;
   private closing: Promise<void> | undefined;
