@@ -187,7 +187,7 @@ describe('rate baselines in the server', () => {
     for (let h = 1; h <= 48; h++) {
       const start = currentHour - h * HOUR;
       const traces = Array.from({ length: 150 }, (_, i) => {
-        const id = `${h}-${i}`.padStart(32, '0');
+        const id = (h * 1000 + i).toString(16).padStart(32, '0');
         return testTrace(id, [testSpan(id, '1'.padStart(16, '0'))], start + i * 1000);
       });
       const signals = [0, 1].flatMap((k) => ['jumpy', 'steady'].map((ruleId) => testSignal(++n, { ruleId, detectedAt: start + k * 60_000 })));
