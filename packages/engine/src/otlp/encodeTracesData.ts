@@ -132,6 +132,7 @@ export function encodeTracesData(spans: readonly Span[]): Uint8Array {
 function groupByResourceAndScope(spans: readonly Span[]): ResourceGroup[] {
   const groups: ResourceGroup[] = [];
   const byResource = new Map<AttributeMap, ResourceGroup>();
+  const byKey = new Map<string, ResourceGroup>();
   let lastResource: AttributeMap | undefined;
   let lastGroup: ResourceGroup | undefined;
   for (const span of spans) {
@@ -141,10 +142,12 @@ function groupByResourceAndScope(spans: readonly Span[]): ResourceGroup[] {
     } else {
       group = byResource.get(span.resource);
       if (group === undefined) {
-        group = groups.find((g) => attributeMapsEqual(g.resource, span.resource));
+        const key = resourceKey(span.resource);
+        group = byKey.get(key);
         if (group === undefined) {
           group = { resource: span.resource, scopes: [] };
           groups.push(group);
+          byKey.set(key, group);
         }
         byResource.set(span.resource, group);
       }
@@ -168,26 +171,34 @@ function groupByResourceAndScope(spans: readonly Span[]): ResourceGroup[] {
   return groups;
 }
 
-/** Equal as encoded: same keys (any order) with values of the same kind and value. */
-function attributeMapsEqual(a: AttributeMap, b: AttributeMap): boolean {
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  for (const key of keys) {
-    if (!Object.prototype.hasOwnProperty.call(b, key) || !attributeValuesEqual(a[key], b[key])) return false;
+/**
+ * A string equal for resources that encode alike (keys in any order; values
+ * of the same AnyValue kind and value), remembered per resource object: one
+ * decoded request's spans share their resource object, so across the traces
+ * that request feeds it is computed once. Resources are not changed after
+ * decoding (the span model treats them as immutable).
+ */
+const resourceKeys = new WeakMap<AttributeMap, string>();
+
+function resourceKey(resource: AttributeMap): string {
+  let key = resourceKeys.get(resource);
+  if (key === undefined) {
+    key = canonical(resource);
+    resourceKeys.set(resource, key);
   }
-  return true;
+  return key;
 }
 
-function attributeValuesEqual(a: AttributeValue, b: AttributeValue): boolean {
-  if (a === null || a === undefined) return b === null || b === undefined;
-  if (typeof a !== 'object') return typeof a === 'number' ? typeof b === 'number' && Object.is(a, b) : a === b;
-  if (b === null || typeof b !== 'object') return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!attributeValuesEqual(a[i], b[i])) return false;
-    return true;
+function canonical(value: AttributeValue): string {
+  if (value === null || value === undefined) return 'n';
+  switch (typeof value) {
+    case 'string': return `s${JSON.stringify(value)}`;
+    case 'number': return Number.isSafeInteger(value) && !Object.is(value, -0) ? `i${value}` : `d${Object.is(value, -0) ? '-0' : String(value)}`;
+    case 'boolean': return value ? 't' : 'f';
   }
-  return !Array.isArray(b) && attributeMapsEqual(a, b);
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  const map = value as AttributeMap;
+  return `{${Object.keys(map).sort().map((k) => `${JSON.stringify(k)}:${canonical(map[k])}`).join(',')}}`;
 }
 
 function writeSpan(span: Span): void {
@@ -357,18 +368,26 @@ function writeInt64(value: number): void {
  * string is split into parts that doubles hold exactly).
  */
 function writeFixed64Decimal(decimal: string, field: string, span: Span): void {
-  const length = decimal.length;
-  if (length === 0 || length > 20 || !isDigits(decimal)) throw invalidSpan(span, `${field} '${decimal}' is not an unsigned decimal integer`);
+  const length = typeof decimal === 'string' ? decimal.length : 0;
+  if (length === 0 || length > 20) throw invalidSpan(span, `${field} '${decimal}' is not an unsigned decimal integer`);
+  // value = a * 10^9 + b with a < 10^11 and b < 10^9, parsed digit by digit (no substrings to collect).
+  const split = length > 9 ? length - 9 : 0;
+  let a = 0;
+  let b = 0;
+  for (let i = 0; i < length; i++) {
+    const digit = decimal.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) throw invalidSpan(span, `${field} '${decimal}' is not an unsigned decimal integer`);
+    if (i < split) a = a * 10 + digit;
+    else b = b * 10 + digit;
+  }
   let lo: number;
   let hi: number;
-  if (length <= 15) {
-    const n = Number(decimal); // < 10^15 < 2^53: exact
+  if (a < 9_000_000) {
+    const n = a * 1e9 + b; // < 9 * 10^15 < 2^53: exact
     hi = Math.floor(n / TWO_32);
     lo = n - hi * TWO_32;
   } else {
-    // value = a * 10^9 + b with a < 2^35 and b < 10^9; a = a1 * 2^16 + a0.
-    const a = Number(decimal.slice(0, length - 9));
-    const b = Number(decimal.slice(length - 9));
+    // a = a1 * 2^16 + a0.
     const a1 = Math.floor(a / 65536);
     const a0 = a - a1 * 65536;
     const p = a1 * 1e9; // value = p * 2^16 + q
@@ -390,33 +409,28 @@ function writeFixed64Decimal(decimal: string, field: string, span: Span): void {
   buf[pos++] = hi >>> 24;
 }
 
-function isDigits(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
-}
-
 /** A string field; empty strings are left out unless `always` (a oneof member must be written to be set). */
 function writeString(tag: number, text: string, always = false): void {
   const length = text.length;
   if (length === 0 && !always) return;
   ensure(1 + 5 + length * 3);
   buf[pos++] = tag;
-  // ASCII, the common case, is written by hand; anything else by the platform's UTF-8 encoder.
-  let ascii = true;
-  for (let i = 0; i < length; i++) {
-    if (text.charCodeAt(i) >= 0x80) {
-      ascii = false;
-      break;
-    }
+  const start = pos;
+  // ASCII, the common case, is copied by hand in one pass; anything else goes to the platform's UTF-8 encoder.
+  writeVarint32(length);
+  const b = buf;
+  let at = pos;
+  let i = 0;
+  for (; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) break;
+    b[at++] = c;
   }
-  if (ascii) {
-    writeVarint32(length);
-    for (let i = 0; i < length; i++) buf[pos++] = text.charCodeAt(i);
+  if (i === length) {
+    pos = at;
     return;
   }
+  pos = start;
   // Reserve the length's bytes for the longest possible encoding, then close the gap.
   const reserved = varintSize(length * 3);
   const bodyStart = pos + reserved;
