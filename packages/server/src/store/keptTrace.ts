@@ -14,7 +14,7 @@
  */
 import { decodeProtobufTraces, encodeTracesData, type Span } from '@fluohq/engine';
 import { serializeSpan, toSpans, type SerializedSpan } from './serializedSpan.js';
-import type { KeptTrace, NewTrace, TraceSummary } from './store.js';
+import { PermanentWriteError, type KeptTrace, type NewTrace, type TraceSummary } from './store.js';
 
 /** Spans with what a summary reads (Span and SerializedSpan both have it). */
 interface SummarySpan {
@@ -111,13 +111,20 @@ export function otlpOfSerializedSpans(spans: readonly SerializedSpan[]): Uint8Ar
 /**
  * A trace written again (late spans completed it twice): the bytes
  * concatenated (the later copy of a span wins on read) and the summary
- * recomputed from the deduped spans.
+ * recomputed from the deduped spans. Stored bytes that no longer decode
+ * cannot take late spans, whatever the retries: PermanentWriteError.
  */
 export function mergeNewTraces(earlier: { otlp: Uint8Array; completedAt: number }, later: NewTrace): NewTrace {
   const otlp = new Uint8Array(earlier.otlp.length + later.otlp.length);
   otlp.set(earlier.otlp, 0);
   otlp.set(later.otlp, earlier.otlp.length);
-  return { ...summaryOf(later.traceId, decodeKeptSpans(otlp), Math.max(earlier.completedAt, later.completedAt)), otlp };
+  let spans: Span[];
+  try {
+    spans = decodeKeptSpans(otlp);
+  } catch (err) {
+    throw new PermanentWriteError(`trace ${later.traceId}: its kept spans cannot be merged with the late ones: ${(err as Error).message}`, { cause: err });
+  }
+  return { ...summaryOf(later.traceId, spans, Math.max(earlier.completedAt, later.completedAt)), otlp };
 }
 
 /** The summary and spans of spans already serialized (open traces in the API, tests). */

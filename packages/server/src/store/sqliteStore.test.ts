@@ -113,6 +113,23 @@ describe('SqliteStore', () => {
     }
   });
 
+  it('refuses late spans for a kept trace whose stored bytes are damaged as a permanent error, naming the trace', async () => {
+    const store = SqliteStore.open({ path: path.join(root, 'damaged.db'), busyTimeout: 100 });
+    try {
+      const traceId = 'c'.repeat(32);
+      await store.write({ signals: [], traces: [testTrace(traceId, [testSpan(traceId, '1'.repeat(16))], 1)] });
+      const db = new Database(store.path);
+      db.prepare("UPDATE traces SET spans_otlp = x'0aff' WHERE trace_id = ?").run(traceId);
+      db.close();
+      const late = testTrace(traceId, [testSpan(traceId, '2'.repeat(16))], 2);
+      const err = await store.write({ signals: [], traces: [late] }).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(PermanentWriteError);
+      expect((err as Error).message).toMatch(new RegExp(`trace ${traceId}: its kept spans cannot be merged`));
+    } finally {
+      await store.close();
+    }
+  });
+
   describe('writer thread', () => {
     const trace = (n: number) => testTrace(n.toString(16).padStart(32, '0'), [testSpan(n.toString(16).padStart(32, '0'), '1'.repeat(16))], n);
 

@@ -7,6 +7,13 @@
  * file, and better-sqlite3's synchronous calls are fast for this (one
  * writer, many short reads). WAL lets reads run while a write commits.
  *
+ * The write path (`write`: signals, notification rows and kept traces, one
+ * transaction per batch) runs on a worker thread with its own connection
+ * (../../worker/sqliteWriter.mjs, contract there), so that commits and the
+ * SQLite insert work leave the ingest thread; this thread keeps the
+ * connection for reads and the API's own writes. Kept traces arrive as OTLP
+ * bytes (keptTrace.ts) and are stored as such (migration 6).
+ *
  * Schema versions live in `PRAGMA user_version`; MIGRATIONS[i] moves a
  * database from version i to i + 1, each in its own transaction. A database
  * written by a newer FLUO (higher version) is refused rather than guessed at.
