@@ -183,10 +183,12 @@ describe('OTLP/HTTP back-pressure', () => {
       });
       expect(refused.headers.get('retry-after')).toBe('1');
       expect((await jsonOf(refused)).message).toContain('the store is behind');
+      // The writes run on the store's writer thread, so the server keeps answering while one waits for the lock: wait
+      // until one has failed (and is being retried) before releasing it.
+      await waitFor('a store write failed while locked', async () => /fluo_store_write_errors_total [1-9]/.test(await (await s.api('/metrics')).text()));
       locker.exec('COMMIT');
       await waitFor('the store to catch up', async () => (await s.sendJson(oneTrace('after-unlock'))).status === 200);
       await waitFor('the trace written while locked', async () => (await s.json(`/api/v1/traces?name=op0&limit=100`)).body.traces.some((t: { traceId: string }) => t.traceId === hexId('while-locked', 32)));
-      expect((await (await s.api('/metrics')).text())).toMatch(/fluo_store_write_errors_total [1-9]/);
     } finally {
       if (locker.inTransaction) locker.exec('ROLLBACK');
       locker.close();
