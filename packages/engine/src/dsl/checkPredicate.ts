@@ -25,6 +25,16 @@ import { RE2JS } from 're2js';
 import { RuleError } from './ruleError.js';
 import { positionOf, type EsNode } from './parseRule.js';
 
+/**
+ * Compiled regexes by flags and pattern, shared by every predicate of every
+ * rule: a thousand rules that differ only in a literal share one RE2 object,
+ * so the runtime's memo of its last result (runtime.ts, `test`) serves them
+ * all. RE2JS objects are stateless (no lastIndex), so sharing changes no
+ * result. Bounded; the oldest entry is dropped first.
+ */
+const sharedRegexes = new Map<string, RE2JS>();
+const MAX_SHARED_REGEXES = 10_000;
+
 export type PType =
   | 'span' | 'maybeSpan' | 'spanArray'
   | 'event' | 'eventArray' | 'link' | 'linkArray' | 'scope' | 'attributes'
@@ -335,13 +345,17 @@ class PredicateChecker {
     const key = `${flags}/${pattern}`;
     const known = this.regexIndex.get(key);
     if (known !== undefined) return known;
-    let compiled: RE2JS;
+    let compiled = sharedRegexes.get(key);
     try {
-      let re2Flags = 0;
-      if (flags.includes('i')) re2Flags |= RE2JS.CASE_INSENSITIVE;
-      if (flags.includes('m')) re2Flags |= RE2JS.MULTILINE;
-      if (flags.includes('s')) re2Flags |= RE2JS.DOTALL;
-      compiled = RE2JS.compile(RE2JS.translateRegExp(pattern), re2Flags);
+      if (compiled === undefined) {
+        let re2Flags = 0;
+        if (flags.includes('i')) re2Flags |= RE2JS.CASE_INSENSITIVE;
+        if (flags.includes('m')) re2Flags |= RE2JS.MULTILINE;
+        if (flags.includes('s')) re2Flags |= RE2JS.DOTALL;
+        compiled = RE2JS.compile(RE2JS.translateRegExp(pattern), re2Flags);
+        if (sharedRegexes.size >= MAX_SHARED_REGEXES) sharedRegexes.delete(sharedRegexes.keys().next().value!);
+        sharedRegexes.set(key, compiled);
+      }
     } catch (err) {
       const detail = err instanceof Error ? err.message.replace(/^error parsing regexp: /, '') : String(err);
       const pos = positionOf(node);

@@ -170,9 +170,27 @@ export function match(s: unknown, re: RE2JS): string[] | null | undefined {
   return m ? Array.from(m as ArrayLike<string>) : null;
 }
 
+/**
+ * The last text each regex was tested on, and the answer. Regexes are shared
+ * by every predicate with the same pattern and flags (checkPredicate.ts), and
+ * the detector tests one span against all its candidate predicates in a row,
+ * so rules differing only in a literal test the same regex on the same text
+ * one after the other: RE2 runs once for all of them. A regex's answer
+ * depends only on the text, so this changes no result.
+ */
+const lastTest = new WeakMap<RE2JS, { text: string; result: boolean }>();
+
 /** regex.test(x): numbers and booleans are tested as text; missing values (undefined, null) and objects never match. */
 export function test(re: RE2JS, s: unknown): boolean {
-  if (typeof s === 'string') { chargeText(s); return re.test(s); }
+  if (typeof s === 'string') {
+    chargeText(s);
+    const last = lastTest.get(re);
+    if (last !== undefined && last.text === s) return last.result;
+    const result = re.test(s);
+    if (last === undefined) lastTest.set(re, { text: s, result });
+    else { last.text = s; last.result = result; }
+    return result;
+  }
   if (typeof s === 'number' || typeof s === 'boolean') return re.test(String(s));
   return false;
 }

@@ -51,13 +51,12 @@ const FALSE: Outcome = { holds: false, witnesses: [] };
 
 class Evaluation {
   private readonly scopes = new Map<Scope, Uint8Array | null>();
-  private readonly index = new Map<Span, number>();
+  /** Span → index in trace.spans, built on first use (only where-scopes need it). */
+  private index: Map<Span, number> | undefined;
   /** Membership of the whole trace, allocated once per evaluation (within calls it per window). */
   private whole: Uint8Array | undefined;
 
-  constructor(private readonly trace: TraceMatches, private readonly compiled: CompiledCondition) {
-    trace.spans.forEach((s, i) => this.index.set(s, i));
-  }
+  constructor(private readonly trace: TraceMatches, private readonly compiled: CompiledCondition) {}
 
   /** Membership of a scope: 1 for spans under a where-anchor, null when the scope has no anchor. */
   members(scope: Scope | null): Uint8Array | null {
@@ -72,12 +71,13 @@ class Evaluation {
       const members = new Uint8Array(n);
       let any = false;
       const stack: Span[] = [];
+      const index = (this.index ??= new Map(this.trace.spans.map((s, i) => [s, i])));
       for (let i = 0; i < n; i++) {
         if (parent[i] && anchors[i]) { any = true; stack.push(this.trace.spans[i]); }
       }
       while (stack.length > 0) {
         const span = stack.pop()!;
-        const i = this.index.get(span);
+        const i = index.get(span);
         if (i === undefined || members[i]) continue;
         members[i] = 1;
         for (const child of span.children) stack.push(child);
