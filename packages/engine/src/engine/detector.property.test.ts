@@ -30,6 +30,8 @@ const spanPredicate: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(0, 1, 2).map((x) => `s.attributes.x === ${x}`),
   fc.constant("s.parent?.name === 'a'"),
   fc.constant('s.children.length > 0'),
+  // structural predicates with two guard equalities (the detector counts spans passing both)
+  fc.constantFrom("s.name === 'a' && s.status === 'ERROR' && s.parent !== null", "s.status === 'OK' && s.service === 's1' && s.children.length > 0"),
 );
 
 const predicate: fc.Arbitrary<string> = fc.oneof(
@@ -237,7 +239,8 @@ describe('incremental evaluation equals whole-trace evaluation', () => {
               if (!p.structural) return spans.filter((span) => p.fn(span)).length;
               const guard = p.guard;
               if (guard === null || guard === undefined) return Infinity;
-              return spans.filter((span) => (guard.field === null ? span.attributes[guard.attribute!] : span[guard.field]) === guard.value).length;
+              const tests = [guard, ...(guard.also ?? [])];
+              return spans.filter((span) => tests.every((t) => (t.field === null ? span.attributes[t.attribute!] : span[t.field]) === t.value)).length;
             });
             const decision = decideByCounts(r.condition.root, {
               upper: (pred) => counts[pred],

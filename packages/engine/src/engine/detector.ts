@@ -47,7 +47,7 @@ import { evaluateCondition, witnessesOf, type TraceMatches } from './evaluateCon
 import { BudgetExceededError, withBudget } from '../dsl/runtime.js';
 import { requiredMatchCounts } from './requiredPredicates.js';
 import { decideByCounts, type MatchCounts } from './decideByCounts.js';
-import type { PredicateGuard } from '../dsl/predicateGuard.js';
+import type { GuardTest, PredicateGuard } from '../dsl/predicateGuard.js';
 
 export interface DetectorOptions {
   /** A trace is complete when no span arrived for this long. */
@@ -130,8 +130,17 @@ interface SharedPredicate {
   guard: PredicateGuard | null;
 }
 
-/** Whether a span passes a predicate's guard; a span failing it cannot match the predicate. */
+/** Whether a span passes a predicate's guard (every equality of it); a span failing it cannot match the predicate. */
 function passesGuard(guard: PredicateGuard, span: Span): boolean {
+  return passesTest(guard, span) && (guard.also === undefined || passesAlso(guard.also, span));
+}
+
+function passesAlso(also: readonly GuardTest[], span: Span): boolean {
+  for (let i = 0; i < also.length; i++) if (!passesTest(also[i], span)) return false;
+  return true;
+}
+
+function passesTest(guard: GuardTest, span: Span): boolean {
   switch (guard.field) {
     case null: return span.attributes[guard.attribute!] === guard.value;
     case 'name': return span.name === guard.value;
@@ -657,7 +666,12 @@ export class Detector {
     const routed = this.routing.routed;
     for (let j = 0; j < ids.length; j++) {
       const id = ids[j];
-      if (routed[id] === 2) { trace.matched[id]++; continue; }
+      if (routed[id] === 2) {
+        // A structural predicate: count the spans passing its whole guard (routing checked the first equality).
+        const also = this.predicates[id].guard!.also;
+        if (also === undefined || passesAlso(also, span)) trace.matched[id]++;
+        continue;
+      }
       if (!this.predicates[id].fn(span)) continue;
       let results = trace.results[id];
       if (results === undefined || results.length < n) {
