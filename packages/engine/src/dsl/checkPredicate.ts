@@ -45,7 +45,12 @@ export type PExpr =
   | { t: 'literal'; value: string | number | boolean | null | undefined }
   | { t: 'regex'; index: number }
   | { t: 'param'; slot: number }
-  | { t: 'member'; object: PExpr; key: PExpr | string; direct: boolean }
+  /**
+   * direct: the object is never null and the key a known field (emitted as a
+   * plain read); nullSafe: the object is such a value or null/undefined
+   * (emitted as a null-checked plain read); neither: H.get.
+   */
+  | { t: 'member'; object: PExpr; key: PExpr | string; direct: boolean; nullSafe?: boolean }
   | { t: 'unary'; op: '!' | '-' | '+' | 'typeof'; arg: PExpr }
   | { t: 'binary'; op: BinaryOp; left: PExpr; right: PExpr }
   | { t: 'logical'; op: '&&' | '||' | '??'; left: PExpr; right: PExpr }
@@ -447,7 +452,13 @@ class PredicateChecker {
     // key is a known field: the param's fields and attribute maps of it.
     const direct = object.nonNull && (shape !== null || object.type === 'attributes');
     const nonNull = direct && type !== 'unknown' && type !== 'maybeSpan';
-    return { expr: { t: 'member', object: object.expr, key, direct }, type: type === 'maybeSpan' ? 'maybeSpan' : type, nonNull };
+    // The same reads on a value that may be missing (span.parent, children[0],
+    // a filter's result): a plain read once it is not null or undefined, as
+    // H.get would give (known data fields, attribute maps, array length and
+    // canonical indices), without H.get's checks.
+    const nullSafe = !direct && (shape !== null || object.type === 'attributes' || (isArrayType(object.type) && (key === 'length' || /^(0|[1-9]\d{0,8})$/.test(key))));
+    const expr: PExpr = nullSafe ? { t: 'member', object: object.expr, key, direct, nullSafe } : { t: 'member', object: object.expr, key, direct };
+    return { expr, type: type === 'maybeSpan' ? 'maybeSpan' : type, nonNull };
   }
 
   private call(node: EsNode): Typed {

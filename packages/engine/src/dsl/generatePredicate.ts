@@ -38,7 +38,8 @@ export function emit(e: PExpr): string {
     case 'member': {
       const object = emit(e.object);
       if (typeof e.key === 'string') {
-        return e.direct ? `${object}[${JSON.stringify(e.key)}]` : `H.get(${object}, ${JSON.stringify(e.key)})`;
+        if (e.direct) return `${object}[${JSON.stringify(e.key)}]`;
+        return e.nullSafe ? `H.field(${object}, ${JSON.stringify(e.key)})` : `H.get(${object}, ${JSON.stringify(e.key)})`;
       }
       return `H.get(${object}, ${emit(e.key)})`;
     }

@@ -203,3 +203,33 @@ describe('regexes shared across rules', () => {
     }
   });
 });
+
+describe('null-safe reads of span-model values (H.field)', () => {
+  // checkPredicate.ts marks reads of known fields on a value that may be
+  // missing (span.parent, children[0], events[0], a filter's result) as
+  // nullSafe: a plain read after a null check. They must answer as plain
+  // JavaScript with optional chaining does, on spans with and without parent,
+  // children and events.
+  const spans = [root, child, grandchild];
+  test.each([
+    "s => s.parent?.status === 'ERROR'",
+    "s => s.parent?.name === 'GET /checkout'",
+    's => s.parent?.parent === null',
+    "s => s.children[0]?.name === 'payment.charge'",
+    's => s.children[0]?.children[0]?.duration > 1000',
+    "s => s.parent?.attributes['http.route'] === '/checkout'",
+    "s => s.parent?.attributes['db.system'] === undefined",
+    "s => s.events[0]?.name === 'exception'",
+    "s => s.events[0]?.attributes['exception.type'] === 'TimeoutError'",
+    "s => s.children.filter(c => c.kind === 'CLIENT').length === 1",
+    "s => s.parent?.children.filter(c => c.kind === 'CLIENT').length > 0",
+    's => s.parent?.children[0]?.spanId === s.spanId',
+    's => s.links[0]?.spanId === undefined',
+  ])('%s', (text) => {
+    const compiled = compileCondition(`trace.has(${text})`).predicates[0];
+    expect(compiled.key).toContain('H.field(');
+    // eslint-disable-next-line no-new-func -- the test's own fixed texts
+    const native = new Function(`return (${text});`)() as (span: Span) => boolean;
+    for (const span of spans) expect(compiled.fn(span), `${text} on ${span.spanId}`).toBe(!!native(span));
+  });
+});

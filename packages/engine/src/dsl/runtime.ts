@@ -102,6 +102,17 @@ export function get(object: unknown, key: unknown): unknown {
 }
 
 /**
+ * `object[key]`, or undefined when object is null or undefined. Generated
+ * only where the checker knows the object is one of the span model's values
+ * (a span, event, link, scope or attribute map) or an array, and the key one
+ * of its fields (checkPredicate.ts, `nullSafe`): there a plain read gives
+ * what `get` gives, without its checks.
+ */
+export function field(object: unknown, key: string): unknown {
+  return object === null || object === undefined ? undefined : (object as Record<string, unknown>)[key];
+}
+
+/**
  * The object on the prototype chain that owns `key` as its own property,
  * stopping at the built-in prototypes, so that only data (own properties of
  * our objects, and of the resource map an attribute map inherits from) is
@@ -234,7 +245,7 @@ export function find(a: unknown, fn: (item: unknown) => unknown): unknown {
 
 export const runtime = {
   meter, BUDGET_EXCEEDED,
-  get, has, startsWith, endsWith, includes, toLowerCase, toUpperCase, trim, match, test, some, every, filter, find,
+  get, field, has, startsWith, endsWith, includes, toLowerCase, toUpperCase, trim, match, test, some, every, filter, find,
   isArray: Array.isArray,
   Number: (x: unknown) => Number(x),
   String: (x: unknown) => String(x),
