@@ -92,6 +92,12 @@ const SPAN_FIELDS: Record<string, PType> = {
   attributes: 'attributes', resource: 'attributes', service: 'unknown', scope: 'scope',
   events: 'eventArray', links: 'linkArray', isRoot: 'boolean', parent: 'maybeSpan', children: 'spanArray',
 };
+/** Whether a span field always holds a string, number or boolean (codegen: operators on it cannot throw). */
+export function isPrimitiveSpanField(key: string): boolean {
+  const type = Object.hasOwn(SPAN_FIELDS, key) ? SPAN_FIELDS[key] : undefined;
+  return type === 'string' || type === 'number' || type === 'boolean';
+}
+
 const EVENT_FIELDS: Record<string, PType> = { name: 'string', time: 'number', timeUnixNano: 'string', attributes: 'attributes' };
 const LINK_FIELDS: Record<string, PType> = { traceId: 'string', spanId: 'string', traceState: 'string', attributes: 'attributes' };
 const SCOPE_FIELDS: Record<string, PType> = { name: 'string', version: 'string' };
