@@ -25,8 +25,10 @@
  * that share a predicate share its results): each span is tested once per
  * predicate. Structural predicates are recomputed when the trace is decided.
  * A rule is evaluated on a trace only when every predicate it cannot hold
- * without (requiredPredicates.ts) matches some span (for a structural
- * predicate: some span passes its guard). Rules are indexed by one such
+ * without (requiredPredicates.ts) matches enough spans (at least one, n for
+ * `count(p) >= n`; for a structural predicate: spans passing its guard), and
+ * when the match counts do not already decide it false (decideByCounts.ts,
+ * e.g. a `missing(p)` with p matching). Rules are indexed by one such
  * predicate (RuleIndex), so a pass over a trace reads one match count per
  * distinct anchor and visits only the rules whose anchor matched. A predicate
  * with a guard (an equality on the span's name, kind, status, service or an
