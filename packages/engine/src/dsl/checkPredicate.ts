@@ -25,6 +25,16 @@ import { RE2JS } from 're2js';
 import { RuleError } from './ruleError.js';
 import { positionOf, type EsNode } from './parseRule.js';
 
+/**
+ * Compiled regexes by flags and pattern, shared by every predicate of every
+ * rule: a thousand rules that differ only in a literal share one RE2 object,
+ * so the runtime's memo of its last result (runtime.ts, `test`) serves them
+ * all. RE2JS objects are stateless (no lastIndex), so sharing changes no
+ * result. Bounded; the oldest entry is dropped first.
+ */
+const sharedRegexes = new Map<string, RE2JS>();
+const MAX_SHARED_REGEXES = 10_000;
+
 export type PType =
   | 'span' | 'maybeSpan' | 'spanArray'
   | 'event' | 'eventArray' | 'link' | 'linkArray' | 'scope' | 'attributes'
@@ -35,7 +45,12 @@ export type PExpr =
   | { t: 'literal'; value: string | number | boolean | null | undefined }
   | { t: 'regex'; index: number }
   | { t: 'param'; slot: number }
-  | { t: 'member'; object: PExpr; key: PExpr | string; direct: boolean }
+  /**
+   * direct: the object is never null and the key a known field (emitted as a
+   * plain read); nullSafe: the object is such a value or null/undefined
+   * (emitted as a null-checked plain read); neither: H.get.
+   */
+  | { t: 'member'; object: PExpr; key: PExpr | string; direct: boolean; nullSafe?: boolean }
   | { t: 'unary'; op: '!' | '-' | '+' | 'typeof'; arg: PExpr }
   | { t: 'binary'; op: BinaryOp; left: PExpr; right: PExpr }
   | { t: 'logical'; op: '&&' | '||' | '??'; left: PExpr; right: PExpr }
@@ -77,6 +92,12 @@ const SPAN_FIELDS: Record<string, PType> = {
   attributes: 'attributes', resource: 'attributes', service: 'unknown', scope: 'scope',
   events: 'eventArray', links: 'linkArray', isRoot: 'boolean', parent: 'maybeSpan', children: 'spanArray',
 };
+/** Whether a span field always holds a string, number or boolean (codegen: operators on it cannot throw). */
+export function isPrimitiveSpanField(key: string): boolean {
+  const type = Object.hasOwn(SPAN_FIELDS, key) ? SPAN_FIELDS[key] : undefined;
+  return type === 'string' || type === 'number' || type === 'boolean';
+}
+
 const EVENT_FIELDS: Record<string, PType> = { name: 'string', time: 'number', timeUnixNano: 'string', attributes: 'attributes' };
 const LINK_FIELDS: Record<string, PType> = { traceId: 'string', spanId: 'string', traceState: 'string', attributes: 'attributes' };
 const SCOPE_FIELDS: Record<string, PType> = { name: 'string', version: 'string' };
@@ -335,13 +356,17 @@ class PredicateChecker {
     const key = `${flags}/${pattern}`;
     const known = this.regexIndex.get(key);
     if (known !== undefined) return known;
-    let compiled: RE2JS;
+    let compiled = sharedRegexes.get(key);
     try {
-      let re2Flags = 0;
-      if (flags.includes('i')) re2Flags |= RE2JS.CASE_INSENSITIVE;
-      if (flags.includes('m')) re2Flags |= RE2JS.MULTILINE;
-      if (flags.includes('s')) re2Flags |= RE2JS.DOTALL;
-      compiled = RE2JS.compile(RE2JS.translateRegExp(pattern), re2Flags);
+      if (compiled === undefined) {
+        let re2Flags = 0;
+        if (flags.includes('i')) re2Flags |= RE2JS.CASE_INSENSITIVE;
+        if (flags.includes('m')) re2Flags |= RE2JS.MULTILINE;
+        if (flags.includes('s')) re2Flags |= RE2JS.DOTALL;
+        compiled = RE2JS.compile(RE2JS.translateRegExp(pattern), re2Flags);
+        if (sharedRegexes.size >= MAX_SHARED_REGEXES) sharedRegexes.delete(sharedRegexes.keys().next().value!);
+        sharedRegexes.set(key, compiled);
+      }
     } catch (err) {
       const detail = err instanceof Error ? err.message.replace(/^error parsing regexp: /, '') : String(err);
       const pos = positionOf(node);
@@ -433,7 +458,13 @@ class PredicateChecker {
     // key is a known field: the param's fields and attribute maps of it.
     const direct = object.nonNull && (shape !== null || object.type === 'attributes');
     const nonNull = direct && type !== 'unknown' && type !== 'maybeSpan';
-    return { expr: { t: 'member', object: object.expr, key, direct }, type: type === 'maybeSpan' ? 'maybeSpan' : type, nonNull };
+    // The same reads on a value that may be missing (span.parent, children[0],
+    // a filter's result): a plain read once it is not null or undefined, as
+    // H.get would give (known data fields, attribute maps, array length and
+    // canonical indices), without H.get's checks.
+    const nullSafe = !direct && (shape !== null || object.type === 'attributes' || (isArrayType(object.type) && (key === 'length' || /^(0|[1-9]\d{0,8})$/.test(key))));
+    const expr: PExpr = nullSafe ? { t: 'member', object: object.expr, key, direct, nullSafe } : { t: 'member', object: object.expr, key, direct };
+    return { expr, type: type === 'maybeSpan' ? 'maybeSpan' : type, nonNull };
   }
 
   private call(node: EsNode): Typed {

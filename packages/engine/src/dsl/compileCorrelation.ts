@@ -29,6 +29,8 @@ export interface CorrelationSpec {
   keyOf: (span: Span) => string | null;
   /** The key function as written. */
   keyText: string;
+  /** The key function's generated source and regexes: equal for key functions that give equal keys (the Correlator computes each once per span). */
+  keySource: string;
   /** The window stated by the rule's outer `.within(...)`, in ms. */
   windowMs: number;
   /** The condition inside the window (the rule without its outer within). */
@@ -113,6 +115,7 @@ export function compileCorrelation(roots: RuleRoots, root: Condition, predicates
   return {
     keyOf: (span) => normalizeKey(raw(span)),
     keyText: text.slice(keyArg.start, keyArg.end),
+    keySource: `${source}\u0000${checked.regexes.map((r) => `${r.flags()}/${r.pattern()}`).join('\u0000')}`,
     windowMs: root.ms,
     condition: root.item,
     openers: [...new Set(openers)],

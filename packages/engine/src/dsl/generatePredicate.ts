@@ -11,11 +11,11 @@
  * operators from a closed list, and literals re-serialised with
  * JSON.stringify (strings) or String() (finite numbers). Regexes are
  * pre-compiled RE2 objects passed in by index. The function body is strict
- * mode and sees only its parameters, `H` (helpers) and `R` (regexes and an
- * error counter).
+ * mode and sees only its parameters, `H` (helpers), `R` (regexes and an
+ * error counter) and `M` (the evaluation budget's meter).
  */
 import type { RE2JS } from 're2js';
-import type { PExpr } from './checkPredicate.js';
+import { isPrimitiveSpanField, type PExpr } from './checkPredicate.js';
 import { runtime } from './runtime.js';
 
 function literal(value: string | number | boolean | null | undefined): string {
@@ -38,7 +38,8 @@ export function emit(e: PExpr): string {
     case 'member': {
       const object = emit(e.object);
       if (typeof e.key === 'string') {
-        return e.direct ? `${object}[${JSON.stringify(e.key)}]` : `H.get(${object}, ${JSON.stringify(e.key)})`;
+        if (e.direct) return `${object}[${JSON.stringify(e.key)}]`;
+        return e.nullSafe ? `H.field(${object}, ${JSON.stringify(e.key)})` : `H.get(${object}, ${JSON.stringify(e.key)})`;
       }
       return `H.get(${object}, ${emit(e.key)})`;
     }
@@ -71,6 +72,52 @@ export function emit(e: PExpr): string {
   }
 }
 
+/** Whether the value of `e` is always a primitive (string, number, boolean, null, undefined). */
+function isPrimitive(e: PExpr): boolean {
+  switch (e.t) {
+    case 'literal': case 'constant': return true;
+    case 'member': return e.direct && typeof e.key === 'string' && e.object.t === 'param' && e.object.slot === 0 && isPrimitiveSpanField(e.key);
+    case 'unary': return true; // !, -, +, typeof all give primitives (whether they throw is mayThrow's business)
+    case 'binary': return true; // every operator gives a primitive
+    default: return false;
+  }
+}
+
+/**
+ * Whether evaluating `e` may throw (other than the evaluation budget, which
+ * the generated function lets through anyway). Member reads never throw
+ * (direct reads are of the span model's known fields, other reads go through
+ * null-safe helpers), nor do the helpers, ===, !==, in, the logical
+ * operators and the conditional (regex methods are counted as may-throw).
+ * What may: converting an object to a
+ * primitive (relational and arithmetic operators, unary -/+, String(),
+ * Number(), Math.*, template literals) unless the operands are known
+ * primitives. A predicate that cannot throw is generated without try/catch
+ * (measured faster, docs/performance.md); its results are the same.
+ */
+export function mayThrow(e: PExpr): boolean {
+  switch (e.t) {
+    case 'literal': case 'regex': case 'param': case 'constant': return false;
+    case 'member': return mayThrow(e.object) || (typeof e.key !== 'string' && mayThrow(e.key));
+    case 'unary':
+      if (e.op === '!' || e.op === 'typeof') return mayThrow(e.arg);
+      return !isPrimitive(e.arg) || mayThrow(e.arg);
+    case 'binary':
+      if (e.op === '===' || e.op === '!==' || e.op === 'in') return mayThrow(e.left) || mayThrow(e.right);
+      return !isPrimitive(e.left) || !isPrimitive(e.right) || mayThrow(e.left) || mayThrow(e.right);
+    case 'logical': return mayThrow(e.left) || mayThrow(e.right);
+    case 'conditional': return mayThrow(e.test) || mayThrow(e.consequent) || mayThrow(e.alternate);
+    case 'array': return e.elements.some(mayThrow);
+    case 'template': return e.expressions.some((x) => !isPrimitive(x) || mayThrow(x));
+    // Regexes run in a library (RE2JS): left inside try/catch, as anything it might throw must count as no match.
+    case 'method': return e.name === 'test' || e.name === 'match' || mayThrow(e.target) || e.args.some(mayThrow);
+    case 'iterate': return mayThrow(e.target) || mayThrow(e.body);
+    case 'global':
+      if (e.name === 'Array.isArray') return e.args.some(mayThrow);
+      return e.args.some((x) => !isPrimitive(x) || mayThrow(x));
+  }
+}
+
 export interface PredicateState {
   re: RE2JS[];
   /** predicate evaluations that threw and were counted as false */
@@ -87,13 +134,23 @@ export type SpanPredicate<T = unknown> = (span: T) => boolean;
  * each call charges one unit, and BUDGET_EXCEEDED propagates to the
  * evaluator, which stops evaluating the rule on that trace.
  */
-export function generatePredicate<T>(body: PExpr, regexes: RE2JS[]): { fn: SpanPredicate<T>; source: string; state: PredicateState } {
+export function generatePredicate<T>(
+  body: PExpr,
+  regexes: RE2JS[],
+  /** 'always': wrap in try/catch even where mayThrow says it cannot throw (the test oracle). */
+  catchErrors: 'auto' | 'always' = 'auto',
+): { fn: SpanPredicate<T>; source: string; state: PredicateState } {
   const source = emit(body);
   const state: PredicateState = { re: regexes, errors: 0 };
+  const evaluate = catchErrors === 'always' || mayThrow(body)
+    ? `try { return !!(${source}); } catch (e) { if (e === H.BUDGET_EXCEEDED) throw e; R.errors++; return false; }`
+    : `return !!(${source});`;
   // eslint-disable-next-line no-new-func -- input is the validated tree, never user text (see module comment)
-  const factory = new Function('H', 'R', `"use strict";\nreturn function predicate(p0) {\n  if (--H.meter.remaining < 0) throw H.BUDGET_EXCEEDED;\n  try { return !!(${source}); } catch (e) { if (e === H.BUDGET_EXCEEDED) throw e; R.errors++; return false; }\n};`) as (
+  // The meter is passed as its own parameter: one load fewer per call than H.meter (measured, docs/performance.md).
+  const factory = new Function('H', 'R', 'M', `"use strict";\nreturn function predicate(p0) {\n  if (--M.remaining < 0) throw H.BUDGET_EXCEEDED;\n  ${evaluate}\n};`) as (
     h: typeof runtime,
     r: PredicateState,
+    m: typeof runtime.meter,
   ) => SpanPredicate<T>;
-  return { fn: factory(runtime, state), source, state };
+  return { fn: factory(runtime, state, runtime.meter), source, state };
 }

@@ -173,3 +173,63 @@ describe('sandbox', () => {
     }
   });
 });
+
+describe('regexes shared across rules', () => {
+  // checkPredicate.ts shares one RE2 object per pattern and flags across
+  // rules; runtime.ts `test` remembers each regex's last text and answer.
+  test('rules with the same regex share its compiled object; other flags or patterns do not', () => {
+    const a = compileCondition("trace.has(s => /time(out|d out)/i.test(s.name) && s.kind === 'CLIENT')");
+    const b = compileCondition("trace.has(s => /time(out|d out)/i.test(s.statusMessage))");
+    const c = compileCondition("trace.has(s => /time(out|d out)/.test(s.statusMessage))");
+    expect(a.predicates[0].state.re[0]).toBe(b.predicates[0].state.re[0]);
+    expect(c.predicates[0].state.re[0]).not.toBe(a.predicates[0].state.re[0]);
+  });
+
+  test('answers equal a fresh JavaScript regex on every text, in any order of predicates and texts', () => {
+    const patterns = ['^\\s*(drop|truncate)\\s', 'timeout|timed out', 'a+b', '^$'];
+    const texts = ['timeout', 'timeoff', 'drop a ', 'dram a ', 'DROP table x', ' truncate y', 'request timed out', 'TIMEOUT', 'aab', 'ab', '', 'drop', 'x'.repeat(300) + 'timeout'];
+    for (const flags of ['', 'i']) {
+      // two predicates per pattern (distinct by a literal), called alternately, as the detector calls many rules on one span
+      const fns = patterns.flatMap((p) => [0, 1].map((k) => ({
+        re: new RegExp(p, flags),
+        fn: predicate(`s => /${p}/${flags}.test(s.name) && s.service !== 'svc-${k}'`),
+      })));
+      for (let round = 0; round < 3; round++) {
+        for (const text of round === 1 ? [...texts].reverse() : texts) {
+          const span = createSpan({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), name: text, startTimeUnixNano: '1', endTimeUnixNano: '2' });
+          for (const { re, fn } of fns) expect(fn(span), `/${re.source}/${flags} on ${JSON.stringify(text)}`).toBe(re.test(text));
+        }
+      }
+    }
+  });
+});
+
+describe('null-safe reads of span-model values (H.field)', () => {
+  // checkPredicate.ts marks reads of known fields on a value that may be
+  // missing (span.parent, children[0], events[0], a filter's result) as
+  // nullSafe: a plain read after a null check. They must answer as plain
+  // JavaScript with optional chaining does, on spans with and without parent,
+  // children and events.
+  const spans = [root, child, grandchild];
+  test.each([
+    "s => s.parent?.status === 'ERROR'",
+    "s => s.parent?.name === 'GET /checkout'",
+    's => s.parent?.parent === null',
+    "s => s.children[0]?.name === 'payment.charge'",
+    's => s.children[0]?.children[0]?.duration > 1000',
+    "s => s.parent?.attributes['http.route'] === '/checkout'",
+    "s => s.parent?.attributes['db.system'] === undefined",
+    "s => s.events[0]?.name === 'exception'",
+    "s => s.events[0]?.attributes['exception.type'] === 'TimeoutError'",
+    "s => s.children.filter(c => c.kind === 'CLIENT').length === 1",
+    "s => s.parent?.children.filter(c => c.kind === 'CLIENT').length > 0",
+    's => s.parent?.children[0]?.spanId === s.spanId',
+    's => s.links[0]?.spanId === undefined',
+  ])('%s', (text) => {
+    const compiled = compileCondition(`trace.has(${text})`).predicates[0];
+    expect(compiled.key).toContain('H.field(');
+    // eslint-disable-next-line no-new-func -- the test's own fixed texts
+    const native = new Function(`return (${text});`)() as (span: Span) => boolean;
+    for (const span of spans) expect(compiled.fn(span), `${text} on ${span.spanId}`).toBe(!!native(span));
+  });
+});

@@ -9,9 +9,10 @@ const guardOf = (predicate: string) => compileCondition(`trace.has(${predicate})
 describe('predicateGuard', () => {
   it('takes the most selective top-level equality on a span field or an attribute', () => {
     expect(guardOf("span => span.kind === 'CLIENT' && span.attributes['db.system'] !== undefined")).toEqual({ field: 'kind', attribute: null, value: 'CLIENT' });
-    expect(guardOf("span => span.kind === 'SERVER' && span.attributes['http.route'] === '/x'")).toEqual({ field: null, attribute: 'http.route', value: '/x' });
-    expect(guardOf("s => 'b' === s.name && s.status === 'ERROR'")).toEqual({ field: 'name', attribute: null, value: 'b' });
-    expect(guardOf("s => s.service === 'api' && s.kind === 'SERVER'")).toEqual({ field: 'service', attribute: null, value: 'api' });
+    expect(guardOf("span => span.kind === 'SERVER' && span.attributes['http.route'] === '/x'")).toEqual({ field: null, attribute: 'http.route', value: '/x', also: [{ field: 'kind', attribute: null, value: 'SERVER' }] });
+    expect(guardOf("s => 'b' === s.name && s.status === 'ERROR'")).toEqual({ field: 'name', attribute: null, value: 'b', also: [{ field: 'status', attribute: null, value: 'ERROR' }] });
+    expect(guardOf("s => s.service === 'api' && s.kind === 'SERVER'")).toEqual({ field: 'service', attribute: null, value: 'api', also: [{ field: 'kind', attribute: null, value: 'SERVER' }] });
+    expect(guardOf("s => s.kind === 'CLIENT' && s.status === 'ERROR' && s.children.length > 0")).toEqual({ field: 'kind', attribute: null, value: 'CLIENT', also: [{ field: 'status', attribute: null, value: 'ERROR' }] });
     expect(guardOf('s => s.attributes.retries === 3')).toEqual({ field: null, attribute: 'retries', value: 3 });
   });
 
@@ -45,9 +46,11 @@ describe('predicateGuard', () => {
       const p = compileCondition(`trace.has(s => ${text})`).predicates[0];
       const guard = p.guard;
       if (guard === null || guard === undefined) return;
-      for (const span of spans) {
-        const value = guard.field === null ? span.attributes[guard.attribute!] : span[guard.field];
-        if (value !== guard.value) expect(p.fn(span), `${text} on ${span.spanId}`).toBe(false);
+      for (const test of [guard, ...(guard.also ?? [])]) {
+        for (const span of spans) {
+          const value = test.field === null ? span.attributes[test.attribute!] : span[test.field];
+          if (value !== test.value) expect(p.fn(span), `${text} on ${span.spanId}`).toBe(false);
+        }
       }
     }), { numRuns: 500 });
   });

@@ -12,18 +12,27 @@
  * whole chain false whatever the other conjuncts do (a conjunct that throws
  * also makes the predicate false), so skipping the call changes no result.
  * Of several candidates the most selective kind is chosen: an attribute or
- * the name before the service before the kind or status.
+ * the name before the service before the kind or status; the others are kept
+ * in `also` (each one alone is a guard as well), so that a structural
+ * predicate such as `span.kind === 'CLIENT' && span.status === 'ERROR' && ...
+ * span.children ...` counts only spans passing both as spans that may match.
  */
 import type { PExpr } from './checkPredicate.js';
 
 export type GuardField = 'name' | 'kind' | 'status' | 'service';
 
-export interface PredicateGuard {
+/** One equality: span.<field> === value, or span.attributes[attribute] === value. */
+export interface GuardTest {
   /** A span field, or null for an attribute. */
   field: GuardField | null;
   /** The attribute key when field is null. */
   attribute: string | null;
   value: string | number | boolean;
+}
+
+export interface PredicateGuard extends GuardTest {
+  /** The predicate's other top-level equalities of the same kinds, when it has some. */
+  also?: GuardTest[];
 }
 
 const RANK: Record<GuardField | 'attribute', number> = { attribute: 0, name: 1, service: 2, kind: 3, status: 3 };
@@ -60,8 +69,9 @@ function conjuncts(e: PExpr, out: PExpr[]): PExpr[] {
 }
 
 export function predicateGuard(body: PExpr): PredicateGuard | null {
-  let best: PredicateGuard | null = null;
+  let best: GuardTest | null = null;
   let bestRank = Infinity;
+  const tests: GuardTest[] = [];
   for (const c of conjuncts(body, [])) {
     if (c.t !== 'binary' || c.op !== '===') continue;
     let read = guardRead(c.left);
@@ -73,11 +83,16 @@ export function predicateGuard(body: PExpr): PredicateGuard | null {
     if (read === null || value === null) continue;
     // NaN never equals anything; leave such a predicate to run as written.
     if (typeof value === 'number' && Number.isNaN(value)) continue;
+    const test: GuardTest = { field: read.field, attribute: read.attribute, value };
+    tests.push(test);
     const rank = RANK[read.field ?? 'attribute'];
     if (rank < bestRank) {
-      best = { field: read.field, attribute: read.attribute, value };
+      best = test;
       bestRank = rank;
     }
   }
-  return best;
+  if (best === null) return null;
+  const primary = best;
+  const also = tests.filter((t) => t !== primary);
+  return also.length > 0 ? { ...primary, also } : { ...primary };
 }

@@ -102,6 +102,17 @@ export function get(object: unknown, key: unknown): unknown {
 }
 
 /**
+ * `object[key]`, or undefined when object is null or undefined. Generated
+ * only where the checker knows the object is one of the span model's values
+ * (a span, event, link, scope or attribute map) or an array, and the key one
+ * of its fields (checkPredicate.ts, `nullSafe`): there a plain read gives
+ * what `get` gives, without its checks.
+ */
+export function field(object: unknown, key: string): unknown {
+  return object === null || object === undefined ? undefined : (object as Record<string, unknown>)[key];
+}
+
+/**
  * The object on the prototype chain that owns `key` as its own property,
  * stopping at the built-in prototypes, so that only data (own properties of
  * our objects, and of the resource map an attribute map inherits from) is
@@ -170,9 +181,27 @@ export function match(s: unknown, re: RE2JS): string[] | null | undefined {
   return m ? Array.from(m as ArrayLike<string>) : null;
 }
 
+/**
+ * The last text each regex was tested on, and the answer. Regexes are shared
+ * by every predicate with the same pattern and flags (checkPredicate.ts), and
+ * the detector tests one span against all its candidate predicates in a row,
+ * so rules differing only in a literal test the same regex on the same text
+ * one after the other: RE2 runs once for all of them. A regex's answer
+ * depends only on the text, so this changes no result.
+ */
+const lastTest = new WeakMap<RE2JS, { text: string; result: boolean }>();
+
 /** regex.test(x): numbers and booleans are tested as text; missing values (undefined, null) and objects never match. */
 export function test(re: RE2JS, s: unknown): boolean {
-  if (typeof s === 'string') { chargeText(s); return re.test(s); }
+  if (typeof s === 'string') {
+    chargeText(s);
+    const last = lastTest.get(re);
+    if (last !== undefined && last.text === s) return last.result;
+    const result = re.test(s);
+    if (last === undefined) lastTest.set(re, { text: s, result });
+    else { last.text = s; last.result = result; }
+    return result;
+  }
   if (typeof s === 'number' || typeof s === 'boolean') return re.test(String(s));
   return false;
 }
@@ -216,7 +245,7 @@ export function find(a: unknown, fn: (item: unknown) => unknown): unknown {
 
 export const runtime = {
   meter, BUDGET_EXCEEDED,
-  get, has, startsWith, endsWith, includes, toLowerCase, toUpperCase, trim, match, test, some, every, filter, find,
+  get, field, has, startsWith, endsWith, includes, toLowerCase, toUpperCase, trim, match, test, some, every, filter, find,
   isArray: Array.isArray,
   Number: (x: unknown) => Number(x),
   String: (x: unknown) => String(x),

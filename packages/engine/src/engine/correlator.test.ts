@@ -335,3 +335,46 @@ describe('Correlator property: streaming result equals brute-force batch evaluat
     expect(expired).toBeGreaterThan(120);
   });
 });
+
+describe('Correlator: rules sharing a key function compute it once per span', () => {
+  it('signals and key errors equal those of each rule in a correlator of its own', () => {
+    const kvList = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1 });
+    const byUserPlusOne = (body: string) => `traces.by(span => span.attributes['enduser.id'] + '-' + (span.attributes.n * 1))${body}`;
+    const dsl = [
+      LOGIN_RETRY, PAYMENT_ERRORS, NO_SUCCESS,
+      // same key as the three above, written differently (same generated source)
+      `traces.by(s => s.attributes['enduser.id']).has(s => s.name === 'auth.login').within('2 seconds')`,
+      // another key, whose function throws on key-value lists (counted in keyErrors)
+      byUserPlusOne(`.has(span => span.name === 'auth.login' && span.status === 'ERROR').within('5 seconds')`),
+      byUserPlusOne(`.count(span => span.name === 'auth.login') >= 2 .within('5 seconds')`),
+    ];
+    const rules = dsl.map((d, i) => rule(d, `r${i}`));
+    const random = seededRandom(7);
+    const users = ['alice', 'bob', 'carol'];
+    const spans: Span[] = [];
+    for (let i = 0; i < 300; i++) {
+      const name = random() < 0.6 ? 'auth.login' : 'payment.charge';
+      const status = random() < 0.5 ? 'ERROR' : 'OK';
+      const attrs: Record<string, unknown> = { n: random() < 0.2 ? kvList : Math.floor(random() * 2) };
+      if (random() < 0.9) attrs['enduser.id'] = users[Math.floor(random() * users.length)];
+      spans.push(span(name, i * 150, attrs, status));
+    }
+    const run = (set: CompiledRule[]) => {
+      const c = new Correlator({ allowedLatenessMs: 1000 });
+      c.setRules(set);
+      const out: string[] = [];
+      for (let i = 0; i < spans.length; i += 20) {
+        for (const d of c.ingest(spans.slice(i, i + 20), T + i * 150)) out.push(d.signal.id);
+        for (const d of c.tick(T + i * 150 + 10)) out.push(d.signal.id);
+      }
+      for (const d of c.flush(T + 1e6)) out.push(d.signal.id);
+      return { signals: out.sort(), keyErrors: c.stats().keyErrors };
+    };
+    const together = run(rules);
+    const alone = rules.map((r) => run([compileRule({ id: r.id, name: r.name, severity: 'warning', dsl: dsl[Number(r.id.slice(1))] })]));
+    expect(together.signals).toEqual(alone.flatMap((a) => a.signals).sort());
+    expect(together.signals.length).toBeGreaterThan(5);
+    expect(together.keyErrors).toBe(alone.reduce((sum, a) => sum + a.keyErrors, 0));
+    expect(together.keyErrors).toBeGreaterThan(0);
+  });
+});

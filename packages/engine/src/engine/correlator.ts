@@ -105,6 +105,20 @@ export interface CorrelatorStats {
 interface RuleEntry {
   rule: CompiledRule;
   spec: CorrelationSpec;
+  /** Index of the rule's key function among the distinct ones (KeyGroup). */
+  keyGroup: number;
+}
+
+/**
+ * Rules whose key functions are the same (same generated source): a span's
+ * key is computed once for all of them. A thousand rules over a few keys
+ * (user, session, card) cost a few key computations per span, not a thousand.
+ */
+interface KeyGroup {
+  /** the first rule's spec: its keyOf computes the key */
+  spec: CorrelationSpec;
+  /** the other rules' specs: their error counters follow the first one's */
+  others: CorrelationSpec[];
 }
 
 interface HeldSpan {
@@ -141,6 +155,7 @@ function compareSpans(a: Span, b: Span): number {
 export class Correlator {
   readonly options: CorrelatorOptions;
   private rules: RuleEntry[] = [];
+  private keyGroups: KeyGroup[] = [];
   /** `${ruleId}\0${key}` → state; insertion order is activity order. */
   private readonly keys = new Map<string, KeyState>();
   private held = 0;
@@ -164,10 +179,22 @@ export class Correlator {
    */
   setRules(rules: readonly CompiledRule[]): void {
     const entries: RuleEntry[] = [];
+    const groups: KeyGroup[] = [];
+    const groupBySource = new Map<string, number>();
     for (const rule of rules) {
       const spec = rule.condition.correlation;
-      if (spec !== undefined) entries.push({ rule, spec });
+      if (spec === undefined) continue;
+      let keyGroup = groupBySource.get(spec.keySource);
+      if (keyGroup === undefined) {
+        keyGroup = groups.length;
+        groupBySource.set(spec.keySource, keyGroup);
+        groups.push({ spec, others: [] });
+      } else {
+        groups[keyGroup].others.push(spec);
+      }
+      entries.push({ rule, spec, keyGroup });
     }
+    this.keyGroups = groups;
     const byId = new Map(entries.map((e) => [e.rule.id, e]));
     for (const [id, state] of this.keys) {
       const next = byId.get(state.entry.rule.id);
@@ -192,9 +219,21 @@ export class Correlator {
     const detections: Detection[] = [];
     if (this.rules.length === 0) return detections;
     const touched = new Set<KeyState>();
+    const groups = this.keyGroups;
+    const keys: Array<string | null> = new Array(groups.length);
     for (const span of spans) {
+      let anyKey = false;
+      for (let g = 0; g < groups.length; g++) {
+        const group = groups[g];
+        const errors = group.spec.keyState.errors;
+        keys[g] = group.spec.keyOf(span);
+        if (keys[g] !== null) anyKey = true;
+        // Each rule counts its key function's errors, as if it had computed the key itself.
+        if (group.spec.keyState.errors !== errors) for (const other of group.others) other.keyState.errors++;
+      }
+      if (!anyKey) continue;
       for (const entry of this.rules) {
-        const key = entry.spec.keyOf(span);
+        const key = keys[entry.keyGroup];
         if (key === null) continue;
         const predicates = entry.rule.condition.predicates;
         const matches = new Uint8Array(predicates.length);

@@ -11,8 +11,10 @@ import { compileRule, type CompiledRule } from './rule.js';
 import { evaluateTrace } from './evaluateCondition.js';
 import { buildTrace, type SpanSpec } from '../testing/traceBuilder.js';
 import type { Span } from '../trace/span.js';
+import { linkSpans } from '../trace/linkSpans.js';
 import type { Detection } from './detection.js';
-import { requiredPredicates } from './requiredPredicates.js';
+import { requiredMatchCounts } from './requiredPredicates.js';
+import { decideByCounts } from './decideByCounts.js';
 
 const NAMES = ['a', 'b', 'c', 'd'];
 const SERVICES = ['s1', 's2', 's3'];
@@ -28,6 +30,8 @@ const spanPredicate: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(0, 1, 2).map((x) => `s.attributes.x === ${x}`),
   fc.constant("s.parent?.name === 'a'"),
   fc.constant('s.children.length > 0'),
+  // structural predicates with two guard equalities (the detector counts spans passing both)
+  fc.constantFrom("s.name === 'a' && s.status === 'ERROR' && s.parent !== null", "s.status === 'OK' && s.service === 's1' && s.children.length > 0"),
 );
 
 const predicate: fc.Arbitrary<string> = fc.oneof(
@@ -198,25 +202,59 @@ describe('incremental evaluation equals whole-trace evaluation', () => {
     );
   });
 
-  test('the index is sound: a rule that holds has a match for every predicate it is skipped without', () => {
+  test('the index is sound: a rule that holds has enough matches for every predicate it is skipped without', () => {
     // The detector skips a rule on a trace when one of its required
-    // predicates matches no span (requiredPredicates.ts); the tests above
-    // compare that indexed evaluation with naive whole-trace evaluation, and
-    // this one checks the index itself on every rule that holds.
+    // predicates matches fewer spans than its minimum (requiredPredicates.ts);
+    // the tests above compare that indexed evaluation with naive whole-trace
+    // evaluation, and this one checks the index itself on every rule that holds.
     fc.assert(
       fc.property(scenario, (s) => {
         for (const spans of s.traces) {
           for (const r of s.rules) {
             if (!evaluateTrace(r, spans).matched) continue;
-            for (const local of requiredPredicates(r.condition.root)) {
+            for (const [local, min] of requiredMatchCounts(r.condition.root)) {
               const fn = r.condition.predicates[local].fn;
-              expect(spans.some((span) => fn(span)), `${r.condition.text}: predicate ${r.condition.predicates[local].text}`).toBe(true);
+              expect(min).toBeGreaterThanOrEqual(1);
+              expect(spans.filter((span) => fn(span)).length, `${r.condition.text}: predicate ${r.condition.predicates[local].text}`).toBeGreaterThanOrEqual(min);
             }
           }
         }
       }),
       { numRuns: 1000 },
     );
+  });
+
+  test('a condition decided by match counts is decided as whole-trace evaluation decides it', () => {
+    // decideByCounts.ts: the detector does not evaluate a rule the counts
+    // decide is false. Exact counts for non-structural predicates; for
+    // structural ones the detector's upper bound (spans passing the guard)
+    // or none (Infinity) when unguarded.
+    let decided = 0;
+    fc.assert(
+      fc.property(scenario, (s) => {
+        for (const trace of s.traces) {
+          const spans = linkSpans(trace);
+          for (const r of s.rules) {
+            const counts = r.condition.predicates.map((p) => {
+              if (!p.structural) return spans.filter((span) => p.fn(span)).length;
+              const guard = p.guard;
+              if (guard === null || guard === undefined) return Infinity;
+              const tests = [guard, ...(guard.also ?? [])];
+              return spans.filter((span) => tests.every((t) => (t.field === null ? span.attributes[t.attribute!] : span[t.field]) === t.value)).length;
+            });
+            const decision = decideByCounts(r.condition.root, {
+              upper: (pred) => counts[pred],
+              exact: (pred) => !r.condition.predicates[pred].structural,
+            });
+            if (decision === undefined) continue;
+            decided++;
+            expect(decision, r.condition.text).toBe(evaluateTrace(r, trace).matched);
+          }
+        }
+      }),
+      { numRuns: 2000 },
+    );
+    expect(decided).toBeGreaterThan(1000);
   });
 });
 

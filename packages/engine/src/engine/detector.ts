@@ -25,8 +25,10 @@
  * that share a predicate share its results): each span is tested once per
  * predicate. Structural predicates are recomputed when the trace is decided.
  * A rule is evaluated on a trace only when every predicate it cannot hold
- * without (requiredPredicates.ts) matches some span (for a structural
- * predicate: some span passes its guard). Rules are indexed by one such
+ * without (requiredPredicates.ts) matches enough spans (at least one, n for
+ * `count(p) >= n`; for a structural predicate: spans passing its guard), and
+ * when the match counts do not already decide it false (decideByCounts.ts,
+ * e.g. a `missing(p)` with p matching). Rules are indexed by one such
  * predicate (RuleIndex), so a pass over a trace reads one match count per
  * distinct anchor and visits only the rules whose anchor matched. A predicate
  * with a guard (an equality on the span's name, kind, status, service or an
@@ -45,8 +47,9 @@ import { signalId, type Signal } from './signal.js';
 import type { CompletedTrace, Detection, IngestResult, RejectedSpan } from './detection.js';
 import { evaluateCondition, witnessesOf, type TraceMatches } from './evaluateCondition.js';
 import { BudgetExceededError, withBudget } from '../dsl/runtime.js';
-import { requiredPredicates } from './requiredPredicates.js';
-import type { PredicateGuard } from '../dsl/predicateGuard.js';
+import { requiredMatchCounts } from './requiredPredicates.js';
+import { decideByCounts, type MatchCounts } from './decideByCounts.js';
+import type { GuardTest, PredicateGuard } from '../dsl/predicateGuard.js';
 
 export interface DetectorOptions {
   /** A trace is complete when no span arrived for this long. */
@@ -129,8 +132,17 @@ interface SharedPredicate {
   guard: PredicateGuard | null;
 }
 
-/** Whether a span passes a predicate's guard; a span failing it cannot match the predicate. */
+/** Whether a span passes a predicate's guard (every equality of it); a span failing it cannot match the predicate. */
 function passesGuard(guard: PredicateGuard, span: Span): boolean {
+  return passesTest(guard, span) && (guard.also === undefined || passesAlso(guard.also, span));
+}
+
+function passesAlso(also: readonly GuardTest[], span: Span): boolean {
+  for (let i = 0; i < also.length; i++) if (!passesTest(also[i], span)) return false;
+  return true;
+}
+
+function passesTest(guard: GuardTest, span: Span): boolean {
   switch (guard.field) {
     case null: return span.attributes[guard.attribute!] === guard.value;
     case 'name': return span.name === guard.value;
@@ -148,9 +160,12 @@ interface RuleEntry {
    * Shared ids of predicates the rule cannot hold without
    * (requiredPredicates.ts): non-structural ones, and structural ones with a
    * guard (counted by the spans passing the guard, see GuardRouting). While
-   * one of them matches no span of a trace, the rule is not evaluated on it.
+   * one of them matches fewer spans of a trace than `requiredMin` says, the
+   * rule is not evaluated on it.
    */
   required: number[];
+  /** by position in `required`: the least number of spans that must match (≥ 1) */
+  requiredMin: number[];
 }
 
 /**
@@ -324,15 +339,22 @@ export class Detector {
         }
         return id;
       });
-      const locals = requiredPredicates(rule.condition.root);
+      const minimums = requiredMatchCounts(rule.condition.root);
+      const locals = [...minimums.keys()];
       const isExact = (local: number): boolean => !rule.condition.predicates[local].structural;
       const hasRoutedGuard = (local: number): boolean => {
         const guard = rule.condition.predicates[local].guard;
         return guard !== undefined && guard !== null && !Number.isNaN(guard.value);
       };
       // Exact match counts first (the first one anchors the rule in the index), then structural predicates' guards.
-      const required = [...locals.filter(isExact), ...locals.filter((l) => !isExact(l) && hasRoutedGuard(l))].map((local) => predicateIds[local]);
-      entries.push({ rule, predicateIds, required: [...new Set(required)] });
+      const requiredLocals = [...locals.filter(isExact), ...locals.filter((l) => !isExact(l) && hasRoutedGuard(l))];
+      // Two locals can share an id (the same predicate written twice): keep the larger minimum.
+      const minById = new Map<number, number>();
+      for (const local of requiredLocals) {
+        const id = predicateIds[local];
+        minById.set(id, Math.max(minById.get(id) ?? 0, minimums.get(local)!));
+      }
+      entries.push({ rule, predicateIds, required: [...minById.keys()], requiredMin: [...minById.values()] });
     }
     // Remap cached results to the new ids; drop those of removed predicates.
     const remap = new Map<number, number>();
@@ -646,7 +668,12 @@ export class Detector {
     const routed = this.routing.routed;
     for (let j = 0; j < ids.length; j++) {
       const id = ids[j];
-      if (routed[id] === 2) { trace.matched[id]++; continue; }
+      if (routed[id] === 2) {
+        // A structural predicate: count the spans passing its whole guard (routing checked the first equality).
+        const also = this.predicates[id].guard!.also;
+        if (also === undefined || passesAlso(also, span)) trace.matched[id]++;
+        continue;
+      }
       if (!this.predicates[id].fn(span)) continue;
       let results = trace.results[id];
       if (results === undefined || results.length < n) {
@@ -660,13 +687,32 @@ export class Detector {
     }
   }
 
-  /** Whether every predicate the rule cannot hold without matches some span of the trace. */
+  /** Whether every predicate the rule cannot hold without matches enough spans of the trace. */
   private mayHold(trace: TraceState, entry: RuleEntry): boolean {
-    for (const id of entry.required) {
+    const { required, requiredMin } = entry;
+    for (let i = 0; i < required.length; i++) {
+      const id = required[i];
       this.cover(trace, id);
-      if (trace.matched[id] === 0) return false;
+      if (trace.matched[id] < requiredMin[i]) return false;
     }
     return true;
+  }
+
+  /** Match counts of `trace` for `entry`'s predicates (decideByCounts.ts), reused across rules. */
+  private readonly counts = new RuleMatchCounts(
+    (trace, id) => this.matchCount(trace, id),
+    (id) => this.predicates[id].structural,
+  );
+
+  /** See RuleMatchCounts. */
+  private matchCount(trace: TraceState, id: number): number {
+    if (this.predicates[id].structural) {
+      if (this.routing.routed[id] !== 2) return Infinity;
+      if (trace.routed < trace.spans.length) this.route(trace);
+      return trace.matched[id];
+    }
+    this.cover(trace, id);
+    return trace.matched[id];
   }
 
   /** Non-structural predicate results, computed once per span, returned in linked order. */
@@ -707,6 +753,9 @@ export class Detector {
       const rule = entry.rule;
       if (trace.fired.has(rule.id) || trace.exhausted?.has(rule.id)) continue;
       if (!this.mayHold(trace, entry)) continue;
+      this.counts.trace = trace;
+      this.counts.entry = entry;
+      if (decideByCounts(rule.condition.root, this.counts) === false) continue;
       if (linked === null) linked = linkSpans(trace.spans);
       const matches = this.matchesFor(trace, linked, entry, structuralCache);
       this.counters.ruleEvaluations++;
@@ -809,4 +858,26 @@ function describeSignal(ruleName: string, witnesses: Span[], services: string[])
   if (counts.size > 4) names.push(`${counts.size - 4} more`);
   const where = services.length > 0 ? ` in ${services.join(', ')}` : '';
   return `${ruleName}: ${witnesses.length} witness span${witnesses.length === 1 ? '' : 's'} (${names.join(', ')})${where}`;
+}
+
+/**
+ * The counts decideByCounts reads: exact for non-structural predicates (all
+ * spans covered first), the spans passing the guard for structural ones
+ * whose guard is routed, unknown (Infinity) for other structural ones.
+ */
+class RuleMatchCounts implements MatchCounts {
+  trace!: TraceState;
+  entry!: RuleEntry;
+  constructor(
+    private readonly matchCount: (trace: TraceState, id: number) => number,
+    private readonly isStructural: (id: number) => boolean,
+  ) {}
+
+  upper(local: number): number {
+    return this.matchCount(this.trace, this.entry.predicateIds[local]);
+  }
+
+  exact(local: number): boolean {
+    return !this.isStructural(this.entry.predicateIds[local]);
+  }
 }

@@ -50,20 +50,21 @@ interface Window { lo: number; hi: number }
 const FALSE: Outcome = { holds: false, witnesses: [] };
 
 class Evaluation {
-  private readonly scopes = new Map<Scope, Uint8Array | null>();
-  private readonly index = new Map<Span, number>();
+  /** Memberships of where-scopes, built on first use. */
+  private scopes: Map<Scope, Uint8Array | null> | undefined;
+  /** Span → index in trace.spans, built on first use (only where-scopes need it). */
+  private index: Map<Span, number> | undefined;
   /** Membership of the whole trace, allocated once per evaluation (within calls it per window). */
   private whole: Uint8Array | undefined;
 
-  constructor(private readonly trace: TraceMatches, private readonly compiled: CompiledCondition) {
-    trace.spans.forEach((s, i) => this.index.set(s, i));
-  }
+  constructor(private readonly trace: TraceMatches, private readonly compiled: CompiledCondition) {}
 
   /** Membership of a scope: 1 for spans under a where-anchor, null when the scope has no anchor. */
   members(scope: Scope | null): Uint8Array | null {
     const n = this.trace.spans.length;
     if (scope === null) return (this.whole ??= new Uint8Array(n).fill(1));
-    const cached = this.scopes.get(scope);
+    const scopes = (this.scopes ??= new Map());
+    const cached = scopes.get(scope);
     if (cached !== undefined) return cached;
     const parent = this.members(scope.parent);
     let result: Uint8Array | null = null;
@@ -72,19 +73,20 @@ class Evaluation {
       const members = new Uint8Array(n);
       let any = false;
       const stack: Span[] = [];
+      const index = (this.index ??= new Map(this.trace.spans.map((s, i) => [s, i])));
       for (let i = 0; i < n; i++) {
         if (parent[i] && anchors[i]) { any = true; stack.push(this.trace.spans[i]); }
       }
       while (stack.length > 0) {
         const span = stack.pop()!;
-        const i = this.index.get(span);
+        const i = index.get(span);
         if (i === undefined || members[i]) continue;
         members[i] = 1;
         for (const child of span.children) stack.push(child);
       }
       result = any ? members : null;
     }
-    this.scopes.set(scope, result);
+    scopes.set(scope, result);
     return result;
   }
 
@@ -98,14 +100,15 @@ class Evaluation {
 
   /** Indices of spans in scope matching pred, optionally restricted to a window by start time. */
   private matching(scope: Scope | null, pred: number, window: Window | null): number[] | null {
-    const members = this.members(scope);
-    if (members === null) return null;
+    // The whole trace (scope null) needs no membership test.
+    const members = scope === null ? null : this.members(scope);
+    if (scope !== null && members === null) return null;
     const m = this.trace.matches(pred);
     const spans = this.trace.spans;
     charge(m.length); // the evaluation budget (dsl/runtime.ts): a scan is one unit per span
     const out: number[] = [];
     for (let i = 0; i < m.length; i++) {
-      if (!m[i] || !members[i]) continue;
+      if (!m[i] || (members !== null && !members[i])) continue;
       if (window !== null) {
         const t = spans[i].startTime;
         if (t < window.lo || t > window.hi) continue;
@@ -184,8 +187,8 @@ class Evaluation {
   }
 
   private within(item: Condition, ms: number, outer: Window | null): Outcome {
-    const restricted: Array<{ scope: Scope | null; pred: number }> = [];
-    collectRestricted(item, restricted);
+    let restricted = restrictedOf.get(item);
+    if (restricted === undefined) restrictedOf.set(item, (restricted = collectRestricted(item, [])));
     const starts = new Set<number>();
     for (const r of restricted) {
       const found = this.matching(r.scope, r.pred, outer);
@@ -211,15 +214,19 @@ class Evaluation {
   }
 }
 
+/** collectRestricted of each within's item, computed once per compiled condition. */
+const restrictedOf = new WeakMap<Condition, Array<{ scope: Scope | null; pred: number }>>();
+
 /** The has/count clauses a window restricts: those not under not/missing. */
-function collectRestricted(c: Condition, out: Array<{ scope: Scope | null; pred: number }>): void {
+function collectRestricted(c: Condition, out: Array<{ scope: Scope | null; pred: number }>): Array<{ scope: Scope | null; pred: number }> {
   switch (c.k) {
-    case 'has': case 'count': out.push({ scope: c.scope, pred: c.pred }); return;
-    case 'missing': case 'not': return;
-    case 'and': case 'or': for (const i of c.items) collectRestricted(i, out); return;
-    case 'within': collectRestricted(c.item, out); return;
-    case 'followedBy': collectRestricted(c.first, out); collectRestricted(c.then, out); return;
+    case 'has': case 'count': out.push({ scope: c.scope, pred: c.pred }); break;
+    case 'missing': case 'not': break;
+    case 'and': case 'or': for (const i of c.items) collectRestricted(i, out); break;
+    case 'within': collectRestricted(c.item, out); break;
+    case 'followedBy': collectRestricted(c.first, out); collectRestricted(c.then, out); break;
   }
+  return out;
 }
 
 export function compare(value: number, op: string, n: number): boolean {

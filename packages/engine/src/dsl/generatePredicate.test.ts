@@ -1,0 +1,74 @@
+/**
+ * Predicates that cannot throw are generated without try/catch (mayThrow).
+ * Property: on spans holding values whose conversion to a primitive throws
+ * (key-value lists are null-prototype objects), every generated predicate
+ * returns a boolean without throwing, equal to the same predicate wrapped in
+ * try/catch, with the same error count.
+ */
+import { describe, expect, test } from 'vitest';
+import fc from 'fast-check';
+import { parseExpressionAt } from 'acorn';
+import { checkPredicate } from './checkPredicate.js';
+import { generatePredicate, mayThrow } from './generatePredicate.js';
+import type { EsNode } from './parseRule.js';
+import { buildTrace } from '../testing/traceBuilder.js';
+import { linkSpans } from '../trace/linkSpans.js';
+import type { Span } from '../trace/span.js';
+
+function checked(text: string) {
+  const node = parseExpressionAt(text, 0, { ecmaVersion: 2022, locations: true }) as unknown as EsNode;
+  return checkPredicate(node, 'the predicate');
+}
+
+const kvList = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1 });
+const spans: Span[] = linkSpans(buildTrace('t', [
+  { id: 'r', name: 'GET /', start: 0, duration: 500, attributes: { x: 1, y: 'a' } },
+  { id: 'c', parent: 'r', name: '12', start: 10, duration: 50, attributes: { x: kvList as never, y: ['a', 'b'] },
+    events: [{ name: 'exception', at: 1, attributes: { z: kvList as never } }] },
+  { id: 'd', parent: 'c', name: 'x', start: 20, duration: 0, attributes: { x: 'b', y: true } },
+]));
+
+const atom = fc.constantFrom(
+  's.attributes.x > 0', '-s.attributes.x === -1', "String(s.attributes.x) === '1'", "`${s.attributes.y}` === 'a'",
+  's.duration > 10', "s.name + 1 === '121'", 's.attributes.x === 1', 'Number(s.name) > 0', 'Math.max(s.duration, 1) > 1',
+  's.events.some(e => e.attributes.z > 0)', 's.parent?.duration > 0', '(s.attributes.x ?? 0) * 2 > 1',
+  "s.kind === 'INTERNAL'", "s.name.startsWith('GET')", "'x' in s.attributes", 's.children.length > 0',
+  "s.parent?.attributes.x === 1", "/^1/.test(s.name)", 's.attributes.y.length === 2', 's.duration + s.startTime >= 0',
+  '!s.attributes.x', "typeof s.attributes.x === 'object'", 's.attributes.x == 1',
+);
+const body: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
+  e: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    atom,
+    fc.tuple(tie('e'), fc.constantFrom('&&', '||'), tie('e')).map(([a, op, b]) => `(${a} ${op} ${b})`),
+    tie('e').map((a) => `!(${a})`),
+    fc.tuple(tie('e'), tie('e'), tie('e')).map(([a, b, c]) => `(${a} ? ${b} : ${c})`),
+  ),
+})).e;
+
+describe('predicates generated without try/catch', () => {
+  test('answer as the same predicate inside try/catch, never throw, count the same errors', () => {
+    let unguarded = 0;
+    fc.assert(fc.property(body, (text) => {
+      const c = checked(`s => ${text}`);
+      const auto = generatePredicate<Span>(c.body, c.regexes);
+      const always = generatePredicate<Span>(c.body, c.regexes, 'always');
+      if (!mayThrow(c.body)) unguarded++;
+      for (const span of spans) {
+        let result: boolean | undefined;
+        expect(() => { result = auto.fn(span); }, text).not.toThrow();
+        expect(result, `${text} on ${span.spanId}`).toBe(always.fn(span));
+      }
+      expect(auto.state.errors, text).toBe(always.state.errors);
+    }), { numRuns: 1500 });
+    expect(unguarded).toBeGreaterThan(100);
+  });
+
+  test('try/catch is left out only where nothing can throw', () => {
+    expect(mayThrow(checked("s => s.name === 'a' && s.duration > 3000 && s.attributes.x === 1").body)).toBe(false);
+    expect(mayThrow(checked("s => s.name.startsWith('a') || s.parent?.status !== 'ERROR'").body)).toBe(false);
+    expect(mayThrow(checked('s => s.attributes.x > 0').body)).toBe(true);
+    expect(mayThrow(checked('s => String(s.attributes.x) === "a"').body)).toBe(true);
+    expect(mayThrow(checked('s => /a/.test(s.name)').body)).toBe(true);
+  });
+});
