@@ -118,8 +118,8 @@ class SpanFields {
   statusCode = 0;
   statusMessage = '';
 
-  constructor(resource: AttributeMap) {
-    this.attributes = createAttributeMap(resource);
+  constructor(newAttributes: AttributeMapConstructor) {
+    this.attributes = new newAttributes();
   }
 }
 
@@ -387,8 +387,16 @@ class Decoder {
         resourceProblem = fieldProblem(err, `resourceSpans[${r}].resource`, 'attributes');
       }
     }
+    let newAttributes: AttributeMapConstructor;
+    if (resourceProblem === null) {
+      const interned = internResource(resourceKvs, resource);
+      resource = interned.resource;
+      newAttributes = interned.newAttributes;
+    } else {
+      newAttributes = attributeMapConstructor(resource);
+    }
     const service = resource['service.name'];
-    const context: SpanContext = { resource, service: typeof service === 'string' ? service : undefined, scope: { name: '', version: '' }, resourceProblem };
+    const context: SpanContext = { resource, newAttributes, service: typeof service === 'string' ? service : undefined, scope: { name: '', version: '' }, resourceProblem };
     this.pos = start;
     let s = 0;
     while (this.pos < end) {
@@ -449,7 +457,7 @@ class Decoder {
       const tag = this.tag(end);
       if (tag === 0x12) {
         this.k = k;
-        const fields = this.span(this.enter(3, end), context.resource);
+        const fields = this.span(this.enter(3, end), context.newAttributes);
         const path = `${base}.spans[${k++}]`;
         if (context.resourceProblem !== null) {
           out.rejected.push({ path: context.resourceProblem.path, message: `${context.resourceProblem.message} (span ${path} rejected with its resource)` });
@@ -467,8 +475,8 @@ class Decoder {
     this.k = -1;
   }
 
-  private span(end: number, resource: AttributeMap): SpanFields {
-    const f = new SpanFields(resource);
+  private span(end: number, newAttributes: AttributeMapConstructor): SpanFields {
+    const f = new SpanFields(newAttributes);
     while (this.pos < end) {
       const tag = this.tag(end);
       switch (tag) {
@@ -664,8 +672,72 @@ function isScalarCase(c: number): boolean {
 
 type KeyValues = Array<{ key: string; value: NestedValue | null }>;
 
+/**
+ * Makes span attribute maps: empty objects whose prototype is the resource.
+ *
+ * Span attribute maps are the largest part of a buffered span. Made with
+ * `new` from a constructor per resource, they are fast-mode objects: spans
+ * whose keys come in the same order share one hidden class, which V8 finds by
+ * following its transitions instead of building it, and a property costs one
+ * field (in-object first, thanks to V8's slack tracking per constructor)
+ * instead of a dictionary entry of three plus free slots. Measured on the
+ * standard workload: about 160 B per map instead of 800, and 4x faster to
+ * fill (docs/performance.md). Maps with many keys (over about 20) still turn
+ * into dictionaries, as V8 decides; reading them is the same.
+ *
+ * The transitions hang off the prototype, so they are only shared when the
+ * resource object is: resources are interned across requests (see
+ * internResource).
+ */
+type AttributeMapConstructor = new () => AttributeMap;
+
+function attributeMapConstructor(resource: AttributeMap): AttributeMapConstructor {
+  function SpanAttributes(): void {}
+  SpanAttributes.prototype = resource;
+  return SpanAttributes as unknown as AttributeMapConstructor;
+}
+
+interface InternedResource { resource: AttributeMap; newAttributes: AttributeMapConstructor }
+
+/** Bounded: cleared when full (a sender changing its resource on every request costs no more than before). */
+const RESOURCE_TABLE_SIZE = 1024;
+const resourceTable = new Map<string, InternedResource>();
+
+/**
+ * The resource map for these key-values, shared with earlier requests that
+ * sent equal ones. Equal means the same keys in the same order with the same
+ * AnyValue member and value; resources with nested values (arrays, key-value
+ * lists) or numbers that text would blur (NaN, infinities, -0) are not
+ * interned. Resource maps are never mutated after decoding (the span model's
+ * contract), so sharing one is unobservable but for identity.
+ */
+function internResource(kvs: KeyValues | null, resource: AttributeMap): InternedResource {
+  const key = kvs === null ? '' : resourceKey(kvs);
+  if (key === null) return { resource, newAttributes: attributeMapConstructor(resource) };
+  const known = resourceTable.get(key);
+  if (known !== undefined) return known;
+  if (resourceTable.size >= RESOURCE_TABLE_SIZE) resourceTable.clear();
+  const interned = { resource, newAttributes: attributeMapConstructor(resource) };
+  resourceTable.set(key, interned);
+  return interned;
+}
+
+function resourceKey(kvs: KeyValues): string | null {
+  const parts: unknown[] = [];
+  for (let i = 0; i < kvs.length; i++) {
+    const { key, value } = kvs[i];
+    if (value === null) { parts.push(key, -1, null); continue; }
+    if (value.array !== null || value.kvlist !== null) return null;
+    const scalar = value.scalar;
+    if (typeof scalar === 'number' && (!Number.isFinite(scalar) || Object.is(scalar, -0))) return null;
+    parts.push(key, value.c, scalar);
+  }
+  return JSON.stringify(parts);
+}
+
 interface SpanContext {
   resource: AttributeMap;
+  newAttributes: AttributeMapConstructor;
   service: string | undefined;
   scope: InstrumentationScope;
   resourceProblem: RejectedOtlpSpan | null;
