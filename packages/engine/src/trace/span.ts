@@ -86,6 +86,17 @@ export interface Span {
   children: Span[];
 }
 
+/**
+ * Shared, frozen empty arrays for spans without events, links or children
+ * (most spans): an empty array per span and field cost about 100 B per
+ * buffered span. Frozen, so code that would push into a shared one fails
+ * loudly instead of adding to every span; `linkSpans` gives each span its own
+ * `children` array.
+ */
+export const NO_EVENTS = Object.freeze([]) as unknown as SpanEvent[];
+export const NO_LINKS = Object.freeze([]) as unknown as SpanLink[];
+export const NO_CHILDREN = Object.freeze([]) as unknown as Span[];
+
 export const SPAN_KINDS: readonly SpanKind[] = ['INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
 export const SPAN_STATUSES: readonly SpanStatus[] = ['UNSET', 'OK', 'ERROR'];
 
