@@ -76,6 +76,15 @@ const INTERN_MAX_LENGTH = 48;
 const INTERN_SLOTS = 8192;
 /** Direct-mapped: a colliding string replaces the entry. Bounded at INTERN_SLOTS short strings. */
 const internTable: Array<string | undefined> = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
+/** Per slot: the interned string's length (0: empty slot) and its bytes, INTERN_MAX_LENGTH apart. */
+const internLengths = new Uint8Array(INTERN_SLOTS);
+const internBytes = new Uint8Array(INTERN_SLOTS * INTERN_MAX_LENGTH);
+
+/** One step of the intern hash: multiply and fold the high bits down, so every bit of `word` reaches the slot bits. */
+function mixWord(hash: number, word: number): number {
+  const h = Math.imul(hash ^ word, 0x9e3779b1);
+  return h ^ (h >>> 15);
+}
 
 // AnyValue oneof members (field numbers).
 const AV_NONE = 0;
@@ -283,25 +292,35 @@ class Decoder {
     if (n > INTERN_MAX_LENGTH) return this.utf8(start, start + n);
     // Short strings (keys, names, service names, most values) repeat across
     // spans: look them up in the intern table by a hash of their bytes, so a
-    // repeated string costs neither a decode nor heap for another copy.
+    // repeated string costs neither a decode nor heap for another copy. The
+    // hash reads the length and at most the first and last 8 bytes, four at a
+    // time (short strings of one kind differ there); equality is checked on
+    // every byte against the table's own copy of the bytes, which sits in one
+    // contiguous array (comparing with the interned string itself meant a
+    // cache miss per lookup) and proves the bytes ASCII, as interned ones are.
     const buf = this.buf;
-    let hash = 0x811c9dc5;
-    let ascii = true;
-    for (let i = start; i < start + n; i++) {
-      const c = buf[i];
-      if (c >= 128) { ascii = false; break; }
-      hash = Math.imul(hash ^ c, 0x01000193);
+    const stop = start + n;
+    let hash = n;
+    if (n >= 8) {
+      hash = mixWord(hash, buf[start] | (buf[start + 1] << 8) | (buf[start + 2] << 16) | (buf[start + 3] << 24));
+      hash = mixWord(hash, buf[start + 4] | (buf[start + 5] << 8) | (buf[start + 6] << 16) | (buf[start + 7] << 24));
+      hash = mixWord(hash, buf[stop - 8] | (buf[stop - 7] << 8) | (buf[stop - 6] << 16) | (buf[stop - 5] << 24));
+      hash = mixWord(hash, buf[stop - 4] | (buf[stop - 3] << 8) | (buf[stop - 2] << 16) | (buf[stop - 1] << 24));
+    } else {
+      for (let i = start; i < stop; i++) hash = mixWord(hash, buf[i]);
     }
-    if (!ascii) return this.utf8(start, start + n);
     const slot = (hash >>> 0) & (INTERN_SLOTS - 1);
-    const cached = internTable[slot];
-    if (cached !== undefined && cached.length === n) {
-      let same = true;
-      for (let i = 0; i < n; i++) if (cached.charCodeAt(i) !== buf[start + i]) { same = false; break; }
-      if (same) return cached;
+    const at = slot * INTERN_MAX_LENGTH;
+    if (internLengths[slot] === n) {
+      let i = 0;
+      while (i < n && internBytes[at + i] === buf[start + i]) i++;
+      if (i === n) return internTable[slot]!;
     }
-    const fresh = String.fromCharCode.apply(null, buf.subarray(start, start + n) as unknown as number[]);
+    for (let i = start; i < stop; i++) if (buf[i] >= 128) return this.utf8(start, stop);
+    const fresh = String.fromCharCode.apply(null, buf.subarray(start, stop) as unknown as number[]);
     internTable[slot] = fresh;
+    internLengths[slot] = n;
+    for (let i = 0; i < n; i++) internBytes[at + i] = buf[start + i];
     return fresh;
   }
 
