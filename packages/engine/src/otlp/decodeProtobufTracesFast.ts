@@ -115,9 +115,13 @@ interface DecodedLink { traceId: Uint8Array; spanId: Uint8Array; traceState: str
 
 /** One span's pieces, converted (and checked) in the oracle's order at the end of the span. */
 class SpanFields {
-  traceId: Uint8Array = EMPTY_BYTES;
-  spanId: Uint8Array = EMPTY_BYTES;
-  parentSpanId: Uint8Array = EMPTY_BYTES;
+  /** Ids as offsets into the request's bytes (no view object per id). */
+  traceIdAt = 0;
+  traceIdLength = 0;
+  spanIdAt = 0;
+  spanIdLength = 0;
+  parentSpanIdAt = 0;
+  parentSpanIdLength = 0;
   traceState = '';
   name = '';
   kind = 0;
@@ -487,15 +491,15 @@ class Decoder {
       if (tag === 0x12) {
         this.k = k;
         const fields = this.span(this.enter(3, end), context.newAttributes);
-        const path = `${base}.spans[${k++}]`;
+        const index = k++;
         if (context.resourceProblem !== null) {
-          out.rejected.push({ path: context.resourceProblem.path, message: `${context.resourceProblem.message} (span ${path} rejected with its resource)` });
+          out.rejected.push({ path: context.resourceProblem.path, message: `${context.resourceProblem.message} (span ${base}.spans[${index}] rejected with its resource)` });
           continue;
         }
         try {
-          out.spans.push(toSpan(fields, context));
+          out.spans.push(toSpan(this.buf, fields, context));
         } catch (err) {
-          out.rejected.push(fieldProblem(err, path));
+          out.rejected.push(fieldProblem(err, `${base}.spans[${index}]`));
         }
         continue;
       }
@@ -509,10 +513,10 @@ class Decoder {
     while (this.pos < end) {
       const tag = this.tag(end);
       switch (tag) {
-        case 0x0a: f.traceId = this.bytes(end); continue;
-        case 0x12: f.spanId = this.bytes(end); continue;
+        case 0x0a: f.traceIdLength = this.length(end); f.traceIdAt = this.pos; this.pos += f.traceIdLength; continue;
+        case 0x12: f.spanIdLength = this.length(end); f.spanIdAt = this.pos; this.pos += f.spanIdLength; continue;
         case 0x1a: f.traceState = this.string(end); continue;
-        case 0x22: f.parentSpanId = this.bytes(end); continue;
+        case 0x22: f.parentSpanIdLength = this.length(end); f.parentSpanIdAt = this.pos; this.pos += f.parentSpanIdLength; continue;
         case 0x2a: f.name = this.string(end); continue;
         case 0x30: f.kind = this.uint32(end) | 0; continue;
         case 0x39: f.startLo = this.fixed32(end); f.startHi = this.fixed32(end); continue;
@@ -784,24 +788,26 @@ function rethrowAt(err: unknown, ...segments: Array<string | number | undefined>
   return err;
 }
 
-function isAllZero(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+function isAllZero(bytes: Uint8Array, at: number, n: number): boolean {
+  for (let i = at; i < at + n; i++) if (bytes[i] !== 0) return false;
   return true;
 }
 
 const HEX_CODES = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
-const hexScratch: number[] = new Array<number>(32).fill(0);
 
-/** Lowercase hex of an id (at most 16 bytes), built flat in one call instead of by concatenation. */
-function idHex(bytes: Uint8Array): string {
-  const n = bytes.length;
-  if (n > 16) return bytesToHex(bytes);
-  const codes = n === 16 ? hexScratch : new Array<number>(2 * n);
-  for (let i = 0; i < n; i++) {
-    codes[2 * i] = HEX_CODES[bytes[i] >> 4];
-    codes[2 * i + 1] = HEX_CODES[bytes[i] & 15];
+/** Lowercase hex of an id's bytes, built flat (no concatenation); 8-byte span ids in one fixed-arity call. */
+function idHex(bytes: Uint8Array, at: number, n: number): string {
+  if (n === 8) {
+    const b0 = bytes[at], b1 = bytes[at + 1], b2 = bytes[at + 2], b3 = bytes[at + 3];
+    const b4 = bytes[at + 4], b5 = bytes[at + 5], b6 = bytes[at + 6], b7 = bytes[at + 7];
+    return String.fromCharCode(
+      HEX_CODES[b0 >> 4], HEX_CODES[b0 & 15], HEX_CODES[b1 >> 4], HEX_CODES[b1 & 15],
+      HEX_CODES[b2 >> 4], HEX_CODES[b2 & 15], HEX_CODES[b3 >> 4], HEX_CODES[b3 & 15],
+      HEX_CODES[b4 >> 4], HEX_CODES[b4 & 15], HEX_CODES[b5 >> 4], HEX_CODES[b5 & 15],
+      HEX_CODES[b6 >> 4], HEX_CODES[b6 & 15], HEX_CODES[b7 >> 4], HEX_CODES[b7 & 15],
+    );
   }
-  return String.fromCharCode.apply(null, codes);
+  return bytesToHex(bytes.subarray(at, at + n));
 }
 
 /** Spans of one trace usually arrive together: the last trace id's text is reused when the bytes repeat. */
@@ -809,23 +815,31 @@ function idHex(bytes: Uint8Array): string {
 const lastTraceIdBytes = new Uint8Array(16);
 let lastTraceId = '';
 
-function traceIdHex(bytes: Uint8Array): string {
+function traceIdHex(bytes: Uint8Array, at: number): string {
   if (lastTraceId !== '') {
     let same = true;
-    for (let i = 0; i < 16; i++) if (bytes[i] !== lastTraceIdBytes[i]) { same = false; break; }
+    for (let i = 0; i < 16; i++) if (bytes[at + i] !== lastTraceIdBytes[i]) { same = false; break; }
     if (same) return lastTraceId;
   }
-  lastTraceIdBytes.set(bytes);
-  lastTraceId = idHex(bytes);
+  for (let i = 0; i < 16; i++) lastTraceIdBytes[i] = bytes[at + i];
+  lastTraceId = idHex(bytes, at, 8) + idHex(bytes, at + 8, 8);
+  // Flattened once here (it is kept by every span of the trace), not on each later read.
+  lastTraceId = flatten(lastTraceId);
   return lastTraceId;
 }
 
-function id(bytes: Uint8Array, length: number, field: string): string {
-  if (bytes.length !== length) {
-    throw new FieldError(field, `${field} must be ${length} bytes, got ${bytes.length === 0 ? 'none (missing or empty)' : `${bytes.length} bytes`}`);
+/** A flat copy of a (possibly concatenated) ASCII string. */
+function flatten(text: string): string {
+  const parts = [text];
+  return parts.join('');
+}
+
+function id(bytes: Uint8Array, at: number, n: number, length: number, field: string): string {
+  if (n !== length) {
+    throw new FieldError(field, `${field} must be ${length} bytes, got ${n === 0 ? 'none (missing or empty)' : `${n} bytes`}`);
   }
-  if (isAllZero(bytes)) throw new FieldError(field, `${field} is all zeros, which OTLP defines as invalid`);
-  return length === 16 ? traceIdHex(bytes) : idHex(bytes);
+  if (isAllZero(bytes, at, n)) throw new FieldError(field, `${field} is all zeros, which OTLP defines as invalid`);
+  return length === 16 ? traceIdHex(bytes, at) : idHex(bytes, at, n);
 }
 
 /**
@@ -886,10 +900,10 @@ function nanosText(lo: number, hi: number): string {
   return nanosParts.join('');
 }
 
-function parentId(bytes: Uint8Array): string | null {
-  if (bytes.length === 0) return null;
-  if (bytes.length !== 8) throw new FieldError('parentSpanId', `parentSpanId must be empty (root span) or 8 bytes, got ${bytes.length} bytes`);
-  return isAllZero(bytes) ? null : idHex(bytes);
+function parentId(bytes: Uint8Array, at: number, n: number): string | null {
+  if (n === 0) return null;
+  if (n !== 8) throw new FieldError('parentSpanId', `parentSpanId must be empty (root span) or 8 bytes, got ${n} bytes`);
+  return isAllZero(bytes, at, n) ? null : idHex(bytes, at, n);
 }
 
 function attributeMapAt(kvs: KeyValues, field: string, prototype: AttributeMap | null): AttributeMap {
@@ -944,10 +958,10 @@ function convert(v: NestedValue, depth: number): AttributeValue {
   }
 }
 
-function toSpan(f: SpanFields, context: SpanContext): Span {
-  const traceId = id(f.traceId, 16, 'traceId');
-  const spanId = id(f.spanId, 8, 'spanId');
-  const parentSpanId = parentId(f.parentSpanId);
+function toSpan(buf: Uint8Array, f: SpanFields, context: SpanContext): Span {
+  const traceId = id(buf, f.traceIdAt, f.traceIdLength, 16, 'traceId');
+  const spanId = id(buf, f.spanIdAt, f.spanIdLength, 8, 'spanId');
+  const parentSpanId = parentId(buf, f.parentSpanIdAt, f.parentSpanIdLength);
   const startTimeUnixNano = nanosText(f.startLo, f.startHi);
   const endTimeUnixNano = nanosText(f.endLo, f.endHi);
   if (f.attributeProblem !== null) throw f.attributeProblem;
@@ -967,8 +981,8 @@ function toSpan(f: SpanFields, context: SpanContext): Span {
     links = f.links.map((l, i) => {
       try {
         return {
-          traceId: id(l.traceId, 16, 'traceId'),
-          spanId: id(l.spanId, 8, 'spanId'),
+          traceId: id(l.traceId, 0, l.traceId.length, 16, 'traceId'),
+          spanId: id(l.spanId, 0, l.spanId.length, 8, 'spanId'),
           traceState: l.traceState,
           attributes: attributeMapAt(l.attributes, 'attributes', null),
         };
