@@ -810,28 +810,37 @@ function idHex(bytes: Uint8Array, at: number, n: number): string {
   return bytesToHex(bytes.subarray(at, at + n));
 }
 
-/** Spans of one trace usually arrive together: the last trace id's text is reused when the bytes repeat. */
-// A copy, never a view: the request's bytes may be a pooled Buffer that is reused.
-const lastTraceIdBytes = new Uint8Array(16);
-let lastTraceId = '';
+/**
+ * Recent trace ids' text, shared by every span of the trace: spans of one
+ * trace arrive in several resource groups of a request (one per service) and
+ * in several requests, so remembering only the last trace id made a new copy
+ * of the text at each switch. Direct-mapped by a hash of the id's bytes, with
+ * a copy of the bytes to compare (never a view: the request's bytes may be a
+ * pooled Buffer that is reused). Bounded at TRACE_ID_SLOTS strings.
+ */
+const TRACE_ID_SLOTS = 1024;
+const traceIdBytes = new Uint8Array(TRACE_ID_SLOTS * 16);
+const traceIdTexts: string[] = new Array<string>(TRACE_ID_SLOTS).fill('');
+const traceIdParts: string[] = ['', ''];
 
 function traceIdHex(bytes: Uint8Array, at: number): string {
-  if (lastTraceId !== '') {
-    let same = true;
-    for (let i = 0; i < 16; i++) if (bytes[at + i] !== lastTraceIdBytes[i]) { same = false; break; }
-    if (same) return lastTraceId;
+  let hash = mixWord(0, bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24));
+  hash = mixWord(hash, bytes[at + 12] | (bytes[at + 13] << 8) | (bytes[at + 14] << 16) | (bytes[at + 15] << 24));
+  const slot = (hash >>> 0) & (TRACE_ID_SLOTS - 1);
+  const copy = slot * 16;
+  const known = traceIdTexts[slot];
+  if (known !== '') {
+    let i = 0;
+    while (i < 16 && traceIdBytes[copy + i] === bytes[at + i]) i++;
+    if (i === 16) return known;
   }
-  for (let i = 0; i < 16; i++) lastTraceIdBytes[i] = bytes[at + i];
-  lastTraceId = idHex(bytes, at, 8) + idHex(bytes, at + 8, 8);
-  // Flattened once here (it is kept by every span of the trace), not on each later read.
-  lastTraceId = flatten(lastTraceId);
-  return lastTraceId;
-}
-
-/** A flat copy of a (possibly concatenated) ASCII string. */
-function flatten(text: string): string {
-  const parts = [text];
-  return parts.join('');
+  for (let i = 0; i < 16; i++) traceIdBytes[copy + i] = bytes[at + i];
+  traceIdParts[0] = idHex(bytes, at, 8);
+  traceIdParts[1] = idHex(bytes, at + 8, 8);
+  // join builds one flat string (concatenation would keep a rope of three).
+  const text = traceIdParts.join('');
+  traceIdTexts[slot] = text;
+  return text;
 }
 
 function id(bytes: Uint8Array, at: number, n: number, length: number, field: string): string {
