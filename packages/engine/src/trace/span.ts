@@ -20,6 +20,8 @@
  *   docs/dsl.md).
  * - `parent` and `children` are links set by trace assembly (`linkSpans`); a
  *   freshly decoded span has `parent: null` and `children: []`.
+ * - Empty `events`, `links` and `children` may be one shared frozen array
+ *   (`NO_EVENTS`, ...): replace such an array, never push into it.
  */
 
 export type AttributeValue =
@@ -225,13 +227,13 @@ export function createSpan(init: SpanInit): Span {
     resource,
     service: typeof service === 'string' ? service : undefined,
     scope: { name: init.scope?.name ?? '', version: init.scope?.version ?? '' },
-    events: (init.events ?? []).map((e) => ({
+    events: init.events === undefined || init.events.length === 0 ? NO_EVENTS : init.events.map((e) => ({
       name: e.name,
       time: nanosToMillis(e.timeUnixNano),
       timeUnixNano: e.timeUnixNano,
       attributes: toAttributeMap(e.attributes),
     })),
-    links: (init.links ?? []).map((l) => ({
+    links: init.links === undefined || init.links.length === 0 ? NO_LINKS : init.links.map((l) => ({
       traceId: l.traceId,
       spanId: l.spanId,
       traceState: l.traceState ?? '',
@@ -239,6 +241,6 @@ export function createSpan(init: SpanInit): Span {
     })),
     isRoot: parentSpanId === null,
     parent: null,
-    children: [],
+    children: NO_CHILDREN,
   };
 }
