@@ -263,3 +263,113 @@ describe('decodeProtobufTracesFast on reused buffers', () => {
     expectSameAsOracle(pooled);
   });
 });
+
+describe('decodeProtobufTracesFast: the span model it builds', () => {
+  const ids = (t: number, s: number) => ({ traceId: new Uint8Array(16).fill(t), spanId: new Uint8Array(8).fill(s) });
+
+  it('writes nanosecond times as exact decimal text, equal to the oracle, at every digit-count boundary and the extremes', () => {
+    const times = [
+      0n, 1n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n,
+      10n ** 17n - 1n, 10n ** 17n, 10n ** 18n - 1n, 10n ** 18n, 10n ** 18n + 9_999_999n, 1_763_990_000_123_456_789n,
+      10n ** 19n - 1n, 10n ** 19n, 2n ** 63n - 1n, 2n ** 63n, 2n ** 64n - 1n,
+    ];
+    for (const t of times) {
+      const request = encode({ resourceSpans: [{ scopeSpans: [{ spans: [{
+        ...ids(1, 2), name: 'a', startTimeUnixNano: String(t), endTimeUnixNano: String(t),
+        events: [{ name: 'e', timeUnixNano: String(t) }],
+      }] }] }] });
+      expectSameAsOracle(request);
+      const [span] = decodeProtobufTracesFast(request).spans;
+      expect(span.startTimeUnixNano).toBe(t.toString());
+      expect(span.endTimeUnixNano).toBe(t.toString());
+      expect(span.events[0].timeUnixNano).toBe(t.toString());
+    }
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), (t) => {
+      const request = encode({ resourceSpans: [{ scopeSpans: [{ spans: [{ ...ids(1, 2), name: 'a', startTimeUnixNano: String(t) }] }] }] });
+      expect(decodeProtobufTracesFast(request).spans[0].startTimeUnixNano).toBe(t.toString());
+    }), { numRuns: 2000 });
+  });
+
+  it('shares equal resources across requests and keeps unequal ones apart (same values as the oracle either way)', () => {
+    const resources = [
+      [{ key: 'service.name', value: { stringValue: 'checkout' } }, { key: 'n', value: { stringValue: '1' } }],
+      [{ key: 'service.name', value: { stringValue: 'checkout' } }, { key: 'n', value: { intValue: 1 } }],
+      [{ key: 'service.name', value: { stringValue: 'checkout' } }, { key: 'n', value: { doubleValue: 1.5 } }],
+      [{ key: 'service.name', value: { stringValue: 'checkout' } }, { key: 'n', value: { boolValue: true } }],
+      [{ key: 'service.name', value: { stringValue: 'checkout' } }, { key: 'n', value: { stringValue: 'true' } }],
+      [{ key: 'service.name', value: { stringValue: 'checkout' } }, { key: 'n', value: { doubleValue: -0 } }],
+      [{ key: 'service.name', value: { stringValue: 'checkout' } }, { key: 'n', value: { doubleValue: 0 } }],
+      [{ key: 'service.name', value: { stringValue: 'checkout' } }, { key: 'n', value: { doubleValue: NaN } }],
+      [{ key: 'service.name', value: { stringValue: 'checkout' } }, { key: 'n', value: { doubleValue: Infinity } }],
+      [{ key: 'service.name', value: { stringValue: 'checkout' } }, { key: 'n', value: { bytesValue: new Uint8Array([1]) } }],
+      [{ key: 'service.name', value: { stringValue: 'checkout' } }, { key: 'n', value: { arrayValue: { values: [{ intValue: 1 }] } } }],
+      [{ key: 'service.name', value: { stringValue: 'checkout' } }, { key: 'n' }],
+      [{ key: 'n', value: { stringValue: '1' } }, { key: 'service.name', value: { stringValue: 'checkout' } }],
+      [{ key: 'service.name', value: { stringValue: 'checkout' } }, { key: 'n', value: { stringValue: '1' } }, { key: 'n', value: { stringValue: '2' } }],
+      [{ key: 'service.name', value: { stringValue: 'checkout"],["x' } }],
+      [{ key: 'service.name', value: { stringValue: 'checkout' } }, { key: '__proto__', value: { stringValue: 'x' } }],
+      [],
+    ];
+    const request = (attributes: object[], name: string) => encode({ resourceSpans: [{ resource: { attributes }, scopeSpans: [{ spans: [
+      { ...ids(3, 4), name, attributes: [{ key: 'constructor', value: { stringValue: name } }, { key: 'n', value: { intValue: 7 } }] },
+    ] }] }] });
+    // Twice over, in both orders, so each decode meets the table filled by the others.
+    for (const order of [resources, [...resources].reverse()]) {
+      for (const attributes of order) expectSameAsOracle(request(attributes, 'x'));
+    }
+    const first = decodeProtobufTracesFast(request(resources[0], 'a')).spans[0];
+    const again = decodeProtobufTracesFast(request(resources[0], 'b')).spans[0];
+    const other = decodeProtobufTracesFast(request(resources[1], 'c')).spans[0];
+    expect(again.resource).toBe(first.resource);
+    expect(other.resource).not.toBe(first.resource);
+    expect(other.resource.n).toBe(1);
+    expect(first.resource.n).toBe('1');
+    for (const span of [first, again, other]) {
+      expect(Object.getPrototypeOf(span.attributes)).toBe(span.resource);
+      expect(Object.getPrototypeOf(span.resource)).toBeNull();
+      expect(Object.keys(span.attributes)).toEqual(['constructor', 'n']);
+      expect(span.attributes.n).toBe(7); // the span's own value over the resource's
+      expect(span.attributes['service.name']).toBe('checkout');
+      expect(span.attributes.toString).toBeUndefined();
+      expect(span.attributes.hasOwnProperty).toBeUndefined();
+    }
+    expect(again.attributes.constructor).toBe('b');
+    // A nested resource value is not interned: equal text, separate objects.
+    const nested = () => decodeProtobufTracesFast(request(resources[10], 'd')).spans[0].resource;
+    expect(nested()).not.toBe(nested());
+  });
+
+  it('tells apart interned strings and trace ids that share a hash slot (same length, same first and last bytes)', () => {
+    // The intern hash reads the first and last 8 bytes of a string, the trace id hash the first and last 4.
+    const values = ['aaaaaaaaXbbbbbbbb', 'aaaaaaaaYbbbbbbbb', 'aaaaaaaaXXXbbbbbbbb', 'aaaaaaaaYYYbbbbbbbb'];
+    const traceIds = [0x10, 0x20, 0x30].map((middle) => Uint8Array.from({ length: 16 }, (_, i) => (i >= 4 && i < 12 ? middle : 0x77)));
+    for (let round = 0; round < 3; round++) {
+      const spans = values.flatMap((value, v) => traceIds.map((traceId, t) => ({
+        traceId, spanId: new Uint8Array(8).fill(1 + v * 3 + t), name: value, attributes: [{ key: value, value: { stringValue: value } }],
+      })));
+      const request = encode({ resourceSpans: [{ scopeSpans: [{ spans }] }] });
+      expectSameAsOracle(request);
+      const decoded = decodeProtobufTracesFast(request).spans;
+      expect(decoded.map((s) => s.name)).toEqual(values.flatMap((v) => traceIds.map(() => v)));
+      expect(new Set(decoded.map((s) => s.traceId)).size).toBe(3);
+    }
+  });
+
+  it('shares one frozen empty array for spans without events, links or children; linking gives each span its own children', async () => {
+    const { linkSpans } = await import('../trace/linkSpans.js');
+    const request = encode({ resourceSpans: [{ scopeSpans: [{ spans: [
+      { ...ids(5, 1), name: 'root' },
+      { ...ids(5, 2), parentSpanId: new Uint8Array(8).fill(1), name: 'child', events: [{ name: 'e', timeUnixNano: '5' }] },
+    ] }] }] });
+    const [root, child] = decodeProtobufTracesFast(request).spans;
+    expect(root.events).toEqual([]);
+    expect(Object.isFrozen(root.events) && Object.isFrozen(root.links) && Object.isFrozen(root.children)).toBe(true);
+    expect(() => (root.events as unknown[]).push(1)).toThrow(TypeError);
+    expect(child.events).toHaveLength(1);
+    expect(JSON.parse(JSON.stringify({ ...root, parent: null, attributes: null, resource: null }))).toMatchObject({ events: [], links: [], children: [] });
+    linkSpans([root, child]);
+    expect(root.children).toEqual([child]);
+    expect(child.children).toEqual([]);
+    expect(child.children).not.toBe(root.children);
+  });
+});

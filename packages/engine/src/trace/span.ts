@@ -20,6 +20,8 @@
  *   docs/dsl.md).
  * - `parent` and `children` are links set by trace assembly (`linkSpans`); a
  *   freshly decoded span has `parent: null` and `children: []`.
+ * - Empty `events`, `links` and `children` may be one shared frozen array
+ *   (`NO_EVENTS`, ...): replace such an array, never push into it.
  */
 
 export type AttributeValue =
@@ -85,6 +87,17 @@ export interface Span {
   /** Set by trace assembly: spans whose parentSpanId is this span, in start-time order. */
   children: Span[];
 }
+
+/**
+ * Shared, frozen empty arrays for spans without events, links or children
+ * (most spans): an empty array per span and field cost about 100 B per
+ * buffered span. Frozen, so code that would push into a shared one fails
+ * loudly instead of adding to every span; `linkSpans` gives each span its own
+ * `children` array.
+ */
+export const NO_EVENTS = Object.freeze([]) as unknown as SpanEvent[];
+export const NO_LINKS = Object.freeze([]) as unknown as SpanLink[];
+export const NO_CHILDREN = Object.freeze([]) as unknown as Span[];
 
 export const SPAN_KINDS: readonly SpanKind[] = ['INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
 export const SPAN_STATUSES: readonly SpanStatus[] = ['UNSET', 'OK', 'ERROR'];
@@ -214,13 +227,13 @@ export function createSpan(init: SpanInit): Span {
     resource,
     service: typeof service === 'string' ? service : undefined,
     scope: { name: init.scope?.name ?? '', version: init.scope?.version ?? '' },
-    events: (init.events ?? []).map((e) => ({
+    events: init.events === undefined || init.events.length === 0 ? NO_EVENTS : init.events.map((e) => ({
       name: e.name,
       time: nanosToMillis(e.timeUnixNano),
       timeUnixNano: e.timeUnixNano,
       attributes: toAttributeMap(e.attributes),
     })),
-    links: (init.links ?? []).map((l) => ({
+    links: init.links === undefined || init.links.length === 0 ? NO_LINKS : init.links.map((l) => ({
       traceId: l.traceId,
       spanId: l.spanId,
       traceState: l.traceState ?? '',
@@ -228,6 +241,6 @@ export function createSpan(init: SpanInit): Span {
     })),
     isRoot: parentSpanId === null,
     parent: null,
-    children: [],
+    children: NO_CHILDREN,
   };
 }
