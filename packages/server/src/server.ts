@@ -109,6 +109,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await mkdir(config.dataDir, { recursive: true });
     const store: Store = await openStore(config.store, { dataDir: config.dataDir, log });
     cleanups.push(() => store.close());
+    store.prepareWrites?.();
     const auth = await Authenticator.create(store, { mode: config.auth, adminToken });
     if (config.otlpAuth && !auth.hasTokens) log.warn('--otlp-auth is on but no token exists yet: every OTLP request will be refused until one is created (role ingest or admin)');
     const otlpAuth = config.otlpAuth ? { authenticator: auth, header: config.otlpAuthHeader } : null;

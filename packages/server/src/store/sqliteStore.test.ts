@@ -1,7 +1,9 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS, SqliteStore } from './sqliteStore.js';
 import { describeStoreConformance, testSignal, testSpan, testTrace } from './storeConformance.testkit.js';
@@ -147,6 +149,43 @@ describe('SqliteStore', () => {
         await store.close(); // idempotent
       }
       expect(store.writerWorker).toBeUndefined();
+    });
+
+    it('prepareWrites starts the thread before the first write, once; a database in memory writes in-thread', async () => {
+      const store = SqliteStore.open({ path: path.join(root, 'prepared.db'), busyTimeout: 100 });
+      const memory = SqliteStore.open({ path: ':memory:', busyTimeout: 100 });
+      try {
+        store.prepareWrites();
+        const started = store.writerWorker;
+        expect(started?.threadId).toBeGreaterThan(0);
+        store.prepareWrites();
+        expect(store.writerWorker).toBe(started);
+        expect((await store.write({ signals: [testSignal(1)], traces: [trace(1)] })).map((s) => s.id)).toEqual(['sig-1']);
+        expect(store.writerWorker).toBe(started);
+        memory.prepareWrites();
+        expect(memory.writerWorker).toBeUndefined();
+        expect((await memory.write({ signals: [testSignal(1)], traces: [trace(1)] })).map((s) => s.id)).toEqual(['sig-1']);
+      } finally {
+        await store.close();
+        await memory.close();
+      }
+      expect(store.writerWorker).toBeUndefined();
+    });
+
+    it('an idle writer thread started ahead of time does not keep the process alive', async () => {
+      // A child process runs the built store (npm test builds first): it must exit by itself without close().
+      const built = fileURLToPath(new URL('../../dist/store/sqliteStore.js', import.meta.url));
+      const script = `import { SqliteStore } from ${JSON.stringify(pathToFileURL(built).href)};
+        const store = SqliteStore.open({ path: ${JSON.stringify(path.join(root, 'idle.db'))}, busyTimeout: 100 });
+        store.prepareWrites();
+        console.log(store.writerWorker.threadId > 0 ? 'started' : 'not started');`;
+      const file = path.join(root, 'idle.mjs');
+      writeFileSync(file, script);
+      const result = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 30_000 });
+      expect(result.stderr).toBe('');
+      expect(result.signal).toBeNull(); // not killed by the timeout
+      expect(result.status).toBe(0);
+      expect(result.stdout.trim()).toBe('started');
     });
 
     it('reports a lock held by another connection as retryable, and writes once it is released', async () => {

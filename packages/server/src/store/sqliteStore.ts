@@ -583,6 +583,12 @@ export class SqliteStore implements Store {
     return this.writerThread?.exited === false ? this.writerThread.worker : undefined;
   }
 
+  /** Starts the writer thread now (file databases), so the first write does not wait for the thread to start. */
+  prepareWrites(): void {
+    if (this.closed || this.path === ':memory:') return;
+    this.writer();
+  }
+
   private writer(): SqliteWriterThread {
     if (this.writerThread === undefined || this.writerThread.exited) {
       this.writerThread = new SqliteWriterThread(this.path, this.busyTimeout);
@@ -885,6 +891,9 @@ class SqliteWriterThread {
     });
     this.worker.on('error', (err) => this.fail(new Error(`the SQLite writer thread failed: ${err.message}`, { cause: err })));
     this.worker.on('exit', (code) => this.fail(new Error(`the SQLite writer thread exited (code ${code})`)));
+    // Referenced only while a batch is in flight: an idle writer, started ahead of the first write, does not keep the
+    // process alive. After the listeners: adding a 'message' listener references the thread's port again.
+    this.worker.unref();
   }
 
   write(batch: BatchMessage): Promise<Array<{ index: number; seq: number }>> {

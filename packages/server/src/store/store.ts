@@ -442,6 +442,13 @@ export interface Store {
 
   /** Stores signals (idempotent by id) and traces atomically; resolves to the newly stored signals, with their seq, in seq order. */
   write(batch: WriteBatch): Promise<SignalRecord[]>;
+  /**
+   * Optional: readies the write path before the first `write` (the server
+   * calls it once it serves), so the first signal does not wait for it, e.g.
+   * for a writer thread to start. Idempotent; a store that needs nothing
+   * omits it.
+   */
+  prepareWrites?(): void;
   getSignal(id: string): Promise<SignalDetail | null>;
   listSignals(query: SignalQuery): Promise<SignalRecord[]>;
   /** Signals with seq > afterSeq, oldest first (SSE replay). */
