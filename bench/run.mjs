@@ -19,7 +19,7 @@ import { REPO_ROOT, encodeRequests, generateTraces, ruleSet } from './workload.m
 
 export const PROFILES = {
   smoke: { runs: 1, decodeSpans: 1_000, minMs: 10, evaluateSpans: 500, ruleCounts: [10], loadMs: 300, loadSpans: 1_000, loadRuns: 1, scaling: [1, 10], memory: [2_000], latencySamples: 3, latencyIdleMs: 200, checkSpans: 1_000 },
-  quick: { runs: 3, decodeSpans: 20_000, minMs: 300, evaluateSpans: 5_000, ruleCounts: [10, 100, 1000], loadMs: 3_000, loadSpans: 20_000, loadRuns: 3, scaling: [1, 10, 100, 1000], memory: [100_000], latencySamples: 50, latencyIdleMs: 1_000, checkSpans: 100_000 },
+  quick: { runs: 3, decodeSpans: 20_000, minMs: 300, evaluateSpans: 5_000, ruleCounts: [10, 100, 1000], loadMs: 3_000, loadSpans: 20_000, loadRuns: 3, scaling: [1, 10, 100, 1000], memory: [100_000, 1_000_000], latencySamples: 50, latencyIdleMs: 1_000, checkSpans: 100_000 },
   full: { runs: 5, decodeSpans: 50_000, minMs: 1_000, evaluateSpans: 20_000, ruleCounts: [10, 100, 1000], loadMs: 8_000, loadSpans: 40_000, loadRuns: 5, scaling: [1, 10, 100, 1000], memory: [100_000, 1_000_000], latencySamples: 200, latencyIdleMs: 1_000, checkSpans: 300_000 },
 };
 export const MEASUREMENTS = ['decode', 'evaluate', 'e2e', 'scaling', 'memory', 'latency', 'check'];

@@ -479,11 +479,22 @@ export class Pipeline {
   }
 
   private enqueue(detections: readonly Detection[], receivedAt: number | undefined): void {
+    // Signals of one call share the serialized objects of their common evidence spans (read-only from here on).
+    const serialized = detections.length > 1 ? new Map<Span, SerializedSpan>() : undefined;
+    const serialize = (span: Span): SerializedSpan => {
+      if (serialized === undefined) return serializeSpan(span);
+      let s = serialized.get(span);
+      if (s === undefined) {
+        s = serializeSpan(span);
+        serialized.set(span, s);
+      }
+      return s;
+    };
     for (const d of detections) {
       const completedArrival = this.completedInCall.get(d.signal.traceId);
       const phase = completedArrival !== undefined || receivedAt === undefined ? 'completion' : 'ingest';
       const arrivedAt = phase === 'ingest' ? receivedAt! : completedArrival ?? d.signal.detectedAt;
-      const evidence = d.spans.map(serializeSpan);
+      const evidence = d.spans.map(serialize);
       const notifications = this.options.notifications?.route(d.signal, evidence) ?? [];
       this.queued++;
       this.queue.push({ kind: 'signal', signal: { signal: d.signal, evidence, ...(notifications.length > 0 ? { notifications } : {}) }, phase, arrivedAt });

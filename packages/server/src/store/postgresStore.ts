@@ -55,7 +55,7 @@
 import pg from 'pg';
 import { FluoError } from '../errors.js';
 import { keptTraceFromOtlp, mergeNewTraces, otlpOfSerializedSpans } from './keptTrace.js';
-import { nullPrototypeReviver, type SerializedSpan } from './serializedSpan.js';
+import { evidenceJson, nullPrototypeReviver, type SerializedSpan } from './serializedSpan.js';
 import { PermanentWriteError } from './store.js';
 import type {
   ActivityCounts, ActivityQuery, AuditEntry, AuditQuery, ChannelRecord, DeliveryOutcomeRecord, KeptTrace, NewAuditEntry, NewNotification, NewTrace,
@@ -933,11 +933,12 @@ interface PreparedSignal {
 /** Serializes first (outside the transaction), merges repeats of one trace and drops repeats of one signal id within the batch. */
 function prepareBatch(batch: WriteBatch): { signals: PreparedSignal[]; traces: NewTrace[] } {
   const signals = new Map<string, PreparedSignal>();
+  const evidenceText = new Map<SerializedSpan, string>();
   for (const { signal, evidence, notifications } of batch.signals as NewSignal[]) {
     if (signals.has(signal.id)) continue;
     signals.set(signal.id, {
       notifications: prepareNotifications(notifications ?? []), id: signal.id, ruleId: filterText(signal.ruleId), severity: signal.severity, services: signal.services.map(filterText),
-      detectedAt: signal.detectedAt, json: JSON.stringify(signal), evidence: JSON.stringify(evidence), signal,
+      detectedAt: signal.detectedAt, json: JSON.stringify(signal), evidence: evidenceJson(evidence, evidenceText), signal,
     });
   }
   const traces = new Map<string, NewTrace>();

@@ -29,6 +29,27 @@ export interface SerializedSpan {
   links: Array<{ traceId: string; spanId: string; traceState: string; attributes: AttributeMap }>;
 }
 
+/**
+ * The JSON text of a signal's evidence: exactly `JSON.stringify(evidence)`.
+ * The signals of one write often share their evidence spans (with many rules,
+ * dozens of them fire on one trace, and the pipeline gives them the same
+ * serialized span objects), so `cache`, kept by the caller for one batch,
+ * holds each span object's text and each is stringified once.
+ */
+export function evidenceJson(evidence: readonly SerializedSpan[], cache: Map<SerializedSpan, string>): string {
+  let text = '[';
+  for (let i = 0; i < evidence.length; i++) {
+    const span = evidence[i];
+    let json = cache.get(span);
+    if (json === undefined) {
+      json = JSON.stringify(span);
+      cache.set(span, json);
+    }
+    text += i === 0 ? json : `,${json}`;
+  }
+  return `${text}]`;
+}
+
 export function serializeSpan(span: Span): SerializedSpan {
   return {
     traceId: span.traceId,

@@ -26,7 +26,7 @@ import { FluoError } from '../errors.js';
 import { Worker } from 'node:worker_threads';
 import { createBatchWriter, insertNotification, statementCache, type BatchMessage, type NotificationParams, type StatementCache } from '../../worker/sqliteWriter.mjs';
 import { keptTraceFromOtlp, mergeNewTraces, otlpOfSerializedSpans } from './keptTrace.js';
-import { nullPrototypeReviver, type SerializedSpan } from './serializedSpan.js';
+import { evidenceJson, nullPrototypeReviver, type SerializedSpan } from './serializedSpan.js';
 import { PermanentWriteError } from './store.js';
 import type {
   ChannelRecord, DeliveryOutcomeRecord, NewNotification, NotificationQuery, NotificationRecord,
@@ -522,12 +522,13 @@ export class SqliteStore implements Store {
   }
 
   private batchMessage(batch: WriteBatch): BatchMessage {
+    const evidenceText = new Map<SerializedSpan, string>();
     const signals = batch.signals.map(({ signal, evidence, notifications }) => ({
       params: {
         id: signal.id, ruleId: signal.ruleId, ruleName: signal.ruleName, ruleVersion: signal.ruleVersion, severity: signal.severity,
         mode: signal.mode, traceId: signal.traceId, spanIds: JSON.stringify(signal.spanIds), message: signal.message,
         detectedAt: signal.detectedAt, firstSpanTime: signal.firstSpanTime, lastSpanTime: signal.lastSpanTime,
-        services: JSON.stringify(signal.services), evidence: JSON.stringify(evidence),
+        services: JSON.stringify(signal.services), evidence: evidenceJson(evidence, evidenceText),
         traceIds: signal.traceIds === undefined ? null : JSON.stringify(signal.traceIds), correlationKey: signal.correlationKey ?? null,
         windowStart: signal.windowStart ?? null, windowEnd: signal.windowEnd ?? null,
       },
