@@ -1,103 +1,34 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  createAttributeMap,
-  createSpan,
-  ownAttributes,
-  setAttribute,
-  SPAN_KINDS,
-  SPAN_STATUSES,
-  type AttributeMap,
-  type AttributeValue,
-  type Span,
-} from '../trace/span.js';
+import { createAttributeMap, createSpan, type AttributeValue, type Span } from '../trace/span.js';
 import { decodeProtobufTraces, decodeProtobufTracesWithProtobufjs } from './decodeProtobufTraces.js';
 import { encodeProtobufTraces } from './encodeProtobufTraces.js';
 import { encodeTracesData } from './encodeTracesData.js';
+import { attributeMap, plainSpan as plain, spanArbitrary } from './spanArbitrary.testkit.js';
 
 // ---- arbitraries: spans in the model's normal form, using every field the model has
 
-const hexId = (bytes: number) =>
-  fc.uint8Array({ minLength: bytes, maxLength: bytes }).filter((b) => b.some((x) => x !== 0)).map((b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(''));
-const nanos = fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.bigInt({ min: 1_600_000_000_000_000_000n, max: 1_900_000_000_000_000_000n })).map(String);
 const text = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 12 }), fc.string({ maxLength: 12 }), fc.string({ minLength: 100, maxLength: 300 }));
-const key = fc.oneof(text, fc.constantFrom('__proto__', 'constructor', 'toString', 'service.name', ''));
-const number = fc.oneof(fc.maxSafeInteger(), fc.double(), fc.constantFrom(0, -0, 1, -1, 2 ** 53 - 1, -(2 ** 53) + 1, 2 ** 53, 0.5, NaN, Infinity, -Infinity));
-
-function attributeMap(entries: Array<[string, AttributeValue]>): AttributeMap {
-  const map = createAttributeMap();
-  for (const [k, v] of entries) setAttribute(map, k, v);
-  return map;
-}
-
-const { value: attributeValue } = fc.letrec<{ value: AttributeValue }>((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    text,
-    fc.boolean(),
-    number,
-    fc.constant(null),
+const spanArb = spanArbitrary({
+  text,
+  key: fc.oneof(text, fc.constantFrom('__proto__', 'constructor', 'toString', 'service.name', '')),
+  nanos: fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.bigInt({ min: 1_600_000_000_000_000_000n, max: 1_900_000_000_000_000_000n })).map(String),
+  scalars: [
+    fc.oneof(fc.maxSafeInteger(), fc.double(), fc.constantFrom(0, -0, 1, -1, 2 ** 53 - 1, -(2 ** 53) + 1, 2 ** 53, 0.5, NaN, Infinity, -Infinity)),
     fc.constantFrom('9223372036854775807', 'deadbeef'), // how the model holds int64 beyond 2^53 and bytes
-    fc.array(tie('value'), { maxLength: 3 }),
-    fc.array(fc.tuple(key, tie('value')), { maxLength: 3 }).map(attributeMap),
-  ),
-}));
-const attributes = fc.array(fc.tuple(key, attributeValue), { maxLength: 5 }).map(attributeMap);
-
-// Resources as separate objects with equal content (as spans of one trace from several requests have) and distinct ones.
-const resources = [
-  attributeMap([['service.name', 'a']]),
-  attributeMap([['service.name', 'a']]),
-  attributeMap([['service.name', 'b'], ['k', 1], ['list', [1, 'x', null]]]),
-  attributeMap([['k', 1], ['service.name', 'b'], ['list', [1, 'x', null]]]),
-  attributeMap([['service.name', 'b'], ['k', 1.5]]),
-  createAttributeMap(),
-];
-const scopes = [{ name: 'lib', version: '1' }, { name: 'lib', version: '1' }, { name: 'lib', version: '2' }, { name: '', version: '' }, { name: 'x', version: '' }];
-
-const spanArb: fc.Arbitrary<Span> = fc
-  .record({
-    traceId: hexId(16),
-    spanId: hexId(8),
-    parentSpanId: fc.option(hexId(8), { nil: null }),
-    traceState: fc.constantFrom('', 'a=1,b=2'),
-    name: text,
-    kind: fc.constantFrom(...SPAN_KINDS),
-    status: fc.constantFrom(...SPAN_STATUSES),
-    statusMessage: text,
-    startTimeUnixNano: nanos,
-    endTimeUnixNano: nanos,
-    attributes,
-    resource: fc.nat(resources.length - 1),
-    scope: fc.nat(scopes.length - 1),
-    events: fc.array(fc.record({ name: text, timeUnixNano: nanos, attributes }), { maxLength: 2 }),
-    links: fc.array(fc.record({ traceId: hexId(16), spanId: hexId(8), traceState: fc.constantFrom('', 'x=y'), attributes }), { maxLength: 2 }),
-  })
-  .map((s) => createSpan({ ...s, resource: resources[s.resource], scope: scopes[s.scope] }));
-
-// ---- comparison: the span as plain data (maps as sorted entries, so `__proto__` keys compare as data; numbers by Object.is)
-
-function plainValue(v: AttributeValue): unknown {
-  if (Array.isArray(v)) return v.map(plainValue);
-  if (typeof v === 'object' && v !== null) return plainMap(v);
-  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : Number.isNaN(v) ? 'NaN' : v;
-  return v;
-}
-function plainMap(map: AttributeMap): unknown {
-  return Object.keys(map).sort().map((k) => [k, plainValue(map[k])]);
-}
-function plain(span: Span): unknown {
-  return {
-    ids: [span.traceId, span.spanId, span.parentSpanId, span.isRoot],
-    fields: [span.traceState, span.name, span.kind, span.status, span.statusMessage, span.service],
-    times: [span.startTimeUnixNano, span.endTimeUnixNano, span.startTime, span.endTime, span.duration],
-    attributes: plainMap(ownAttributes(span)),
-    resource: plainMap(span.resource),
-    scope: span.scope,
-    events: span.events.map((e) => [e.name, e.timeUnixNano, e.time, plainMap(e.attributes)]),
-    links: span.links.map((l) => [l.traceId, l.spanId, l.traceState, plainMap(l.attributes)]),
-  };
-}
+  ],
+  maxAttributes: 5,
+  // Resources as separate objects with equal content (as spans of one trace from several requests have) and distinct ones.
+  resources: [
+    attributeMap([['service.name', 'a']]),
+    attributeMap([['service.name', 'a']]),
+    attributeMap([['service.name', 'b'], ['k', 1], ['list', [1, 'x', null]]]),
+    attributeMap([['k', 1], ['service.name', 'b'], ['list', [1, 'x', null]]]),
+    attributeMap([['service.name', 'b'], ['k', 1.5]]),
+    createAttributeMap(),
+  ],
+  scopes: [{ name: 'lib', version: '1' }, { name: 'lib', version: '1' }, { name: 'lib', version: '2' }, { name: '', version: '' }, { name: 'x', version: '' }],
+});
 
 /** Spans keyed by span id (tests use distinct ids), so groupings that order spans differently compare equal. */
 function bySpanId(spans: Span[]): Map<string, unknown> {
@@ -128,7 +59,7 @@ describe('encodeTracesData', () => {
     fc.assert(
       fc.property(distinctSpans, (spans) => {
         const decoded = decodeProtobufTraces(encodeTracesData(spans)).spans;
-        const resourceOf = (s: Span) => JSON.stringify(plainMap(s.resource));
+        const resourceOf = (s: Span) => JSON.stringify((plain(s) as { resource: unknown }).resource);
         const scopeOf = (s: Span) => `${s.scope.name}\u0000${s.scope.version}`;
         const expected = [...new Set(spans.map(resourceOf))].flatMap((r) => {
           const inResource = spans.filter((s) => resourceOf(s) === r);

@@ -1,94 +1,23 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  createAttributeMap,
-  createSpan,
-  ownAttributes,
-  setAttribute,
-  SPAN_KINDS,
-  SPAN_STATUSES,
-  type AttributeMap,
-  type AttributeValue,
-  type Span,
-} from '../trace/span.js';
+import { createAttributeMap, createSpan, type AttributeValue, type Span } from '../trace/span.js';
 import { groupSpans } from './groupSpans.js';
 import { decodeJsonTraces, decodeProtobufTraces, encodeJsonTraces, encodeProtobufTraces } from './index.js';
+import { attributeMap, plainSpan as plain, spanArbitrary } from './spanArbitrary.testkit.js';
 
-// ---- arbitraries for spans in the model's normal form (what decoding yields)
+// ---- arbitraries for spans in the model's normal form (what decoding yields); JSON cannot carry -0
 
-const hexId = (bytes: number) =>
-  fc.uint8Array({ minLength: bytes, maxLength: bytes }).filter((b) => b.some((x) => x !== 0)).map((b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(''));
-const nanos = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String);
 const text = fc.string({ unit: 'binary', maxLength: 12 });
-const key = fc.oneof(text, fc.constantFrom('__proto__', 'constructor', 'toString', 'service.name'));
-const double = fc.double().filter((d) => !Object.is(d, -0));
-
-function attributeMap(entries: Array<[string, AttributeValue]>): AttributeMap {
-  const map = createAttributeMap();
-  for (const [k, v] of entries) setAttribute(map, k, v);
-  return map;
-}
-
-const { value: attributeValue } = fc.letrec<{ value: AttributeValue }>((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    text,
-    fc.boolean(),
-    fc.maxSafeInteger(),
-    double,
-    fc.constant(null),
-    fc.array(tie('value'), { maxLength: 3 }),
-    fc.array(fc.tuple(key, tie('value')), { maxLength: 3 }).map(attributeMap),
-  ),
-}));
-const attributes = fc.array(fc.tuple(key, attributeValue), { maxLength: 4 }).map(attributeMap);
-
-// A few resources and scopes, so spans share them and grouping matters.
-const resources = [attributeMap([['service.name', 'a']]), attributeMap([['service.name', 'b'], ['k', 1]]), createAttributeMap()];
-const scopes = [{ name: 'lib', version: '1' }, { name: 'lib', version: '2' }, { name: '', version: '' }];
-
-const spanArb: fc.Arbitrary<Span> = fc
-  .record({
-    traceId: hexId(16),
-    spanId: hexId(8),
-    parentSpanId: fc.option(hexId(8), { nil: null }),
-    traceState: fc.constantFrom('', 'a=1,b=2'),
-    name: text,
-    kind: fc.constantFrom(...SPAN_KINDS),
-    status: fc.constantFrom(...SPAN_STATUSES),
-    statusMessage: text,
-    startTimeUnixNano: nanos,
-    endTimeUnixNano: nanos,
-    attributes,
-    resource: fc.nat(resources.length - 1),
-    scope: fc.nat(scopes.length - 1),
-    events: fc.array(fc.record({ name: text, timeUnixNano: nanos, attributes }), { maxLength: 2 }),
-    links: fc.array(fc.record({ traceId: hexId(16), spanId: hexId(8), traceState: fc.constantFrom('', 'x=y'), attributes }), { maxLength: 2 }),
-  })
-  .map((s) => createSpan({ ...s, resource: resources[s.resource], scope: scopes[s.scope] }));
-
-// ---- comparison: the span as plain data (maps as sorted entries, so `__proto__` keys compare as data)
-
-function plainValue(v: AttributeValue): unknown {
-  if (Array.isArray(v)) return v.map(plainValue);
-  if (typeof v === 'object' && v !== null) return plainMap(v);
-  return v;
-}
-function plainMap(map: AttributeMap): unknown {
-  return Object.keys(map).sort().map((k) => [k, plainValue(map[k])]);
-}
-function plain(span: Span): unknown {
-  return {
-    ids: [span.traceId, span.spanId, span.parentSpanId, span.isRoot],
-    fields: [span.traceState, span.name, span.kind, span.status, span.statusMessage, span.service],
-    times: [span.startTimeUnixNano, span.endTimeUnixNano, span.startTime, span.endTime, span.duration],
-    attributes: plainMap(ownAttributes(span)),
-    resource: plainMap(span.resource),
-    scope: span.scope,
-    events: span.events.map((e) => [e.name, e.timeUnixNano, e.time, plainMap(e.attributes)]),
-    links: span.links.map((l) => [l.traceId, l.spanId, l.traceState, plainMap(l.attributes)]),
-  };
-}
+const spanArb = spanArbitrary({
+  text,
+  key: fc.oneof(text, fc.constantFrom('__proto__', 'constructor', 'toString', 'service.name')),
+  nanos: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String),
+  scalars: [fc.maxSafeInteger(), fc.double().filter((d) => !Object.is(d, -0))],
+  maxAttributes: 4,
+  // A few resources and scopes, so spans share them and grouping matters.
+  resources: [attributeMap([['service.name', 'a']]), attributeMap([['service.name', 'b'], ['k', 1]]), createAttributeMap()],
+  scopes: [{ name: 'lib', version: '1' }, { name: 'lib', version: '2' }, { name: '', version: '' }],
+});
 
 /** The order encoding produces: grouped by resource, then scope. */
 function inEncodedOrder(spans: Span[]): Span[] {

@@ -32,7 +32,7 @@ import type {
   ChannelRecord, DeliveryOutcomeRecord, NewNotification, NotificationQuery, NotificationRecord,
   ActivityCounts, ActivityQuery, RuleVersionRecord,
   AuditEntry, AuditQuery, NewAuditEntry, TokenRecord,
-  KeptTrace, NewSignal, NewTrace, PruneResult, RuleRecord, SignalCount, SignalCountQuery, SignalDetail, SignalQuery, SignalRecord, SignalStatus, StatusChange,
+  KeptTrace, NewTrace, PruneResult, RuleRecord, SignalCount, SignalCountQuery, SignalDetail, SignalQuery, SignalRecord, SignalStatus, StatusChange,
   Store, StoreStats, TraceQuery, TraceSummary, WriteBatch,
 } from './store.js';
 
