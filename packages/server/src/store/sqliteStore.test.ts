@@ -207,27 +207,36 @@ describe('SqliteStore', () => {
     });
 
     it('fails the writes in flight as retryable when the thread dies, and starts a new thread for the next write', async () => {
-      const file = path.join(root, 'crash.db');
-      const store = SqliteStore.open({ path: file, busyTimeout: 10_000 });
-      const other = new Database(file);
+      const store = SqliteStore.open({ path: path.join(root, 'crash.db'), busyTimeout: 100 });
       try {
         await store.write({ signals: [], traces: [trace(1)] });
         const first = store.writerWorker!;
-        other.exec('BEGIN IMMEDIATE'); // the next batch waits for the lock inside the thread
-        const inFlight = store.write({ signals: [testSignal(3)], traces: [trace(3)] }).then(() => null, (e: unknown) => e);
-        await first.terminate();
-        const err = await inFlight;
+        // Told to end ahead of the next write, the thread exits without answering it, as after a crash. (Not
+        // terminate(): terminating a thread inside a better-sqlite3 call that then fails aborts the whole process.)
+        first.postMessage({ close: true });
+        const err = await store.write({ signals: [testSignal(3)], traces: [trace(3)] }).then(() => null, (e: unknown) => e);
         expect(err).toBeInstanceOf(Error);
         expect(err).not.toBeInstanceOf(PermanentWriteError);
         expect(String((err as Error).message)).toMatch(/writer thread exited/);
-        other.exec('ROLLBACK');
         expect((await store.write({ signals: [testSignal(3)], traces: [trace(3)] })).map((s) => s.id)).toEqual(['sig-3']);
         expect(store.writerWorker).not.toBe(first);
         expect((await store.listTraces({ limit: 10 })).map((t) => t.traceId)).toEqual([trace(3).traceId, trace(1).traceId]);
       } finally {
-        other.close();
         await store.close();
       }
+    });
+
+    it('close() ends when the thread ends while close() waits for a write in flight', async () => {
+      const store = SqliteStore.open({ path: path.join(root, 'ends-on-close.db'), busyTimeout: 100 });
+      store.prepareWrites();
+      // Told to end ahead of the write, the thread exits without answering it, as after a crash. (Not terminate():
+      // terminating a thread inside a better-sqlite3 call that then fails aborts the whole process.)
+      store.writerWorker!.postMessage({ close: true });
+      const inFlight = store.write({ signals: [testSignal(1)], traces: [trace(1)] }).then(() => 'written', (e: unknown) => String(e));
+      const closing = store.close();
+      expect(await inFlight).toMatch(/writer thread exited/);
+      await closing; // before the fix this never settled: the thread had exited before close() listened for it
+      expect(store.writerWorker).toBeUndefined();
     });
 
     it('close() waits for the writes in flight', async () => {

@@ -877,6 +877,8 @@ class SqliteWriterThread {
   private nextId = 1;
   private closing: Promise<void> | undefined;
   exited = false;
+  /** Resolves when the thread has ended, however it ended (close, crash, terminate). */
+  private readonly ended: Promise<void>;
 
   constructor(file: string, busyTimeout: number) {
     this.worker = new Worker(new URL('../../worker/sqliteWriter.mjs', import.meta.url), {
@@ -891,7 +893,12 @@ class SqliteWriterThread {
       else entry.reject(permanentOrNot(workerError(m.error)));
     });
     this.worker.on('error', (err) => this.fail(new Error(`the SQLite writer thread failed: ${err.message}`, { cause: err })));
-    this.worker.on('exit', (code) => this.fail(new Error(`the SQLite writer thread exited (code ${code})`)));
+    this.ended = new Promise((resolve) => {
+      this.worker.on('exit', (code) => {
+        this.fail(new Error(`the SQLite writer thread exited (code ${code})`));
+        resolve();
+      });
+    });
     // Referenced only while a batch is in flight: an idle writer, started ahead of the first write, does not keep the
     // process alive. After the listeners: adding a 'message' listener references the thread's port again.
     this.worker.unref();
@@ -925,10 +932,10 @@ class SqliteWriterThread {
         entry.resolve = (v) => { done(v); resolve(); };
         entry.reject = (e) => { failed(e); resolve(); };
       })));
-      const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
-      this.worker.postMessage({ close: true });
+      // The thread may have ended while the batches were waited for: `ended` has resolved then, and this returns at once.
+      if (!this.exited) this.worker.postMessage({ close: true });
       const timer = setTimeout(() => void this.worker.terminate(), 5000);
-      await exited;
+      await this.ended;
       clearTimeout(timer);
     })();
     return this.closing;
