@@ -37,7 +37,8 @@ export interface BatchMessage {
     params: TraceParams;
     offset: number;
     length: number;
-    expected: { spanCount: number; completedAt: number; otlpLength: number } | null;
+    /** The row merged into: its span count, completion time and stored bytes (at offset, length -1 when it has none). */
+    expected: { spanCount: number; completedAt: number; offset: number; length: number } | null;
   }>;
   /** Every trace's OTLP bytes, one after the other. */
   bytes: Uint8Array;

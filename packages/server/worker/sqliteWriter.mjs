@@ -14,9 +14,11 @@
  *   `expected` it is new and inserted; a row that exists already means another
  *   write stored the trace since the caller looked, and the batch fails with
  *   code 'FLUO_TRACE_RACED' (retryable: the caller merges on the retry). With
- *   `expected` ({ spanCount, completedAt, otlpLength } of the row the caller
- *   merged into) it replaces that row, and fails the same way when the row
- *   changed meanwhile.
+ *   `expected` ({ spanCount, completedAt } of the row the caller merged into,
+ *   and its stored bytes at `batch.bytes.subarray(expected.offset,
+ *   expected.offset + expected.length)`, length -1 for a row without bytes)
+ *   it replaces that row, and fails the same way when the row changed
+ *   meanwhile (any of the three differs).
  * - All values arrive ready to bind (JSON already stringified by the caller):
  *   this file holds no domain logic beyond the notification throttle.
  * - Run as a worker (workerData `{ path, busyTimeout }`): opens its own
@@ -99,7 +101,7 @@ export function createBatchWriter(db) {
     VALUES (@traceId, @rootName, @services, @spanCount, @errorCount, @startTime, @endTime, @completedAt, @spanNames, @otlp) ON CONFLICT (trace_id) DO NOTHING`);
   const replaceTrace = stmt(`UPDATE traces SET root_name = @rootName, services = @services, span_count = @spanCount, error_count = @errorCount,
     start_time = @startTime, end_time = @endTime, completed_at = @completedAt, span_names = @spanNames, spans_otlp = @otlp, spans = NULL
-    WHERE trace_id = @traceId AND span_count = @expectedSpanCount AND completed_at = @expectedCompletedAt AND coalesce(length(spans_otlp), -1) = @expectedOtlpLength`);
+    WHERE trace_id = @traceId AND span_count = @expectedSpanCount AND completed_at = @expectedCompletedAt AND spans_otlp IS @expectedOtlp`);
   const transaction = db.transaction((batch) => {
     const inserted = [];
     for (let i = 0; i < batch.signals.length; i++) {
@@ -116,7 +118,8 @@ export function createBatchWriter(db) {
         if (insertTrace.run({ ...params, otlp }).changes !== 1) throw raced(params.traceId);
       } else {
         const changes = replaceTrace.run({
-          ...params, otlp, expectedSpanCount: expected.spanCount, expectedCompletedAt: expected.completedAt, expectedOtlpLength: expected.otlpLength,
+          ...params, otlp, expectedSpanCount: expected.spanCount, expectedCompletedAt: expected.completedAt,
+          expectedOtlp: expected.length < 0 ? null : bytes.subarray(expected.offset, expected.offset + expected.length),
         }).changes;
         if (changes !== 1) throw raced(params.traceId);
       }

@@ -8,9 +8,11 @@
  * attributes once per group of spans). Read side (`keptTraceFromOtlp`): the
  * bytes are decoded with the engine's decoder and returned as the same
  * `SerializedSpan[]` the API has always served. A trace completed twice (late
- * spans) is merged by concatenating the bytes (`mergeNewTraces`); reads
- * dedupe by span id, the later copy winning, and the merge recomputes the
- * summary from the deduped spans (a rare path).
+ * spans: the detector hands over all of its spans again) is merged
+ * (`mergeNewTraces`, a rare path): both copies decoded, deduped by span id
+ * with the later copy winning, and encoded again, so a trace completed n
+ * times is stored once, not n times. Reads dedupe too, for stored bytes that
+ * hold several concatenated messages.
  */
 import { decodeProtobufTraces, encodeTracesData, type Span } from '@fluohq/engine';
 import { serializeSpan, toSpans, type SerializedSpan } from './serializedSpan.js';
@@ -109,10 +111,10 @@ export function otlpOfSerializedSpans(spans: readonly SerializedSpan[]): Uint8Ar
 }
 
 /**
- * A trace written again (late spans completed it twice): the bytes
- * concatenated (the later copy of a span wins on read) and the summary
- * recomputed from the deduped spans. Stored bytes that no longer decode
- * cannot take late spans, whatever the retries: PermanentWriteError.
+ * A trace written again (late spans completed it twice): the spans of both,
+ * deduped by span id (the later copy wins), encoded once, and their summary.
+ * Stored bytes that no longer decode cannot take late spans, whatever the
+ * retries: PermanentWriteError.
  */
 export function mergeNewTraces(earlier: { otlp: Uint8Array; completedAt: number }, later: NewTrace): NewTrace {
   const otlp = new Uint8Array(earlier.otlp.length + later.otlp.length);
@@ -124,7 +126,7 @@ export function mergeNewTraces(earlier: { otlp: Uint8Array; completedAt: number 
   } catch (err) {
     throw new PermanentWriteError(`trace ${later.traceId}: its kept spans cannot be merged with the late ones: ${(err as Error).message}`, { cause: err });
   }
-  return { ...summaryOf(later.traceId, spans, Math.max(earlier.completedAt, later.completedAt)), otlp };
+  return { ...summaryOf(later.traceId, spans, Math.max(earlier.completedAt, later.completedAt)), otlp: encodeTracesData(spans) };
 }
 
 /** The summary and spans of spans already serialized (open traces in the API, tests). */

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createBatchWriter } from '../../worker/sqliteWriter.mjs';
 import { MIGRATIONS, SqliteStore } from './sqliteStore.js';
 import { describeStoreConformance, testSignal, testSpan, testTrace } from './storeConformance.testkit.js';
 import { PermanentWriteError } from './store.js';
@@ -112,6 +113,60 @@ describe('SqliteStore', () => {
       expect(row).toEqual({ type: 'blob', spans: null });
     } finally {
       await store.close();
+    }
+  });
+
+  it('stores a trace completed again and again once: its bytes do not grow with each completion', async () => {
+    const store = SqliteStore.open({ path: path.join(root, 'recompleted.db'), busyTimeout: 100 });
+    const db = new Database(store.path, { readonly: true });
+    try {
+      const traceId = 'd'.repeat(32);
+      const spans = Array.from({ length: 20 }, (_, i) => testSpan(traceId, (i + 1).toString(16).padStart(16, '0')));
+      const stored = () => (db.prepare('SELECT length(spans_otlp) AS n FROM traces WHERE trace_id = ?').get(traceId) as { n: number }).n;
+      await store.write({ signals: [], traces: [testTrace(traceId, spans, 1)] });
+      const once = stored();
+      // Each completion hands over every span of the trace again, as the detector does for a reopened trace.
+      for (let n = 2; n <= 12; n++) await store.write({ signals: [], traces: [testTrace(traceId, spans, n)] });
+      expect(stored()).toBe(once);
+      const late = [...spans, testSpan(traceId, 'f'.repeat(16))];
+      await store.write({ signals: [], traces: [testTrace(traceId, late, 13)] });
+      expect(stored()).toBeLessThan(once * 1.2);
+      expect((await store.getTrace(traceId))!.spans.map((s) => s.spanId).sort()).toEqual(late.map((s) => s.spanId).sort());
+    } finally {
+      db.close();
+      await store.close();
+    }
+  });
+
+  it('the writer replaces a kept trace only while the row holds exactly the bytes it was merged from', async () => {
+    const file = path.join(root, 'raced.db');
+    const store = SqliteStore.open({ path: file, busyTimeout: 100 });
+    const traceId = 'e'.repeat(32);
+    await store.write({ signals: [], traces: [testTrace(traceId, [testSpan(traceId, '1'.repeat(16))], 1)] });
+    await store.close();
+    const db = new Database(file);
+    try {
+      const writeBatch = createBatchWriter(db);
+      const row = db.prepare('SELECT span_count, completed_at, spans_otlp FROM traces WHERE trace_id = ?').get(traceId) as { span_count: number; completed_at: number; spans_otlp: Buffer };
+      const params = {
+        traceId, rootName: 'r', services: '[]', spanCount: row.span_count, errorCount: 0, startTime: 0, endTime: 0, completedAt: row.completed_at, spanNames: '[]',
+      };
+      const replace = (expectedBytes: Uint8Array) => {
+        const replacement = Uint8Array.of(0x0a, 0x00);
+        const bytes = new Uint8Array(replacement.length + expectedBytes.length);
+        bytes.set(replacement, 0);
+        bytes.set(expectedBytes, replacement.length);
+        const expected = { spanCount: row.span_count, completedAt: row.completed_at, offset: replacement.length, length: expectedBytes.length };
+        return () => writeBatch({ signals: [], traces: [{ params, offset: 0, length: replacement.length, expected }], bytes });
+      };
+      // Same span count, completion time and length, one byte different: another write changed the row.
+      const changed = Uint8Array.from(row.spans_otlp);
+      changed[changed.length - 1] ^= 1;
+      expect(replace(changed)).toThrow(expect.objectContaining({ code: 'FLUO_TRACE_RACED' }));
+      expect(replace(Uint8Array.from(row.spans_otlp))).not.toThrow();
+      expect((db.prepare('SELECT hex(spans_otlp) AS h FROM traces WHERE trace_id = ?').get(traceId) as { h: string }).h).toBe('0A00');
+    } finally {
+      db.close();
     }
   });
 

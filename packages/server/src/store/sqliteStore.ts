@@ -542,27 +542,36 @@ export class SqliteStore implements Store {
     }
     const existing = byId.size === 0 ? [] : this.stmt(`SELECT trace_id, span_count, completed_at, spans, spans_otlp FROM traces
       WHERE trace_id IN (SELECT value FROM json_each(?))`).all(JSON.stringify([...byId.keys()])) as Array<TraceRow>;
-    const expected = new Map<string, { spanCount: number; completedAt: number; otlpLength: number }>();
+    const expected = new Map<string, { spanCount: number; completedAt: number; otlp: Uint8Array | null }>();
     for (const row of existing) {
       const earlierOtlp = row.spans_otlp ?? otlpOfSerializedSpans(JSON.parse(row.spans ?? '[]', nullPrototypeReviver) as SerializedSpan[]);
       byId.set(row.trace_id, mergeNewTraces({ otlp: earlierOtlp, completedAt: row.completed_at }, byId.get(row.trace_id)!));
-      expected.set(row.trace_id, { spanCount: row.span_count, completedAt: row.completed_at, otlpLength: row.spans_otlp?.length ?? -1 });
+      expected.set(row.trace_id, { spanCount: row.span_count, completedAt: row.completed_at, otlp: row.spans_otlp ?? null });
     }
     let total = 0;
     for (const t of byId.values()) total += t.otlp.length;
+    for (const e of expected.values()) total += e.otlp?.length ?? 0;
     const bytes = new Uint8Array(total);
     const traces: BatchMessage['traces'] = [];
     let offset = 0;
     for (const t of byId.values()) {
       bytes.set(t.otlp, offset);
+      const e = expected.get(t.traceId);
+      let expectedAt: BatchMessage['traces'][number]['expected'] = null;
+      if (e !== undefined) {
+        // The row's bytes travel too: the writer replaces the row only if it still holds exactly them.
+        const at = offset + t.otlp.length;
+        if (e.otlp !== null) bytes.set(e.otlp, at);
+        expectedAt = { spanCount: e.spanCount, completedAt: e.completedAt, offset: at, length: e.otlp === null ? -1 : e.otlp.length };
+      }
       traces.push({
         params: {
           traceId: t.traceId, rootName: t.rootName, services: JSON.stringify(t.services), spanCount: t.spanCount, errorCount: t.errorCount,
           startTime: t.startTime, endTime: t.endTime, completedAt: t.completedAt, spanNames: JSON.stringify(t.spanNames),
         },
-        offset, length: t.otlp.length, expected: expected.get(t.traceId) ?? null,
+        offset, length: t.otlp.length, expected: expectedAt,
       });
-      offset += t.otlp.length;
+      offset += t.otlp.length + (e?.otlp?.length ?? 0);
     }
     return { signals, traces, bytes };
   }
