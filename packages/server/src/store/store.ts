@@ -210,9 +210,9 @@ export interface NewTrace extends TraceSummary {
   /** Distinct span names, for TraceQuery.spanName. */
   spanNames: string[];
   /**
-   * One TracesData message, or several concatenated (which is again a valid
-   * TracesData: repeated fields append) when late spans completed the trace
-   * again; where a span id occurs more than once, the later copy wins.
+   * The spans as one TracesData message. Readers also accept several
+   * messages concatenated (again a valid TracesData: repeated fields append);
+   * where a span id occurs more than once, the later copy wins.
    */
   otlp: Uint8Array;
 }
