@@ -339,6 +339,22 @@ describe('decodeProtobufTracesFast: the span model it builds', () => {
     expect(nested()).not.toBe(nested());
   });
 
+  it('bounds what the resource table keeps alive: large resources are not interned, and the table is cleared by size', () => {
+    const request = (value: string) => encode({ resourceSpans: [{ resource: { attributes: [{ key: 'host.name', value: { stringValue: value } }] }, scopeSpans: [{ spans: [
+      { ...ids(5, 6), name: 's' },
+    ] }] }] });
+    const resourceOf = (value: string) => decodeProtobufTracesFast(request(value)).spans[0].resource;
+    // Over 16 Ki characters of key text: decoded equal, never shared.
+    const large = 'x'.repeat(20_000);
+    expect(resourceOf(large)).not.toBe(resourceOf(large));
+    expect(resourceOf(large)['host.name']).toBe(large);
+    // 300 distinct resources of 15,000 characters (4.5 M, fewer than the 1,024 entries) clear the table: the first is new again.
+    const first = resourceOf(`0${'y'.repeat(15_000)}`);
+    expect(resourceOf(`0${'y'.repeat(15_000)}`)).toBe(first);
+    for (let i = 1; i <= 300; i++) resourceOf(`${i}${'y'.repeat(15_000)}`);
+    expect(resourceOf(`0${'y'.repeat(15_000)}`)).not.toBe(first);
+  });
+
   it('tells apart interned strings and trace ids that share a hash slot (same length, same first and last bytes)', () => {
     // The intern hash reads the first and last 8 bytes of a string, the trace id hash the first and last 4.
     const values = ['aaaaaaaaXbbbbbbbb', 'aaaaaaaaYbbbbbbbb', 'aaaaaaaaXXXbbbbbbbb', 'aaaaaaaaYYYbbbbbbbb'];

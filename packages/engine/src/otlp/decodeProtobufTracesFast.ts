@@ -732,9 +732,19 @@ function attributeMapConstructor(resource: AttributeMap): AttributeMapConstructo
 
 interface InternedResource { resource: AttributeMap; newAttributes: AttributeMapConstructor }
 
-/** Bounded: cleared when full (a sender changing its resource on every request costs no more than before). */
+/**
+ * Bounded in entries and in key text, cleared when either is full (a sender
+ * changing its resource on every request costs no more than before), and
+ * resources whose key text is longer than RESOURCE_KEY_MAX_CHARS are not
+ * interned: the table keeps each resource and its key alive after its spans
+ * are gone, so without these bounds requests with large resources could pin
+ * up to a thousand request bodies' worth of memory.
+ */
 const RESOURCE_TABLE_SIZE = 1024;
+const RESOURCE_TABLE_MAX_CHARS = 4 * 1024 * 1024;
+const RESOURCE_KEY_MAX_CHARS = 16 * 1024;
 const resourceTable = new Map<string, InternedResource>();
+let resourceTableChars = 0;
 
 /**
  * The resource map for these key-values, shared with earlier requests that
@@ -746,12 +756,16 @@ const resourceTable = new Map<string, InternedResource>();
  */
 function internResource(kvs: KeyValues | null, resource: AttributeMap): InternedResource {
   const key = kvs === null ? '' : resourceKey(kvs);
-  if (key === null) return { resource, newAttributes: attributeMapConstructor(resource) };
+  if (key === null || key.length > RESOURCE_KEY_MAX_CHARS) return { resource, newAttributes: attributeMapConstructor(resource) };
   const known = resourceTable.get(key);
   if (known !== undefined) return known;
-  if (resourceTable.size >= RESOURCE_TABLE_SIZE) resourceTable.clear();
+  if (resourceTable.size >= RESOURCE_TABLE_SIZE || resourceTableChars + key.length > RESOURCE_TABLE_MAX_CHARS) {
+    resourceTable.clear();
+    resourceTableChars = 0;
+  }
   const interned = { resource, newAttributes: attributeMapConstructor(resource) };
   resourceTable.set(key, interned);
+  resourceTableChars += key.length;
   return interned;
 }
 
