@@ -90,9 +90,13 @@ const TWO_32 = 4294967296;
 
 /**
  * The output buffer, reused across calls (encoding is synchronous); the
- * result is a copy of the bytes written.
+ * result is a copy of the bytes written. Grown for a large trace, it goes
+ * back to its first size afterwards, so one large trace does not hold memory
+ * for good.
  */
-let buf = new Uint8Array(64 * 1024);
+const BUFFER_SIZE = 64 * 1024;
+const BUFFER_KEEP_MAX = 1024 * 1024;
+let buf = new Uint8Array(BUFFER_SIZE);
 let pos = 0;
 const float64 = new Float64Array(1);
 const float64Bytes = new Uint8Array(float64.buffer);
@@ -125,7 +129,9 @@ export function encodeTracesData(spans: readonly Span[]): Uint8Array {
     }
     endMessage(resourceSpans);
   }
-  return buf.slice(0, pos);
+  const bytes = buf.slice(0, pos);
+  if (buf.length > BUFFER_KEEP_MAX) buf = new Uint8Array(BUFFER_SIZE);
+  return bytes;
 }
 
 /** Groups by resource (same object, then equal content) and scope (name and version), in order of first appearance. */

@@ -922,7 +922,14 @@ class SqliteWriterThread {
       this.pending.set(id, { resolve, reject });
       // The trace bytes move to the thread (transfer list) instead of being copied.
       const buffer = batch.bytes.buffer as ArrayBuffer;
-      this.worker.postMessage({ id, batch }, buffer.byteLength > 0 ? [buffer] : []);
+      try {
+        this.worker.postMessage({ id, batch }, buffer.byteLength > 0 ? [buffer] : []);
+      } catch (err) {
+        // A value the structured clone cannot take: this batch fails, and nothing waits for an answer that cannot come.
+        this.pending.delete(id);
+        if (this.pending.size === 0) this.worker.unref();
+        reject(new PermanentWriteError(`the store cannot take this batch: ${(err as Error).message}`, { cause: err }));
+      }
     });
   }
 
