@@ -11,9 +11,9 @@
  * from the span model into one reused buffer, and writes a resource's
  * attributes once per group of spans that share it.
  *
- * Grouping: spans are grouped by resource (the same object first, then equal
- * attribute content) and within a resource by scope (name and version), in
- * order of first appearance; spans keep their order within a group.
+ * Grouping: `groupSpans`, as the protobufjs and JSON encoders do (by
+ * resource content, then scope name and version, in order of first
+ * appearance; spans keep their order within a group).
  *
  * What the bytes hold (the span model's normal form, as decoding yields it):
  * - ids as bytes from their hex (an id that is not hex of the right length
@@ -31,17 +31,8 @@
  * back as strings, as they went in), and the model keeps no flags or dropped
  * counts, so none are written.
  */
-import type { AttributeMap, AttributeValue, InstrumentationScope, Span, SpanKind, SpanStatus } from '../trace/span.js';
-
-interface ScopeGroup {
-  scope: InstrumentationScope;
-  spans: Span[];
-}
-
-interface ResourceGroup {
-  resource: AttributeMap;
-  scopes: ScopeGroup[];
-}
+import type { AttributeMap, AttributeValue, Span, SpanKind, SpanStatus } from '../trace/span.js';
+import { groupSpans } from './groupSpans.js';
 
 // Wire types: 0 varint, 1 fixed64, 2 length-delimited. A tag is (field << 3) | wire type.
 const TAG_RESOURCE_SPANS = (1 << 3) | 2;
@@ -106,7 +97,7 @@ const utf8 = new TextEncoder();
 
 /** Encodes spans as OTLP/protobuf `TracesData` (= `ExportTraceServiceRequest`) bytes. */
 export function encodeTracesData(spans: readonly Span[]): Uint8Array {
-  const groups = groupByResourceAndScope(spans);
+  const groups = groupSpans(spans);
   pos = 0;
   for (const group of groups) {
     const resourceSpans = beginMessage(TAG_RESOURCE_SPANS);
@@ -132,79 +123,6 @@ export function encodeTracesData(spans: readonly Span[]): Uint8Array {
   const bytes = buf.slice(0, pos);
   if (buf.length > BUFFER_KEEP_MAX) buf = new Uint8Array(BUFFER_SIZE);
   return bytes;
-}
-
-/** Groups by resource (same object, then equal content) and scope (name and version), in order of first appearance. */
-function groupByResourceAndScope(spans: readonly Span[]): ResourceGroup[] {
-  const groups: ResourceGroup[] = [];
-  const byResource = new Map<AttributeMap, ResourceGroup>();
-  const byKey = new Map<string, ResourceGroup>();
-  let lastResource: AttributeMap | undefined;
-  let lastGroup: ResourceGroup | undefined;
-  for (const span of spans) {
-    let group: ResourceGroup | undefined;
-    if (span.resource === lastResource) {
-      group = lastGroup!;
-    } else {
-      group = byResource.get(span.resource);
-      if (group === undefined) {
-        const key = resourceKey(span.resource);
-        group = byKey.get(key);
-        if (group === undefined) {
-          group = { resource: span.resource, scopes: [] };
-          groups.push(group);
-          byKey.set(key, group);
-        }
-        byResource.set(span.resource, group);
-      }
-      lastResource = span.resource;
-      lastGroup = group;
-    }
-    const scope = span.scope;
-    let scopeGroup: ScopeGroup | undefined;
-    for (const candidate of group.scopes) {
-      if (candidate.scope === scope || (candidate.scope.name === scope.name && candidate.scope.version === scope.version)) {
-        scopeGroup = candidate;
-        break;
-      }
-    }
-    if (scopeGroup === undefined) {
-      scopeGroup = { scope, spans: [] };
-      group.scopes.push(scopeGroup);
-    }
-    scopeGroup.spans.push(span);
-  }
-  return groups;
-}
-
-/**
- * A string equal for resources that encode alike (keys in any order; values
- * of the same AnyValue kind and value), remembered per resource object: one
- * decoded request's spans share their resource object, so across the traces
- * that request feeds it is computed once. Resources are not changed after
- * decoding (the span model treats them as immutable).
- */
-const resourceKeys = new WeakMap<AttributeMap, string>();
-
-function resourceKey(resource: AttributeMap): string {
-  let key = resourceKeys.get(resource);
-  if (key === undefined) {
-    key = canonical(resource);
-    resourceKeys.set(resource, key);
-  }
-  return key;
-}
-
-function canonical(value: AttributeValue): string {
-  if (value === null || value === undefined) return 'n';
-  switch (typeof value) {
-    case 'string': return `s${JSON.stringify(value)}`;
-    case 'number': return Number.isSafeInteger(value) && !Object.is(value, -0) ? `i${value}` : `d${Object.is(value, -0) ? '-0' : String(value)}`;
-    case 'boolean': return value ? 't' : 'f';
-  }
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  const map = value as AttributeMap;
-  return `{${Object.keys(map).sort().map((k) => `${JSON.stringify(k)}:${canonical(map[k])}`).join(',')}}`;
 }
 
 function writeSpan(span: Span): void {
