@@ -5,7 +5,7 @@
  * Write side (`newTrace`, on the ingest thread): the summary is computed from
  * the span model in one pass, and the spans are encoded once as OTLP/protobuf
  * `TracesData` bytes (`encodeTracesData`, which writes each resource's
- * attributes once per group of spans). Read side (`keptTraceFromOtlp`): the
+ * attributes once per group of spans). Read side (`keptTraceFromRow`): the
  * bytes are decoded with the engine's decoder and returned as the same
  * `SerializedSpan[]` the API has always served. A trace completed twice (late
  * spans: the detector hands over all of its spans again) is merged
@@ -15,7 +15,7 @@
  * hold several concatenated messages.
  */
 import { decodeProtobufTraces, encodeTracesData, type Span } from '@fluohq/engine';
-import { serializeSpan, toSpans, type SerializedSpan } from './serializedSpan.js';
+import { nullPrototypeReviver, serializeSpan, toSpans, type SerializedSpan } from './serializedSpan.js';
 import { PermanentWriteError, type KeptTrace, type NewTrace, type TraceSummary } from './store.js';
 
 /** Spans with what a summary reads (Span and SerializedSpan both have it). */
@@ -100,14 +100,29 @@ function inStartOrder(spans: SerializedSpan[]): SerializedSpan[] {
   return spans.sort((a, b) => a.startTime - b.startTime || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0));
 }
 
-/** A stored trace as reads return it: the stored summary and the decoded spans. */
-export function keptTraceFromOtlp(summary: TraceSummary, otlp: Uint8Array): KeptTrace {
-  return { ...summary, spans: inStartOrder(decodeKeptSpans(otlp).map(serializeSpan)) };
+/**
+ * A kept trace's spans as both stores' rows hold them: OTLP bytes
+ * (`spans_otlp`), or, in rows written before schema version 6, the JSON text
+ * of serialized spans in start order (`spans`). Exactly one is set.
+ */
+export interface StoredSpans {
+  spans_otlp?: Uint8Array | null;
+  spans?: string | null;
 }
 
-/** The OTLP bytes of spans stored as JSON (rows written before the store kept bytes), for merging into them. */
-export function otlpOfSerializedSpans(spans: readonly SerializedSpan[]): Uint8Array {
-  return encodeTracesData(toSpans(spans));
+function jsonSpans(stored: StoredSpans): SerializedSpan[] {
+  return JSON.parse(stored.spans ?? '[]', nullPrototypeReviver) as SerializedSpan[];
+}
+
+/** A stored trace as reads return it: the stored summary and the spans, decoded. */
+export function keptTraceFromRow(summary: TraceSummary, stored: StoredSpans): KeptTrace {
+  const otlp = stored.spans_otlp;
+  return { ...summary, spans: otlp === null || otlp === undefined ? jsonSpans(stored) : inStartOrder(decodeKeptSpans(otlp).map(serializeSpan)) };
+}
+
+/** The stored spans as OTLP bytes (a JSON row's encoded), for merging late spans into them. */
+export function storedSpansOtlp(stored: StoredSpans): Uint8Array {
+  return stored.spans_otlp ?? encodeTracesData(toSpans(jsonSpans(stored)));
 }
 
 /**

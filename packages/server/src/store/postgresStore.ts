@@ -54,7 +54,7 @@
  */
 import pg from 'pg';
 import { FluoError } from '../errors.js';
-import { keptTraceFromOtlp, mergeNewTraces, otlpOfSerializedSpans } from './keptTrace.js';
+import { keptTraceFromRow, mergeNewTraces, storedSpansOtlp } from './keptTrace.js';
 import { evidenceJson, nullPrototypeReviver, type SerializedSpan } from './serializedSpan.js';
 import { PermanentWriteError } from './store.js';
 import type {
@@ -382,15 +382,8 @@ function summaryFromRow(r: TraceRow): TraceSummary {
   };
 }
 
-/** Rows written since migration 6 hold OTLP bytes; older ones their spans as JSON. */
 function traceFromRow(r: TraceRow): KeptTrace {
-  if (r.spans_otlp !== null && r.spans_otlp !== undefined) return keptTraceFromOtlp(summaryFromRow(r), r.spans_otlp);
-  return { ...summaryFromRow(r), spans: JSON.parse(r.spans ?? '[]', nullPrototypeReviver) as SerializedSpan[] };
-}
-
-/** A row's spans as OTLP bytes (JSON rows from before migration 6 encoded), for merging late spans into it. */
-function storedOtlp(r: TraceRow): Uint8Array {
-  return r.spans_otlp ?? otlpOfSerializedSpans(JSON.parse(r.spans ?? '[]', nullPrototypeReviver) as SerializedSpan[]);
+  return keptTraceFromRow(summaryFromRow(r), r);
 }
 
 /** For columns used only to filter: PostgreSQL text cannot hold NUL. */
@@ -1013,8 +1006,8 @@ async function writeTraces(client: pg.PoolClient, traces: readonly NewTrace[]): 
 
 /** The stored spans (as OTLP bytes) and completion time of the traces of `ids` that are kept, locked for this transaction. */
 async function lockedTraces(client: pg.PoolClient, ids: readonly string[]): Promise<Map<string, { otlp: Uint8Array; completedAt: number }>> {
-  const rows = (await client.query<TraceRow>(`SELECT ${TRACE_COLUMNS}, spans, spans_otlp FROM traces WHERE trace_id = ANY($1::text[]) ORDER BY trace_id FOR UPDATE`, [ids])).rows;
-  return new Map(rows.map((r) => [r.trace_id, { otlp: storedOtlp(r), completedAt: r.completed_at }]));
+  const rows = (await client.query<TraceRow>('SELECT trace_id, completed_at, spans, spans_otlp FROM traces WHERE trace_id = ANY($1::text[]) ORDER BY trace_id FOR UPDATE', [ids])).rows;
+  return new Map(rows.map((r) => [r.trace_id, { otlp: storedSpansOtlp(r), completedAt: r.completed_at }]));
 }
 
 const SIGNAL_CASTS = ['bigint', 'text', 'text', 'text', 'text[]', 'float8', 'text', 'float8', 'text', 'text'];

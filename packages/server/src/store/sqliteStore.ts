@@ -25,7 +25,7 @@ import type { Severity } from '@fluohq/engine';
 import { FluoError } from '../errors.js';
 import { Worker } from 'node:worker_threads';
 import { createBatchWriter, insertNotification, statementCache, type BatchMessage, type NotificationParams, type StatementCache } from '../../worker/sqliteWriter.mjs';
-import { keptTraceFromOtlp, mergeNewTraces, otlpOfSerializedSpans } from './keptTrace.js';
+import { keptTraceFromRow, mergeNewTraces, storedSpansOtlp } from './keptTrace.js';
 import { evidenceJson, nullPrototypeReviver, type SerializedSpan } from './serializedSpan.js';
 import { PermanentWriteError } from './store.js';
 import type {
@@ -329,10 +329,8 @@ function summaryFromRow(r: TraceRow): TraceSummary {
   };
 }
 
-/** Rows written since migration 6 hold OTLP bytes; older ones their spans as JSON. */
 function traceFromRow(r: TraceRow): KeptTrace {
-  if (r.spans_otlp !== null && r.spans_otlp !== undefined) return keptTraceFromOtlp(summaryFromRow(r), r.spans_otlp);
-  return { ...summaryFromRow(r), spans: JSON.parse(r.spans ?? '[]', nullPrototypeReviver) as SerializedSpan[] };
+  return keptTraceFromRow(summaryFromRow(r), r);
 }
 
 export class SqliteStore implements Store {
@@ -544,8 +542,7 @@ export class SqliteStore implements Store {
       WHERE trace_id IN (SELECT value FROM json_each(?))`).all(JSON.stringify([...byId.keys()])) as Array<TraceRow>;
     const expected = new Map<string, { spanCount: number; completedAt: number; otlp: Uint8Array | null }>();
     for (const row of existing) {
-      const earlierOtlp = row.spans_otlp ?? otlpOfSerializedSpans(JSON.parse(row.spans ?? '[]', nullPrototypeReviver) as SerializedSpan[]);
-      byId.set(row.trace_id, mergeNewTraces({ otlp: earlierOtlp, completedAt: row.completed_at }, byId.get(row.trace_id)!));
+      byId.set(row.trace_id, mergeNewTraces({ otlp: storedSpansOtlp(row), completedAt: row.completed_at }, byId.get(row.trace_id)!));
       expected.set(row.trace_id, { spanCount: row.span_count, completedAt: row.completed_at, otlp: row.spans_otlp ?? null });
     }
     let total = 0;
@@ -588,7 +585,7 @@ export class SqliteStore implements Store {
     return this.writer().write(message);
   }
 
-  /** The writer thread while one runs (undefined for ':memory:' and before the first write); tests stop it to check recovery. */
+  /** The writer thread while one runs (undefined for ':memory:' and before the first write or prepareWrites()); tests stop it to check recovery. */
   get writerWorker(): Worker | undefined {
     return this.writerThread?.exited === false ? this.writerThread.worker : undefined;
   }
