@@ -92,6 +92,11 @@ const SPAN_FIELDS: Record<string, PType> = {
   attributes: 'attributes', resource: 'attributes', service: 'unknown', scope: 'scope',
   events: 'eventArray', links: 'linkArray', isRoot: 'boolean', parent: 'maybeSpan', children: 'spanArray',
 };
+/** Whether `e` is the predicate's span parameter (`span` in `span => ...`). */
+export function isSpanParam(e: PExpr): boolean {
+  return e.t === 'param' && e.slot === 0;
+}
+
 /** Whether a span field always holds a string, number or boolean (codegen: operators on it cannot throw). */
 export function isPrimitiveSpanField(key: string): boolean {
   const type = Object.hasOwn(SPAN_FIELDS, key) ? SPAN_FIELDS[key] : undefined;

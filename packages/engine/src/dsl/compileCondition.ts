@@ -21,7 +21,7 @@
 import { parseRule, positionOf, type EsNode } from './parseRule.js';
 import { RuleError } from './ruleError.js';
 import { checkPredicate, suggest } from './checkPredicate.js';
-import { generatePredicate, type PredicateState } from './generatePredicate.js';
+import { generatePredicate, generatedKey, type PredicateState } from './generatePredicate.js';
 import { predicateGuard, type PredicateGuard } from './predicateGuard.js';
 import { parseDuration, DURATION_HELP } from './duration.js';
 import type { Span } from '../trace/span.js';
@@ -108,8 +108,7 @@ class ConditionCompiler {
     if (node === undefined) fail('BAD_ARGUMENT', `${role} needs a predicate, e.g. span => span.status === 'ERROR'`, methodNode(call));
     const checked = checkPredicate(node, `the predicate of ${role}`);
     const generated = generatePredicate<Span>(checked.body, checked.regexes);
-    // Regex literals compile to objects held by index, so the key must include their patterns.
-    const key = `${generated.source}\u0000${checked.regexes.map((r) => `${r.flags()}/${r.pattern()}`).join('\u0000')}`;
+    const key = generatedKey(generated.source, checked.regexes);
     const known = this.byKey.get(key);
     if (known !== undefined) return known;
     const index = this.predicates.length;

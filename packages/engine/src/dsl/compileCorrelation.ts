@@ -19,7 +19,7 @@ import type { EsNode } from './parseRule.js';
 import { positionOf } from './parseRule.js';
 import { RuleError, type RuleErrorCode } from './ruleError.js';
 import { checkPredicate } from './checkPredicate.js';
-import { emit, type PredicateState } from './generatePredicate.js';
+import { emit, generatedKey, type PredicateState } from './generatePredicate.js';
 import { runtime } from './runtime.js';
 import type { Condition, CompiledPredicate } from './compileCondition.js';
 import type { Span } from '../trace/span.js';
@@ -115,7 +115,7 @@ export function compileCorrelation(roots: RuleRoots, root: Condition, predicates
   return {
     keyOf: (span) => normalizeKey(raw(span)),
     keyText: text.slice(keyArg.start, keyArg.end),
-    keySource: `${source}\u0000${checked.regexes.map((r) => `${r.flags()}/${r.pattern()}`).join('\u0000')}`,
+    keySource: generatedKey(source, checked.regexes),
     windowMs: root.ms,
     condition: root.item,
     openers: [...new Set(openers)],

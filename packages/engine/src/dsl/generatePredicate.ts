@@ -15,7 +15,7 @@
  * error counter) and `M` (the evaluation budget's meter).
  */
 import type { RE2JS } from 're2js';
-import { isPrimitiveSpanField, type PExpr } from './checkPredicate.js';
+import { isPrimitiveSpanField, isSpanParam, type PExpr } from './checkPredicate.js';
 import { runtime } from './runtime.js';
 
 function literal(value: string | number | boolean | null | undefined): string {
@@ -76,7 +76,7 @@ export function emit(e: PExpr): string {
 function isPrimitive(e: PExpr): boolean {
   switch (e.t) {
     case 'literal': case 'constant': return true;
-    case 'member': return e.direct && typeof e.key === 'string' && e.object.t === 'param' && e.object.slot === 0 && isPrimitiveSpanField(e.key);
+    case 'member': return e.direct && typeof e.key === 'string' && isSpanParam(e.object) && isPrimitiveSpanField(e.key);
     case 'unary': return true; // !, -, +, typeof all give primitives (whether they throw is mayThrow's business)
     case 'binary': return true; // every operator gives a primitive
     default: return false;
@@ -125,6 +125,16 @@ export interface PredicateState {
 }
 
 export type SpanPredicate<T = unknown> = (span: T) => boolean;
+
+/**
+ * The identity of generated code: its source and its regexes (compiled to
+ * objects held by index, so the source alone does not tell them apart).
+ * Equal keys mean the same function: predicates and correlation keys are
+ * shared by it.
+ */
+export function generatedKey(source: string, regexes: readonly RE2JS[]): string {
+  return `${source}\u0000${regexes.map((r) => `${r.flags()}/${r.pattern()}`).join('\u0000')}`;
+}
 
 /**
  * Compiles a validated predicate. The result returns a boolean for every

@@ -17,7 +17,7 @@
  * predicate such as `span.kind === 'CLIENT' && span.status === 'ERROR' && ...
  * span.children ...` counts only spans passing both as spans that may match.
  */
-import type { PExpr } from './checkPredicate.js';
+import { isSpanParam, type PExpr } from './checkPredicate.js';
 
 export type GuardField = 'name' | 'kind' | 'status' | 'service';
 
@@ -36,10 +36,6 @@ export interface PredicateGuard extends GuardTest {
 }
 
 const RANK: Record<GuardField | 'attribute', number> = { attribute: 0, name: 1, service: 2, kind: 3, status: 3 };
-
-function isSpanParam(e: PExpr): boolean {
-  return e.t === 'param' && e.slot === 0;
-}
 
 /** The read a guard can test: span.<field> or span.attributes['<key>'], both direct. */
 function guardRead(e: PExpr): { field: GuardField | null; attribute: string | null } | null {
@@ -94,5 +90,5 @@ export function predicateGuard(body: PExpr): PredicateGuard | null {
   if (best === null) return null;
   const primary = best;
   const also = tests.filter((t) => t !== primary);
-  return also.length > 0 ? { ...primary, also } : { ...primary };
+  return also.length > 0 ? { ...primary, also } : primary;
 }

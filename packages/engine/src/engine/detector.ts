@@ -706,11 +706,7 @@ export class Detector {
 
   /** See RuleMatchCounts. */
   private matchCount(trace: TraceState, id: number): number {
-    if (this.predicates[id].structural) {
-      if (this.routing.routed[id] !== 2) return Infinity;
-      if (trace.routed < trace.spans.length) this.route(trace);
-      return trace.matched[id];
-    }
+    if (this.predicates[id].structural && this.routing.routed[id] !== 2) return Infinity;
     this.cover(trace, id);
     return trace.matched[id];
   }

@@ -57,7 +57,7 @@ class Evaluation {
   /** Membership of the whole trace, allocated once per evaluation (within calls it per window). */
   private whole: Uint8Array | undefined;
 
-  constructor(private readonly trace: TraceMatches, private readonly compiled: CompiledCondition) {}
+  constructor(private readonly trace: TraceMatches) {}
 
   /** Membership of a scope: 1 for spans under a where-anchor, null when the scope has no anchor. */
   members(scope: Scope | null): Uint8Array | null {
@@ -242,7 +242,7 @@ export function compare(value: number, op: string, n: number): boolean {
 
 /** Evaluates a condition on a trace whose predicate results come from `trace`. */
 export function evaluateCondition(compiled: CompiledCondition, trace: TraceMatches): Outcome {
-  return new Evaluation(trace, compiled).evaluate(compiled.root, null);
+  return new Evaluation(trace).evaluate(compiled.root, null);
 }
 
 /** Distinct witness spans in start-time order. */

@@ -25,7 +25,7 @@ import type { Condition, CountOp, Scope } from '../dsl/compileCondition.js';
 export function minimumCount(op: CountOp, n: number): number {
   switch (op) {
     case '>': return n >= 0 ? Math.floor(n) + 1 : 0;
-    case '>=': return n > 0 ? Math.ceil(n) : 0;
+    case '>=':
     case '===': return n > 0 ? Math.ceil(n) : 0;
     default: return 0;
   }
@@ -53,9 +53,4 @@ export function requiredMatchCounts(root: Condition): Map<number, number> {
   };
   visit(root);
   return out;
-}
-
-/** The predicates of requiredMatchCounts: each must match at least one span. */
-export function requiredPredicates(root: Condition): number[] {
-  return [...requiredMatchCounts(root).keys()];
 }
