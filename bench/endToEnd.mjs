@@ -37,6 +37,7 @@ export async function startFluo(rules, extraFlags = [], { bin = FLUO_BIN } = {})
   }
   return {
     ports,
+    pid: child.pid,
     async stop() {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
@@ -56,9 +57,9 @@ export async function loadRun(server, { protocol, durationMs, concurrency, spans
 }
 
 /** Throughput of one server configuration over `runs` load runs. */
-export async function throughput(rules, { protocol, runs, durationMs, concurrency, spans, bin = FLUO_BIN }) {
+export async function throughput(rules, { protocol, runs, durationMs, concurrency, spans, bin = FLUO_BIN, flags = [] }) {
   // A short idle timeout keeps the buffer at its steady state within a short run.
-  const server = await startFluo(rules, ['--idle-timeout', '1s'], { bin });
+  const server = await startFluo(rules, ['--idle-timeout', '1s', ...flags], { bin });
   try {
     await loadRun(server, { protocol, durationMs: Math.min(1000, durationMs), concurrency, spans, stampBase: 1 }); // warm-up
     const out = [];

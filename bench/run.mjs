@@ -108,6 +108,12 @@ export async function runBench({ profile = 'quick', only = MEASUREMENTS, seed = 
       }
       void stats;
     }
+    // The same server with decoding and detection on the ingest thread: what the detection thread buys, in one run.
+    log('end to end http, detection on the ingest thread…');
+    const threaded = results.find((r) => r.id === 'e2e:http');
+    const inline = await throughput(ruleSet(100), { protocol: 'http', ...load, flags: ['--detection-thread', 'off'] });
+    add(section, 'e2e:http:inline', 'OTLP/HTTP protobuf, 100 rules, --detection-thread off', 'spans/s', inline.map((r) => r.spansPerSecond));
+    add(section, 'e2e:http:threadGain', 'detection thread ÷ ingest thread (OTLP/HTTP)', 'x', threaded.stats.runs.map((v, i) => v / inline[i % inline.length].spansPerSecond));
   }
 
   if (only.includes('scaling')) {

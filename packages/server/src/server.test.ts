@@ -73,13 +73,14 @@ const EXPORTERS: Array<[string, (s: TestServer) => SpanExporter]> = [
   ['OTLP/gRPC, gzip', (s) => new GrpcExporter({ url: s.server.urls.otlpGrpc, compression: GZIP })],
 ];
 
-describe('fluo server end to end', () => {
+// Decoding and detection on their own thread (the default), and on the ingest thread: the same behaviour.
+for (const detectionThread of [true, false]) describe(`fluo server end to end (--detection-thread ${detectionThread ? 'on' : 'off'})`, () => {
   const dataDir = tempDir('e2e');
   let s: TestServer;
   let sse: SseClient;
 
   beforeAll(async () => {
-    s = await startTestServer({}, dataDir);
+    s = await startTestServer({ detectionThread }, dataDir);
     for (const rule of SEED_RULES) {
       const { status, body } = await s.json('/api/v1/rules', { method: 'POST', body: rule });
       expect(status, JSON.stringify(body)).toBe(201);
@@ -189,7 +190,7 @@ describe('fluo server end to end', () => {
     const before = (await s.json('/api/v1/signals?limit=100')).body.signals;
     sse.close();
     await s.close({ keepData: true });
-    s = await startTestServer({}, dataDir);
+    s = await startTestServer({ detectionThread }, dataDir);
     const rules = (await s.json('/api/v1/rules')).body.rules;
     expect(rules.map((r: { id: string }) => r.id).sort()).toEqual(SEED_RULES.map((r) => r.id).sort());
     expect(rules.every((r: { source: string; version: number }) => r.source === 'api' && r.version === 1)).toBe(true);

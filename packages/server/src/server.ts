@@ -139,8 +139,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     });
     const streams = new SignalStreams({ store, hub, heartbeatMs: config.sseHeartbeat, log });
     metrics = createFluoMetrics({
-      detector: () => pipeline.detector.stats(),
-      correlator: () => pipeline.correlator.stats(),
+      detector: () => pipeline.detectionStats().detector,
+      correlator: () => pipeline.detectionStats().correlator,
       writeQueueSpans: () => pipeline.queue.stats().spans,
       sseClients: () => streams.count,
       notificationsInFlight: () => worker.stats().inFlight,

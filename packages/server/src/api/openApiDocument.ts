@@ -3,6 +3,8 @@
  * A test checks that every route of the app is described here and that
  * every path described here exists.
  */
+import { NOT_READY_CODES } from '../pipeline/pipeline.js';
+
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ 'application/json': { schema } });
 const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [String(s), { $ref: `#/components/responses/Error${s}` }]));
@@ -47,7 +49,7 @@ export const openApiDocument = {
                     type: 'object',
                     required: ['code', 'message'],
                     properties: {
-                      code: { enum: ['STARTING', 'STOPPING', 'STORE_UNAVAILABLE', 'WAL_FAILED', 'WAL_FULL'] },
+                      code: { enum: [...NOT_READY_CODES] },
                       message: { type: 'string' },
                       since: { type: 'integer', description: 'ms since the epoch' },
                     },

@@ -49,7 +49,7 @@ export function overviewApi(deps: ApiDeps): Hono {
 
   app.get('/overview', async (c) => {
     const now = Date.now();
-    const detector = deps.pipeline.detector.stats();
+    const { detector } = deps.pipeline.detectionStats();
     while (samples.length > 0 && (now - samples[0].at > RATE_WINDOW_MS || samples.length >= MAX_SAMPLES)) samples.shift();
     const base = samples.find((s) => now - s.at >= 1000) ?? { at: startedAt, spans: 0 };
     samples.push({ at: now, spans: detector.spansIngested });

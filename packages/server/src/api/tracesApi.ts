@@ -5,7 +5,6 @@
 import { Hono } from 'hono';
 import { FluoError } from '../errors.js';
 import { keptTrace } from '../store/keptTrace.js';
-import { serializeSpan } from '../store/serializedSpan.js';
 import type { TraceCursor } from '../store/store.js';
 import type { ApiDeps } from './apiDeps.js';
 import { decodeCursor, encodeCursor, intParam, stringParam, timeParam, type Query } from './request.js';
@@ -66,9 +65,9 @@ export function tracesApi(deps: ApiDeps): Hono {
       throw new FluoError('VALIDATION', `'${c.req.param('traceId')}' is not a trace id: 32 hexadecimal digits`, { details: [{ field: 'traceId', message: 'must be 32 hexadecimal digits' }] });
     }
     // A trace being assembled holds every span seen so far (a reopened trace includes its earlier spans).
-    const open = deps.pipeline.openTrace(traceId);
+    const open = await deps.pipeline.openTrace(traceId);
     if (open) {
-      const { completedAt: _, ...summary } = keptTrace(traceId, open.map(serializeSpan), 0);
+      const { completedAt: _, ...summary } = keptTrace(traceId, open, 0);
       return c.json({ ...summary, state: 'open', completedAt: null });
     }
     const kept = await deps.store.getTrace(traceId);

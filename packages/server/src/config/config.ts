@@ -49,6 +49,8 @@ export interface ServerConfig {
   maxConcurrentRequests: number;
   /** Write-ahead span log: acknowledge spans only once fsync'ed (true), or keep them in memory only (false, `--wal=off`: a crash loses them). */
   wal: boolean;
+  /** Decode and evaluate on a thread of their own (true), so that ingestion and evaluation use two cores; false: on the ingest thread. */
+  detectionThread: boolean;
   /** Bytes of accepted spans not yet evaluated and stored (encoded as received); at the bound senders are asked to retry. Applies with --wal=off too. */
   walMaxBytes: number;
   /** ms the span log waits to gather appends into one fsync (group commit). */
@@ -127,6 +129,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   writeQueueMaxSpans: 200_000,
   maxConcurrentRequests: 256,
   wal: true,
+  detectionThread: true,
   walMaxBytes: 256 * 1024 * 1024,
   walFsyncInterval: 1,
   tickInterval: 250,
@@ -176,6 +179,7 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('writeQueueMaxSpans', 'count', 'spans waiting to be stored before senders are asked to retry'),
   option('maxConcurrentRequests', 'count', 'OTLP requests processed at once; more are asked to retry (bounds request memory to this times max-body-size)'),
   option('wal', 'onOff', "write-ahead span log: 'on' acknowledges spans only once on disk; 'off' risks losing acknowledged spans on a crash"),
+  option('detectionThread', 'onOff', "decode and evaluate spans on a thread of their own ('on': ingestion and evaluation use two cores) or on the ingest thread ('off')"),
   option('walMaxBytes', 'size', 'accepted spans (bytes as received) not yet evaluated and stored, before senders are asked to retry'),
   option('walFsyncInterval', 'duration', 'how long the span log gathers requests into one fsync'),
   option('tickInterval', 'duration', 'regular tick: correlated windows, span log checks; idle traces complete at their own deadline in between'),

@@ -14,6 +14,7 @@
 import { MetricsRegistry, type Counter, type Histogram } from './metricsRegistry.js';
 import { getHeapStatistics } from 'node:v8';
 import type { SpanLogStats } from '../wal/spanLog.js';
+import { NOT_READY_CODES } from '../pipeline/pipeline.js';
 
 export interface DetectorStatsSource {
   bufferedSpans: number;
@@ -139,7 +140,7 @@ export function createFluoMetrics(sources: MetricsSources): FluoMetrics {
   }
   if (sources.notReady) {
     const reasons = sources.notReady;
-    for (const code of ['STARTING', 'STOPPING', 'STORE_UNAVAILABLE', 'WAL_FAILED', 'WAL_FULL']) {
+    for (const code of NOT_READY_CODES) {
       registry.gauge(`fluo_not_ready_${code.toLowerCase()}`, `1 while spans are refused because of ${code} (see /readyz).`, () => (reasons().includes(code) ? 1 : 0));
     }
   }

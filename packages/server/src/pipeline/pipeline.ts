@@ -1,7 +1,14 @@
 /**
- * The one-way flow of spans: decoded spans → detector → write queue → store
- * → signal hub (SSE). Receivers call `admit` then `ingest`; everything after
+ * The one-way flow of spans: request bytes → decoded spans → detector →
+ * write queue → store → signal hub (SSE). Receivers call `admitRequest`,
+ * `decode`, `admit` with the decoded counts, then `accept`; everything after
  * that is asynchronous and bounded.
+ *
+ * Decoding, the detector and the correlator run in a DetectionCore, on a
+ * detection thread of their own by default (detectionHost.ts): this thread
+ * keeps the listeners, the span log, the write queue and the API, so that
+ * ingestion and evaluation use two cores. What the core produces is applied
+ * here in the order it was produced.
  *
  * Back-pressure (`admit` throws a retryable FluoError, receivers answer HTTP
  * 429/503 or gRPC RESOURCE_EXHAUSTED/UNAVAILABLE):
@@ -34,17 +41,18 @@
  * the store ignores: no duplicate, no lost window.
  */
 import { getHeapStatistics } from 'node:v8';
-import { Correlator, Detector, decodeJsonTraces, decodeProtobufTraces, type CompiledRule, type Detection, type RejectedSpan, type Signal, type Span } from '@fluohq/engine';
+import type { CompiledRule, RejectedSpan, Signal } from '@fluohq/engine';
 import type { ServerConfig } from '../config/config.js';
 import { FluoError, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { FluoMetrics } from '../metrics/fluoMetrics.js';
-import { newTrace } from '../store/keptTrace.js';
-import { serializeSpan, toSpans, type SerializedSpan } from '../store/serializedSpan.js';
+import type { SerializedSpan } from '../store/serializedSpan.js';
 import type { NewNotification, SignalRecord, Store } from '../store/store.js';
 import { PermanentWriteError } from '../store/store.js';
 import type { SpanLog, SpanLogFormat } from '../wal/spanLog.js';
 import type { SignalHub } from './signalHub.js';
+import type { CoreOutput, DecodedRequest, DetectionCoreOptions, DetectionStats, IngestOutput, RequestFormat } from './detectionCore.js';
+import { InlineDetection, ThreadDetection, type DetectionHost } from './detectionHost.js';
 import { WriteQueue, type WriteItem } from './writeQueue.js';
 
 /**
@@ -77,9 +85,12 @@ export interface PipelineOptions {
   spanLog?: SpanLog;
 }
 
+/** Every code of NotReadyReason (metrics have one gauge each; the OpenAPI document lists them). */
+export const NOT_READY_CODES = ['STARTING', 'STOPPING', 'STORE_UNAVAILABLE', 'WAL_FAILED', 'WAL_FULL', 'DETECTION_FAILED'] as const;
+
 /** Why FLUO does not take spans now, for /readyz, logs and metrics. */
 export interface NotReadyReason {
-  code: 'STARTING' | 'STOPPING' | 'STORE_UNAVAILABLE' | 'WAL_FAILED' | 'WAL_FULL';
+  code: typeof NOT_READY_CODES[number];
   message: string;
   since?: number;
 }
@@ -90,25 +101,38 @@ const MIN_DEADLINE_TICK_GAP_MS = 10;
 /** Most stored spans replayed into the correlator on start. */
 export const MAX_RESTORED_SPANS = 1_000_000;
 
+/** A decoded request held by the detection core until `accept` (or `release`). */
+export interface DecodedOtlpRequest extends DecodedRequest {
+  readonly id: number;
+  readonly format: RequestFormat;
+  readonly body: Uint8Array;
+}
+
 export class Pipeline {
-  readonly detector: Detector;
-  readonly correlator: Correlator;
   readonly queue: WriteQueue;
+  private readonly detection: DetectionHost;
   private stateValue: PipelineState = 'starting';
   private tickTimer: NodeJS.Timeout | null = null;
   /** A one-shot tick at the detector's next deadline, when that comes before the next regular tick. */
   private deadlineTimer: NodeJS.Timeout | null = null;
   private deadlineArmedFor = Infinity;
   private lastTickAt = 0;
+  /** A tick is in flight (with the detection thread, ticks do not queue up behind a busy core). */
+  private ticking: Promise<void> | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
   private pruning: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
-  /** Traces completed during the current detector call, with the arrival time of their last span. */
-  private completedInCall = new Map<string, number>();
   /** Items pushed to / taken from the write queue: a queue position, for releasing span log records. */
   private queued = 0;
   private committed = 0;
   private inflightRequests = 0;
+  /** Decoded requests held by the core, not yet ingested or released: counted by admission with the buffered ones. */
+  private heldSpans = 0;
+  private heldTraces = 0;
+  /** Requests no longer counted as held (ingested or released). */
+  private readonly unheld = new WeakSet<DecodedOtlpRequest>();
+  /** The detection core holds decoded requests by id. */
+  private nextRequestId = 1;
   /** The old generation's limit: --max-old-space-size, or V8's default for the machine. */
   private readonly heapLimit = Math.max(getHeapStatistics().heap_size_limit - YOUNG_GENERATION_BYTES, getHeapStatistics().heap_size_limit / 2);
   /** The last store write failure, until a write succeeds. */
@@ -119,40 +143,22 @@ export class Pipeline {
 
   constructor(private readonly options: PipelineOptions) {
     const { config } = options;
-    this.detector = new Detector({
-      idleTimeoutMs: config.idleTimeout,
-      maxTraceLifetimeMs: config.maxTraceLifetime,
-      maxBufferedSpans: config.maxBufferedSpans,
-      maxBufferedTraces: config.maxBufferedTraces,
-      maxSpansPerTrace: config.maxSpansPerTrace,
-      ruleBudget: config.ruleBudget,
-    }, {
-      onBudgetExceeded: (ruleId, traceId) => {
-        options.metrics().ruleBudgetExceeded.inc({ rule_id: ruleId });
-        // Once per rule: a rule that is too expensive is usually so on every large trace.
-        if (this.budgetLogged.has(ruleId) || this.budgetLogged.size >= 10_000) return;
-        this.budgetLogged.add(ruleId);
-        options.log.warn(`rule '${ruleId}' exceeded its evaluation budget (--rule-budget ${config.ruleBudget} work units) on trace ${traceId}: it was not evaluated further on that trace. Simplify the rule, or raise the budget. (Logged once per rule; see the metric fluo_rule_budget_exceeded_total.)`);
+    const coreOptions: DetectionCoreOptions = {
+      detector: {
+        idleTimeoutMs: config.idleTimeout,
+        maxTraceLifetimeMs: config.maxTraceLifetime,
+        maxBufferedSpans: config.maxBufferedSpans,
+        maxBufferedTraces: config.maxBufferedTraces,
+        maxSpansPerTrace: config.maxSpansPerTrace,
+        ruleBudget: config.ruleBudget,
       },
-      onTraceCompleted: (trace) => {
-        this.completedInCall.set(trace.traceId, trace.lastReceivedAt);
-        let kept;
-        try {
-          kept = newTrace(trace.traceId, trace.spans, trace.completedAt);
-        } catch (err) {
-          // Decoded spans always encode; a span that does not is a bug, reported rather than lost without a word.
-          options.log.error(`trace ${trace.traceId} (${trace.spans.length} spans) cannot be kept: ${describeError(err)}`);
-          return;
-        }
-        this.queued++;
-        this.queue.push({ kind: 'trace', trace: kept });
+      correlator: {
+        allowedLatenessMs: config.correlationLateness,
+        maxKeys: config.correlationMaxKeys,
+        maxSpansPerKey: config.correlationMaxSpansPerKey,
       },
-    });
-    this.correlator = new Correlator({
-      allowedLatenessMs: config.correlationLateness,
-      maxKeys: config.correlationMaxKeys,
-      maxSpansPerKey: config.correlationMaxSpansPerKey,
-    });
+    };
+    this.detection = config.detectionThread ? new ThreadDetection(coreOptions) : new InlineDetection(coreOptions);
     this.queue = new WriteQueue(options.store, {
       maxSpans: config.writeQueueMaxSpans,
       log: options.log,
@@ -175,33 +181,45 @@ export class Pipeline {
     return this.stateValue;
   }
 
+  /** Whether decoding and detection run on a thread of their own (--detection-thread). */
+  get detectionThreaded(): boolean {
+    return this.detection.threaded;
+  }
+
+  /** The detector's and correlator's counters as of the last call that returned (for metrics and the overview). */
+  detectionStats(): DetectionStats {
+    return this.detection.stats();
+  }
+
   /** Rules for the detector (per trace) and the correlator (traces.by): each takes its own kind. */
   setRules(rules: readonly CompiledRule[]): void {
-    this.detector.setRules(rules);
-    this.correlator.setRules(rules);
+    this.detection.setRules(rules);
   }
 
   /**
-   * Rebuilds open correlation windows from kept traces (call once, before
-   * start). Replays, in start-time order, the traces that started within
-   * twice (longest correlated window + lateness) + max trace lifetime before
-   * the newest kept trace, at most MAX_RESTORED_SPANS spans. Resolves to the
-   * number of spans replayed.
+   * Rebuilds open correlation windows from kept traces (call once, after the
+   * rules are set, before start). Replays, in start-time order, the traces
+   * that started within twice (longest correlated window + lateness) + max
+   * trace lifetime before the newest kept trace, at most MAX_RESTORED_SPANS
+   * spans. Resolves to the number of spans replayed.
    */
   async restoreCorrelation(now: number = Date.now()): Promise<number> {
-    if (this.correlator.ruleCount === 0 || this.stateValue !== 'starting') return 0;
+    if (this.stateValue !== 'starting') return 0;
     const { store, config, log } = this.options;
     try {
+      // Asked, not read from the last answer: the rules set just before must have reached the core.
+      const { correlator, longestCorrelationWindowMs } = await this.detection.call('stats', []);
+      if (correlator.rules === 0) return 0;
       const [newest] = await store.listTraces({ limit: 1 });
       if (newest === undefined) return 0;
       // An open window's key received a span within window + lateness (clock) before the shutdown, and the
       // window started up to window + lateness before that span; its traces started up to a trace lifetime earlier.
-      const since = newest.startTime - (2 * (this.correlator.longestWindowMs + config.correlationLateness) + config.maxTraceLifetime);
-      const spans: Span[] = [];
+      const since = newest.startTime - (2 * (longestCorrelationWindowMs + config.correlationLateness) + config.maxTraceLifetime);
+      const spans: SerializedSpan[] = [];
       let after: { startTime: number; traceId: string } | undefined;
       for (;;) {
         const page = await store.scanTraces({ since, limit: 200, ...(after ? { after } : {}) });
-        for (const trace of page) for (const span of toSpans(trace.spans)) spans.push(span);
+        for (const trace of page) for (const span of trace.spans) spans.push(span);
         if (page.length < 200 || spans.length >= MAX_RESTORED_SPANS) break;
         const last = page[page.length - 1];
         after = { startTime: last.startTime, traceId: last.traceId };
@@ -209,11 +227,9 @@ export class Pipeline {
       if (spans.length > MAX_RESTORED_SPANS) {
         log.warn(`correlation: replaying only the newest ${MAX_RESTORED_SPANS} of ${spans.length} kept spans`);
       }
-      spans.sort((a, b) => a.startTime - b.startTime);
-      const replayed = spans.slice(Math.max(0, spans.length - MAX_RESTORED_SPANS));
-      this.enqueue(this.correlator.ingest(replayed, now), undefined);
-      log.info(`correlation: rebuilt open windows from ${replayed.length} kept spans`);
-      return replayed.length;
+      const { replayed } = await this.detection.call('restoreCorrelation', [spans, MAX_RESTORED_SPANS, now], (out) => this.apply(out, undefined));
+      log.info(`correlation: rebuilt open windows from ${replayed} kept spans`);
+      return replayed;
     } catch (err) {
       log.error(`correlation: rebuilding windows from the store failed: ${describeError(err)}`);
       return 0;
@@ -227,7 +243,7 @@ export class Pipeline {
     const { tickInterval, traceRetention } = this.options.config;
     this.tickTimer = setInterval(() => {
       this.options.spanLog?.recheck();
-      this.tick();
+      void this.tick();
     }, tickInterval);
     const pruneEvery = Math.min(60_000, Math.max(1000, Math.floor(traceRetention / 10)));
     this.pruneTimer = setInterval(() => { void this.prune(); }, pruneEvery);
@@ -264,26 +280,31 @@ export class Pipeline {
 
   /**
    * Throws a retryable FluoError when spans cannot be taken now. Call it before
-   * reading a request (incoming 0) and again with the decoded spans.
+   * reading a request (no argument) and again with the decoded request, whose
+   * spans count against the buffer bounds together with the buffered spans and
+   * those of requests decoded and not yet ingested.
    */
-  admit(incoming: readonly Span[] = []): void {
+  admit(incoming?: DecodedOtlpRequest): void {
     if (this.stateValue !== 'ready') {
       throw new FluoError('UNAVAILABLE', this.stateValue === 'starting' ? 'FLUO is starting' : 'FLUO is shutting down', { retryAfterSeconds: this.stateValue === 'starting' ? 1 : 5 });
     }
+    if (this.detection.failure !== null) {
+      throw new FluoError('UNAVAILABLE', `FLUO cannot evaluate spans (${this.detection.failure.message}); restart it: the span log keeps what was accepted`, { retryAfterSeconds: 5 });
+    }
     const { config } = this.options;
-    const stats = this.detector.stats();
-    let traces = 0;
-    if (incoming.length > 0) {
-      const ids = new Set<string>();
-      for (const s of incoming) ids.add(s.traceId);
-      traces = ids.size;
-    }
+    const stats = this.detection.stats().detector;
+    const spans = incoming?.spans ?? 0;
+    const traces = incoming?.traceIds.length ?? 0;
+    // The incoming request is held already: counted once, as incoming.
+    const incomingHeld = incoming !== undefined && incoming.spans > 0 && !this.unheld.has(incoming);
+    const bufferedSpans = stats.bufferedSpans + this.heldSpans - (incomingHeld ? spans : 0);
+    const bufferedTraces = stats.bufferedTraces + this.heldTraces - (incomingHeld ? traces : 0);
     const retryAfterSeconds = Math.min(30, Math.max(1, Math.ceil(config.idleTimeout / 1000)));
-    if (stats.bufferedSpans > 0 && stats.bufferedSpans + incoming.length > config.maxBufferedSpans) {
-      throw new FluoError('BUFFER_FULL', `the span buffer is full (${stats.bufferedSpans} of ${config.maxBufferedSpans} spans): retry later`, { retryAfterSeconds });
+    if (bufferedSpans > 0 && bufferedSpans + spans > config.maxBufferedSpans) {
+      throw new FluoError('BUFFER_FULL', `the span buffer is full (${bufferedSpans} of ${config.maxBufferedSpans} spans): retry later`, { retryAfterSeconds });
     }
-    if (stats.bufferedTraces > 0 && stats.bufferedTraces + traces > config.maxBufferedTraces) {
-      throw new FluoError('BUFFER_FULL', `the trace buffer is full (${stats.bufferedTraces} of ${config.maxBufferedTraces} traces): retry later`, { retryAfterSeconds });
+    if (bufferedTraces > 0 && bufferedTraces + traces > config.maxBufferedTraces) {
+      throw new FluoError('BUFFER_FULL', `the trace buffer is full (${bufferedTraces} of ${config.maxBufferedTraces} traces): retry later`, { retryAfterSeconds });
     }
     if (this.queue.behind) {
       throw new FluoError('STORE_BEHIND', `the store is behind (${this.queue.stats().spans} spans waiting to be written): retry later`, { retryAfterSeconds: 1 });
@@ -298,6 +319,7 @@ export class Pipeline {
     const reasons: NotReadyReason[] = [];
     if (this.stateValue === 'starting') reasons.push({ code: 'STARTING', message: 'FLUO is starting' });
     if (this.stateValue === 'stopping' || this.stateValue === 'stopped') reasons.push({ code: 'STOPPING', message: 'FLUO is shutting down' });
+    if (this.detection.failure !== null) reasons.push({ code: 'DETECTION_FAILED', message: `${this.detection.failure.message}: restart FLUO (the span log keeps what was accepted)` });
     if (this.storeFailure !== null) reasons.push({ code: 'STORE_UNAVAILABLE', message: `the store cannot be written: ${this.storeFailure.message}`, since: this.storeFailure.at });
     const log = this.options.spanLog;
     if (log?.failure) reasons.push({ code: 'WAL_FAILED', message: log.failure.message, since: log.failure.at });
@@ -309,27 +331,56 @@ export class Pipeline {
   }
 
   /**
+   * Decodes a request (on the detection thread when there is one). The
+   * decoded spans are held until `accept`, or `release` when the request is
+   * refused. Rejects with the engine's OtlpDecodeError for a malformed
+   * request (nothing is held then).
+   */
+  async decode(format: RequestFormat, body: Uint8Array): Promise<DecodedOtlpRequest> {
+    const id = this.nextRequestId++;
+    const decoded = await this.detection.call('decode', [id, format, body]);
+    if (decoded.spans > 0) {
+      this.heldSpans += decoded.spans;
+      this.heldTraces += decoded.traceIds.length;
+    }
+    return { ...decoded, id, format, body };
+  }
+
+  /** Frees a decoded request that will not be accepted. Idempotent. */
+  release(request: DecodedOtlpRequest): void {
+    if (!this.unhold(request)) return;
+    this.detection.call('drop', [request.id]).catch(() => { /* the core is gone: nothing is held */ });
+  }
+
+  /**
    * Takes an admitted, decoded request: writes it to the span log, waits
    * until it is durable, then ingests it. Resolves to the spans the detector
    * refused; rejects with a retryable FluoError when the log cannot take it
    * (the sender retries; nothing was ingested).
    */
-  async accept(spans: readonly Span[], receivedAt: number, request: { format: SpanLogFormat; body: Uint8Array }): Promise<RejectedSpan[]> {
+  async accept(request: DecodedOtlpRequest, receivedAt: number): Promise<RejectedSpan[]> {
     const log = this.options.spanLog;
-    if (log === undefined || spans.length === 0) return this.ingest(spans, receivedAt);
-    log.admit(request.body.length);
-    const { segment, durable } = log.append(request.format, receivedAt, request.body);
+    if (log === undefined || request.spans === 0) return this.ingest(request, receivedAt);
+    let segment: number;
     try {
-      await durable;
+      log.admit(request.body.length);
+      const appended = log.append(request.format, receivedAt, request.body);
+      segment = appended.segment;
+      try {
+        await appended.durable;
+      } catch (err) {
+        log.abandon(segment);
+        throw err;
+      }
+      if (this.closing !== null) {
+        log.abandon(segment);
+        throw new FluoError('UNAVAILABLE', 'FLUO is shutting down', { retryAfterSeconds: 5 });
+      }
     } catch (err) {
-      log.abandon(segment);
+      this.release(request);
       throw err;
     }
-    if (this.detector.isClosed) {
-      log.abandon(segment);
-      throw new FluoError('UNAVAILABLE', 'FLUO is shutting down', { retryAfterSeconds: 5 });
-    }
-    return this.ingestLogged(spans, receivedAt, segment);
+    return this.ingestLogged(request, receivedAt, segment);
   }
 
   /**
@@ -345,73 +396,70 @@ export class Pipeline {
   async recover(): Promise<number> {
     const log = this.options.spanLog;
     if (log === undefined) return 0;
-    const records = log.takeRecovered().map((record) => {
+    const records: Array<{ record: ReturnType<SpanLog['takeRecovered']>[number]; request: DecodedOtlpRequest }> = [];
+    for (const record of log.takeRecovered()) {
       try {
-        const spans = record.format === 'json' ? decodeJsonTraces(new TextDecoder().decode(record.body)).spans : decodeProtobufTraces(record.body).spans;
-        return { record, spans };
+        records.push({ record, request: await this.decode(record.format, record.body) });
       } catch (err) {
         this.options.log.error(`span log: a recovered request no longer decodes, skipping it: ${describeError(err)}`);
         log.abandon(record.segment);
-        return null;
       }
-    }).filter((r) => r !== null);
+    }
     const traceIds = new Set<string>();
-    for (const r of records) for (const s of r.spans) traceIds.add(s.traceId);
-    const stored: Span[] = [];
+    for (const r of records) for (const traceId of r.request.traceIds) traceIds.add(traceId);
+    const stored: SerializedSpan[] = [];
     for (const traceId of traceIds) {
       const kept = await this.options.store.getTrace(traceId);
-      if (kept !== null) stored.push(...toSpans(kept.spans));
+      if (kept !== null) stored.push(...kept.spans);
     }
-    if (stored.length > 0) this.ingest(stored, Date.now());
+    if (stored.length > 0) await this.detection.call('ingestStored', [stored, Date.now()], (out) => this.apply(out, Date.now()));
     let spans = 0;
-    for (const { record, spans: decoded } of records) {
-      this.ingestLogged(decoded, record.receivedAt, record.segment);
-      spans += decoded.length;
+    for (const { record, request } of records) {
+      await this.ingestLogged(request, record.receivedAt, record.segment);
+      spans += request.spans;
     }
     log.sweep();
     return spans;
   }
 
-  private ingestLogged(spans: readonly Span[], receivedAt: number, segment: number): RejectedSpan[] {
+  private async ingestLogged(request: DecodedOtlpRequest, receivedAt: number, segment: number): Promise<RejectedSpan[]> {
     const log = this.options.spanLog!;
-    const traceIds = new Set<string>();
-    for (const s of spans) traceIds.add(s.traceId);
-    let rejected: RejectedSpan[];
+    this.unhold(request);
     try {
-      rejected = this.ingest(spans, receivedAt, () => log.register(segment, traceIds));
+      const out = await this.detection.call('ingest', [request.id, Date.now()], (result) => {
+        log.register(segment, request.traceIds);
+        this.apply(result, receivedAt);
+        // Traces that did not open (every span a duplicate of a completed trace, or refused) produce nothing more.
+        const open = new Set(result.openTraceIds);
+        for (const traceId of request.traceIds) if (!open.has(traceId)) log.traceDone(traceId, this.queued);
+        // Nothing queued for them may be left to write: release at once rather than at the next write.
+        log.written(this.committed);
+      });
+      return out.rejected;
     } catch (err) {
       log.abandon(segment);
       throw err;
     }
-    // Traces that did not open (every span a duplicate of a completed trace, or refused) produce nothing more.
-    for (const traceId of traceIds) if (!this.detector.isBuffered(traceId)) log.traceDone(traceId, this.queued);
-    // Nothing queued for them may be left to write: release at once rather than at the next write.
-    log.written(this.committed);
-    return rejected;
   }
 
   /**
-   * Hands admitted spans to the detector. Returns the spans it refused (for
-   * OTLP partial success). `receivedAt` is when the request arrived (ms).
+   * Hands a decoded request to the detector without the span log. Returns
+   * the spans it refused (for OTLP partial success). `receivedAt` is when the
+   * request arrived (ms).
    */
-  ingest(spans: readonly Span[], receivedAt: number, ingested?: () => void): RejectedSpan[] {
-    if (spans.length === 0) return [];
-    this.completedInCall.clear();
-    const now = Date.now();
-    const { detections, rejected } = this.detector.ingest(spans, now);
-    ingested?.();
-    this.enqueue(detections, receivedAt);
-    if (this.correlator.ruleCount > 0) {
-      const refused = rejected.length === 0 ? null : new Set(rejected.map((r) => `${r.traceId}:${r.spanId}`));
-      const taken = refused === null ? spans : spans.filter((s) => !refused.has(`${s.traceId}:${s.spanId}`));
-      try {
-        this.enqueue(this.correlator.ingest(taken, now), receivedAt);
-      } catch (err) {
-        this.options.log.error(`correlator ingest failed: ${describeError(err)}`);
-      }
-    }
-    this.armDeadline();
-    return rejected;
+  async ingest(request: DecodedOtlpRequest, receivedAt: number): Promise<RejectedSpan[]> {
+    if (!this.unhold(request)) return [];
+    const out = await this.detection.call('ingest', [request.id, Date.now()], (result) => this.apply(result, receivedAt));
+    return out.rejected;
+  }
+
+  /** Takes a request out of the held counts; false when it was not held (no spans, or released before). */
+  private unhold(request: DecodedOtlpRequest): boolean {
+    if (request.spans === 0 || this.unheld.has(request)) return false;
+    this.unheld.add(request);
+    this.heldSpans -= request.spans;
+    this.heldTraces -= request.traceIds.length;
+    return true;
   }
 
   /**
@@ -423,10 +471,10 @@ export class Pipeline {
    * many ticks per second.
    */
   private armDeadline(): void {
-    if (this.stateValue !== 'ready' || this.detector.isClosed) return;
-    const deadline = this.detector.nextDeadline();
+    if (this.stateValue !== 'ready') return;
+    const { nextDeadline: deadline, closed } = this.detection.stats();
     // A tick at lastTickAt did everything due by then: an earlier deadline is a stale lower bound.
-    if (!Number.isFinite(deadline) || deadline <= this.lastTickAt || deadline >= this.deadlineArmedFor) return;
+    if (closed || !Number.isFinite(deadline) || deadline <= this.lastTickAt || deadline >= this.deadlineArmedFor) return;
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.deadlineArmedFor = deadline;
     const now = Date.now();
@@ -434,31 +482,28 @@ export class Pipeline {
     this.deadlineTimer = setTimeout(() => {
       this.deadlineTimer = null;
       this.deadlineArmedFor = Infinity;
-      this.tick();
+      void this.tick();
     }, Math.max(0, at - now));
   }
 
-  /** The buffered spans of a trace still being assembled. */
-  openTrace(traceId: string): Span[] | undefined {
-    return this.detector.bufferedTrace(traceId);
+  /** The buffered spans of a trace still being assembled, or null when it is not buffered. */
+  async openTrace(traceId: string): Promise<SerializedSpan[] | null> {
+    return this.detection.call('openTrace', [traceId]);
   }
 
-  /** Completes idle traces (called by the timer; public for tests). */
-  tick(now: number = Date.now()): void {
-    if (this.detector.isClosed) return;
+  /**
+   * Completes idle traces and decides due correlation windows (called by the
+   * timers; public for tests). A tick called while one is in flight joins it.
+   */
+  tick(now: number = Date.now()): Promise<void> {
+    if (this.ticking !== null) return this.ticking;
+    if (this.closing !== null || this.detection.failure !== null) return Promise.resolve();
     this.lastTickAt = now;
-    try {
-      this.completedInCall.clear();
-      this.enqueue(this.detector.tick(now), undefined);
-    } catch (err) {
-      this.options.log.error(`detector tick failed: ${describeError(err)}`);
-    }
-    try {
-      if (!this.correlator.isClosed) this.enqueue(this.correlator.tick(now), undefined);
-    } catch (err) {
-      this.options.log.error(`correlator tick failed: ${describeError(err)}`);
-    }
-    this.armDeadline();
+    this.ticking = this.detection.call('tick', [now], (out) => this.apply(out, undefined)).then(
+      () => { this.armDeadline(); },
+      (err: unknown) => { this.options.log.error(`detection tick failed: ${describeError(err)}`); },
+    ).finally(() => { this.ticking = null; });
+    return this.ticking;
   }
 
   /** Applies trace retention now. */
@@ -478,30 +523,41 @@ export class Pipeline {
     return this.pruning;
   }
 
-  private enqueue(detections: readonly Detection[], receivedAt: number | undefined): void {
-    // Signals of one call share the serialized objects of their common evidence spans (read-only from here on).
-    const serialized = detections.length > 1 ? new Map<Span, SerializedSpan>() : undefined;
-    const serialize = (span: Span): SerializedSpan => {
-      if (serialized === undefined) return serializeSpan(span);
-      let s = serialized.get(span);
-      if (s === undefined) {
-        s = serializeSpan(span);
-        serialized.set(span, s);
-      }
-      return s;
-    };
-    for (const d of detections) {
-      const completedArrival = this.completedInCall.get(d.signal.traceId);
-      const phase = completedArrival !== undefined || receivedAt === undefined ? 'completion' : 'ingest';
-      const arrivedAt = phase === 'ingest' ? receivedAt! : completedArrival ?? d.signal.detectedAt;
-      const evidence = d.spans.map(serialize);
-      const notifications = this.options.notifications?.route(d.signal, evidence) ?? [];
-      this.queued++;
-      this.queue.push({ kind: 'signal', signal: { signal: d.signal, evidence, ...(notifications.length > 0 ? { notifications } : {}) }, phase, arrivedAt });
+  /**
+   * Pushes what one core call produced to the write queue, in the order it
+   * was produced: completed traces, then signals. `receivedAt` is the arrival
+   * of the request the call ingested (undefined for ticks and shutdown): a
+   * signal of a trace still open was raised by that request (phase 'ingest');
+   * one of a trace the call completed, at completion (its last span's arrival).
+   */
+  private apply(out: CoreOutput | IngestOutput, receivedAt: number | undefined): void {
+    const { log, metrics, config } = this.options;
+    for (const problem of out.problems) log.error(problem);
+    for (const { ruleId, traceId } of out.budgetExceeded) {
+      metrics().ruleBudgetExceeded.inc({ rule_id: ruleId });
+      // Once per rule: a rule that is too expensive is usually so on every large trace.
+      if (this.budgetLogged.has(ruleId) || this.budgetLogged.size >= 10_000) continue;
+      this.budgetLogged.add(ruleId);
+      log.warn(`rule '${ruleId}' exceeded its evaluation budget (--rule-budget ${config.ruleBudget} work units) on trace ${traceId}: it was not evaluated further on that trace. Simplify the rule, or raise the budget. (Logged once per rule; see the metric fluo_rule_budget_exceeded_total.)`);
     }
-    const log = this.options.spanLog;
-    if (log) for (const traceId of this.completedInCall.keys()) log.traceDone(traceId, this.queued);
-    this.completedInCall.clear();
+    const completedArrival = out.completed.length > 0 ? new Map<string, number>() : undefined;
+    for (const completion of out.completed) {
+      completedArrival!.set(completion.traceId, completion.lastReceivedAt);
+      if (completion.kept === null) continue;
+      this.queued++;
+      this.queue.push({ kind: 'trace', trace: completion.kept });
+    }
+    for (const { signal, evidence } of out.signals) {
+      const arrival = completedArrival?.get(signal.traceId);
+      const phase = arrival !== undefined || receivedAt === undefined ? 'completion' : 'ingest';
+      const arrivedAt = phase === 'ingest' ? receivedAt! : arrival ?? signal.detectedAt;
+      const notifications = this.options.notifications?.route(signal, evidence) ?? [];
+      this.queued++;
+      this.queue.push({ kind: 'signal', signal: { signal, evidence, ...(notifications.length > 0 ? { notifications } : {}) }, phase, arrivedAt });
+    }
+    const spanLog = this.options.spanLog;
+    if (spanLog && completedArrival) for (const traceId of completedArrival.keys()) spanLog.traceDone(traceId, this.queued);
+    this.armDeadline();
   }
 
   private written(stored: readonly SignalRecord[], items: readonly WriteItem[]): void {
@@ -536,13 +592,12 @@ export class Pipeline {
       if (this.tickTimer) clearInterval(this.tickTimer);
       if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
       if (this.pruneTimer) clearInterval(this.pruneTimer);
+      if (this.ticking) await this.ticking;
       try {
-        this.completedInCall.clear();
-        this.enqueue(this.detector.close(Date.now()), undefined);
+        await this.detection.close(Date.now(), (out) => this.apply(out, undefined));
       } catch (err) {
-        this.options.log.error(`detector close failed: ${describeError(err)}`);
+        this.options.log.error(`detection close failed: ${describeError(err)}`);
       }
-      this.correlator.close();
       await this.queue.close(this.options.closeTimeout ?? 10_000);
       await this.options.spanLog?.close();
       if (this.pruning) await this.pruning;

@@ -1,14 +1,15 @@
 /**
- * What both OTLP receivers do with a request body once it is read: decode it
- * with the engine, hand the spans to the pipeline, and say what was rejected.
+ * What both OTLP receivers do with a request body once it is read: have the
+ * pipeline decode it (on the detection thread by default), admit and accept
+ * the spans, and say what was rejected.
  * Errors come out as FluoError (`toIngestError`), so each receiver maps them
  * to its protocol in one place.
  */
-import { OtlpDecodeError, decodeJsonTraces, decodeProtobufTraces, type Span } from '@fluohq/engine';
+import { OtlpDecodeError } from '@fluohq/engine';
 import { FluoError, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { FluoMetrics } from '../metrics/fluoMetrics.js';
-import type { Pipeline } from '../pipeline/pipeline.js';
+import type { DecodedOtlpRequest, Pipeline } from '../pipeline/pipeline.js';
 import type { PartialSuccess } from './otlpWire.js';
 
 export type OtlpFormat = 'protobuf' | 'json';
@@ -28,17 +29,22 @@ const REASONS_SHOWN = 3;
  * to the partial success to report, or null when every span was accepted.
  */
 export async function ingestOtlp(body: Uint8Array, format: OtlpFormat, protocol: OtlpProtocol, receivedAt: number, deps: OtlpIngestDeps): Promise<PartialSuccess | null> {
-  let decoded: { spans: Span[]; rejected: Array<{ path: string; message: string }> };
+  let decoded: DecodedOtlpRequest;
   try {
-    decoded = format === 'protobuf' ? decodeProtobufTraces(body) : decodeJsonTraces(new TextDecoder().decode(body));
+    decoded = await deps.pipeline.decode(format, body);
   } catch (err) {
     throw toIngestError(err, format);
   }
   const metrics = deps.metrics();
-  // Admission again, now that the number of spans is known; nothing is ingested when refused.
-  deps.pipeline.admit(decoded.spans);
-  const refused = await deps.pipeline.accept(decoded.spans, receivedAt, { format, body });
-  metrics.spansReceived.inc({ protocol }, decoded.spans.length + decoded.rejected.length);
+  try {
+    // Admission again, now that the number of spans is known; nothing is ingested when refused.
+    deps.pipeline.admit(decoded);
+  } catch (err) {
+    deps.pipeline.release(decoded);
+    throw err;
+  }
+  const refused = await deps.pipeline.accept(decoded, receivedAt);
+  metrics.spansReceived.inc({ protocol }, decoded.spans + decoded.rejected.length);
   if (decoded.rejected.length > 0) metrics.spansRejected.inc({ stage: 'decode' }, decoded.rejected.length);
   if (refused.length > 0) metrics.spansRejected.inc({ stage: 'detector' }, refused.length);
   const reasons = [
