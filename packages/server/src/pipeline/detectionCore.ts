@@ -26,6 +26,7 @@ import {
   Correlator, Detector, DetectorClosedError, compileRule, decodeJsonTraces, decodeProtobufTraces,
   type CompiledRule, type CorrelatorStats, type Detection, type DetectorStats, type RejectedSpan, type RuleDefinition, type Signal, type Span,
 } from '@fluohq/engine';
+import { getHeapStatistics } from 'node:v8';
 import { describeError } from '../errors.js';
 import { newTrace } from '../store/keptTrace.js';
 import { serializeSpan, toSpans, type SerializedSpan } from '../store/serializedSpan.js';
@@ -53,6 +54,8 @@ export interface DetectionStats {
   nextDeadline: number;
   longestCorrelationWindowMs: number;
   closed: boolean;
+  /** The V8 heap of the thread the core runs on (bytes): buffered traces live there. */
+  heap: { used: number; limit: number };
 }
 
 export interface CoreSignal {
@@ -91,6 +94,11 @@ export interface IngestOutput extends CoreOutput {
   rejected: RejectedSpan[];
   /** Of the request's traces, those buffered (open) after the call. */
   openTraceIds: string[];
+}
+
+function heapOfThisThread(): { used: number; limit: number } {
+  const h = getHeapStatistics();
+  return { used: h.used_heap_size, limit: h.heap_size_limit };
 }
 
 export class DetectionCore {
@@ -233,6 +241,7 @@ export class DetectionCore {
       nextDeadline: this.detector.nextDeadline(),
       longestCorrelationWindowMs: this.correlator.longestWindowMs,
       closed: this.detector.isClosed,
+      heap: heapOfThisThread(),
     };
   }
 

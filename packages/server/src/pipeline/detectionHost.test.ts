@@ -31,7 +31,12 @@ const traceIdOf = (traceName: string) => buildTrace(traceName, [{ id: 'a', name:
 /** Every call of the script with what it returned (outputs as the pipeline applies them). */
 async function runScript(host: DetectionHost): Promise<unknown[]> {
   const seen: unknown[] = [];
-  const applied = (label: string) => (out: CoreOutput) => { seen.push({ label, out }); };
+  // Heap figures are each thread's own; the rest must be equal.
+  const applied = (label: string) => (out: CoreOutput) => {
+    expect(out.stats.heap.used).toBeGreaterThan(0);
+    expect(out.stats.heap.limit).toBeGreaterThan(out.stats.heap.used);
+    seen.push({ label, out: { ...out, stats: { ...out.stats, heap: 'this thread' } } });
+  };
   host.setRules(RULES);
   const payment = await host.call('decode', [1, 'protobuf', request('payment', [
     { id: 'root', name: 'checkout', start: 0, duration: 50, service: 'shop', attributes: { constructor: 'plain data', 'http.method': 'POST' } },

@@ -22,8 +22,9 @@
  * - WAL_FULL / WAL_FAILED: the span log is at `walMaxBytes`, or cannot be
  *   written (see wal/spanLog.ts).
  * - OVERLOADED: `maxConcurrentRequests` OTLP requests are in flight (each
- *   may hold up to `maxBodySize` bytes), or the V8 heap is above
- *   HEAP_LIMIT_FRACTION of its limit (--max-old-space-size).
+ *   may hold up to `maxBodySize` bytes), or the V8 heap (this thread's or
+ *   the detection thread's) is above HEAP_LIMIT_FRACTION of its limit
+ *   (--max-old-space-size).
  * - UNAVAILABLE: starting or stopping.
  * A request whose spans were admitted is never dropped: `accept` resolves
  * only once the request is in the span log, and the log keeps it until the
@@ -64,6 +65,11 @@ import { WriteQueue, type WriteItem } from './writeQueue.js';
 export const HEAP_LIMIT_FRACTION = 0.75;
 /** What V8 reserves for the young generation within heap_size_limit (64-bit defaults). */
 const YOUNG_GENERATION_BYTES = 48 * 2 ** 20;
+
+/** The old generation's limit within a heap_size_limit: --max-old-space-size, or V8's default for the machine. */
+function oldGenerationLimit(heapSizeLimit: number): number {
+  return Math.max(heapSizeLimit - YOUNG_GENERATION_BYTES, heapSizeLimit / 2);
+}
 
 export type PipelineState = 'starting' | 'ready' | 'stopping' | 'stopped';
 
@@ -134,7 +140,7 @@ export class Pipeline {
   /** The detection core holds decoded requests by id. */
   private nextRequestId = 1;
   /** The old generation's limit: --max-old-space-size, or V8's default for the machine. */
-  private readonly heapLimit = Math.max(getHeapStatistics().heap_size_limit - YOUNG_GENERATION_BYTES, getHeapStatistics().heap_size_limit / 2);
+  private readonly heapLimit = oldGenerationLimit(getHeapStatistics().heap_size_limit);
   /** The last store write failure, until a write succeeds. */
   private storeFailure: { at: number; message: string } | null = null;
 
@@ -264,6 +270,14 @@ export class Pipeline {
     if (heapUsed > this.heapLimit * HEAP_LIMIT_FRACTION) {
       throw new FluoError('OVERLOADED', `memory use is near its limit (${Math.round(heapUsed / 2 ** 20)} MiB of a ${Math.round(this.heapLimit / 2 ** 20)} MiB heap): retry later`, { retryAfterSeconds: 1 });
     }
+    if (this.detection.threaded) {
+      // The detection thread has a heap of its own (same --max-old-space-size), where buffered traces live.
+      const { used, limit } = this.detection.stats().heap;
+      const oldGeneration = oldGenerationLimit(limit);
+      if (used > oldGeneration * HEAP_LIMIT_FRACTION) {
+        throw new FluoError('OVERLOADED', `memory use is near its limit (${Math.round(used / 2 ** 20)} MiB of the detection thread's ${Math.round(oldGeneration / 2 ** 20)} MiB heap): retry later`, { retryAfterSeconds: 1 });
+      }
+    }
     this.inflightRequests++;
     let released = false;
     return () => {
@@ -288,9 +302,7 @@ export class Pipeline {
     if (this.stateValue !== 'ready') {
       throw new FluoError('UNAVAILABLE', this.stateValue === 'starting' ? 'FLUO is starting' : 'FLUO is shutting down', { retryAfterSeconds: this.stateValue === 'starting' ? 1 : 5 });
     }
-    if (this.detection.failure !== null) {
-      throw new FluoError('UNAVAILABLE', `FLUO cannot evaluate spans (${this.detection.failure.message}); restart it: the span log keeps what was accepted`, { retryAfterSeconds: 5 });
-    }
+    if (this.detection.failure !== null) throw this.unavailableIfFailed(this.detection.failure);
     const { config } = this.options;
     const stats = this.detection.stats().detector;
     const spans = incoming?.spans ?? 0;
@@ -338,7 +350,7 @@ export class Pipeline {
    */
   async decode(format: RequestFormat, body: Uint8Array): Promise<DecodedOtlpRequest> {
     const id = this.nextRequestId++;
-    const decoded = await this.detection.call('decode', [id, format, body]);
+    const decoded = await this.detection.call('decode', [id, format, body]).catch((err: unknown) => { throw this.unavailableIfFailed(err); });
     if (decoded.spans > 0) {
       this.heldSpans += decoded.spans;
       this.heldTraces += decoded.traceIds.length;
@@ -438,7 +450,7 @@ export class Pipeline {
       return out.rejected;
     } catch (err) {
       log.abandon(segment);
-      throw err;
+      throw this.unavailableIfFailed(err);
     }
   }
 
@@ -449,8 +461,16 @@ export class Pipeline {
    */
   async ingest(request: DecodedOtlpRequest, receivedAt: number): Promise<RejectedSpan[]> {
     if (!this.unhold(request)) return [];
-    const out = await this.detection.call('ingest', [request.id, Date.now()], (result) => this.apply(result, receivedAt));
+    const out = await this.detection.call('ingest', [request.id, Date.now()], (result) => this.apply(result, receivedAt))
+      .catch((err: unknown) => { throw this.unavailableIfFailed(err); });
     return out.rejected;
+  }
+
+  /** A call that failed because the detection thread ended: retryable for the sender. */
+  private unavailableIfFailed(err: unknown): unknown {
+    const failure = this.detection.failure;
+    if (failure === null || err !== failure) return err;
+    return new FluoError('UNAVAILABLE', `FLUO cannot evaluate spans (${failure.message}); restart it: the span log keeps what was accepted`, { retryAfterSeconds: 5, cause: failure });
   }
 
   /** Takes a request out of the held counts; false when it was not held (no spans, or released before). */
@@ -488,7 +508,9 @@ export class Pipeline {
 
   /** The buffered spans of a trace still being assembled, or null when it is not buffered. */
   async openTrace(traceId: string): Promise<SerializedSpan[] | null> {
-    return this.detection.call('openTrace', [traceId]);
+    // Closed or failed: nothing is being assembled (the store has what was kept).
+    if (this.detection.failure !== null || this.closing !== null) return null;
+    return this.detection.call('openTrace', [traceId]).catch(() => null);
   }
 
   /**
