@@ -30,7 +30,12 @@ export function createApiApp(deps: ApiDeps): Hono {
   // After metrics (refused calls are counted), before every route (see requiredPermission in apiAuth.ts).
   app.use('*', apiAuth(deps.auth));
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  // Not alive once the detection thread has ended: nothing will be evaluated until a restart, which replays the span log.
+  app.get('/healthz', (c) => {
+    const failure = deps.pipeline.detectionFailure;
+    if (failure === null) return c.json({ status: 'ok' });
+    return c.json({ status: 'failed', reason: `${failure.message}: restart FLUO (the span log keeps what was accepted)` }, 503);
+  });
   app.get('/readyz', (c) => {
     const state = deps.pipeline.state;
     const reasons = deps.pipeline.notReadyReasons();

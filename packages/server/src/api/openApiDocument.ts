@@ -31,10 +31,13 @@ export const openApiDocument = {
   servers: [{ url: '/' }],
   security: [{ bearerAuth: [] }],
   paths: {
-    '/healthz': { get: { summary: 'The process is alive', tags: ['health'], responses: { 200: { description: 'alive', content: json({ type: 'object', properties: { status: { const: 'ok' } } }) } } } },
+    '/healthz': { get: { summary: 'The process is alive (503 once the detection thread has ended: restart it)', tags: ['health'], responses: {
+      200: { description: 'alive', content: json({ type: 'object', properties: { status: { const: 'ok' } } }) },
+      503: { description: 'the detection thread has ended; nothing is evaluated until a restart, which replays the span log', content: json({ type: 'object', properties: { status: { const: 'failed' }, reason: { type: 'string' } } }) },
+    } } },
     '/readyz': {
       get: {
-        summary: 'Ready to accept spans (503 while starting or stopping, or while the store or the span log cannot be written, or the span log is full)', tags: ['health'],
+        summary: 'Ready to accept spans (503 while starting or stopping, while the store or the span log cannot be written, while the span log is full, or after the detection thread ended)', tags: ['health'],
         responses: {
           200: { description: 'ready', content: json({ type: 'object', properties: { status: { const: 'ready' } } }) },
           503: {

@@ -113,7 +113,8 @@ export class ThreadDetection implements DetectionHost {
   private closing: Promise<void> | null = null;
   private readonly ended: Promise<void>;
 
-  constructor(options: DetectionCoreOptions) {
+  /** `onFailure`: called once, when the thread ends other than by close() (see `failure`). */
+  constructor(options: DetectionCoreOptions, private readonly onFailure: (err: Error) => void = () => {}) {
     // Until the thread answers: the state of a core that has taken nothing yet.
     this.snapshot = new DetectionCore(options).stats();
     this.worker = new Worker(new URL('../../worker/detectionWorker.mjs', import.meta.url), {
@@ -206,7 +207,10 @@ export class ThreadDetection implements DetectionHost {
   }
 
   private fail(err: Error): void {
-    if (this.failureValue === null) this.failureValue = err;
+    if (this.failureValue === null) {
+      this.failureValue = err;
+      this.onFailure(err);
+    }
     for (const entry of this.pending.values()) entry.reject(this.failureValue);
     this.pending.clear();
   }

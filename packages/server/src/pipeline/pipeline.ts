@@ -164,7 +164,11 @@ export class Pipeline {
         maxSpansPerKey: config.correlationMaxSpansPerKey,
       },
     };
-    this.detection = config.detectionThread ? new ThreadDetection(coreOptions) : new InlineDetection(coreOptions);
+    this.detection = config.detectionThread
+      ? new ThreadDetection(coreOptions, (err) => {
+        options.log.error(`${err.message}. Spans are refused (503) and /healthz and /readyz answer 503 until FLUO is restarted; the span log keeps every accepted request for the restart.`);
+      })
+      : new InlineDetection(coreOptions);
     this.queue = new WriteQueue(options.store, {
       maxSpans: config.writeQueueMaxSpans,
       log: options.log,
@@ -185,6 +189,11 @@ export class Pipeline {
 
   get state(): PipelineState {
     return this.stateValue;
+  }
+
+  /** Why spans can no longer be evaluated (the detection thread ended); null while they can. */
+  get detectionFailure(): Error | null {
+    return this.detection.failure;
   }
 
   /** Whether decoding and detection run on a thread of their own (--detection-thread). */
@@ -523,7 +532,10 @@ export class Pipeline {
     this.lastTickAt = now;
     this.ticking = this.detection.call('tick', [now], (out) => this.apply(out, undefined)).then(
       () => { this.armDeadline(); },
-      (err: unknown) => { this.options.log.error(`detection tick failed: ${describeError(err)}`); },
+      (err: unknown) => {
+        // The thread's end is logged once, where it is noticed.
+        if (err !== this.detection.failure) this.options.log.error(`detection tick failed: ${describeError(err)}`);
+      },
     ).finally(() => { this.ticking = null; });
     return this.ticking;
   }
@@ -618,7 +630,9 @@ export class Pipeline {
       try {
         await this.detection.close(Date.now(), (out) => this.apply(out, undefined));
       } catch (err) {
-        this.options.log.error(`detection close failed: ${describeError(err)}`);
+        // After the thread's end (logged then), the buffered traces are in the span log only: say so.
+        if (err === this.detection.failure) this.options.log.error('buffered traces were not completed (the detection thread had ended): the span log feeds them to the next start');
+        else this.options.log.error(`detection close failed: ${describeError(err)}`);
       }
       await this.queue.close(this.options.closeTimeout ?? 10_000);
       await this.options.spanLog?.close();
