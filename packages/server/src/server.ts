@@ -167,6 +167,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     // then the span log's requests of a previous run, which are newer, are fed again.
     await pipeline.restoreCorrelation();
     const recovered = await pipeline.recover();
+    // A detection thread that could not start (or ended while replaying) would refuse every span: fail the start
+    // instead, leaving the span log for the next one.
+    if (pipeline.detectionFailure !== null) throw new Error(`cannot start: ${pipeline.detectionFailure.message}`, { cause: pipeline.detectionFailure });
     if (recovered > 0) log.info(`span log: ${recovered} spans of a previous run fed to the detector again`);
     let watcher: RuleFileWatcher | null = null;
     if (config.rules !== null) {

@@ -61,6 +61,8 @@ export interface DetectionStats {
 export interface CoreSignal {
   signal: Signal;
   evidence: SerializedSpan[];
+  /** Raised by a correlated rule (traces.by): decided as spans arrive, never at a trace's completion. */
+  correlated?: true;
 }
 
 export interface CoreCompletion {
@@ -269,9 +271,8 @@ export class DetectionCore {
       }
       return s;
     };
-    for (const list of [detections, correlated]) {
-      for (const d of list) out.signals.push({ signal: d.signal, evidence: d.spans.map(serialize) });
-    }
+    for (const d of detections) out.signals.push({ signal: d.signal, evidence: d.spans.map(serialize) });
+    for (const d of correlated) out.signals.push({ signal: d.signal, evidence: d.spans.map(serialize), correlated: true });
     return out;
   }
 }

@@ -140,9 +140,13 @@ export class ThreadDetection implements DetectionHost {
       entry.resolve(m.result);
     });
     this.worker.on('error', (err) => this.fail(new Error(`the detection thread failed: ${err.message}`, { cause: err })));
+    // A reply that cannot be read leaves its caller without an answer: as bad as the thread's end.
+    this.worker.on('messageerror', (err) => this.fail(new Error(`a message from the detection thread could not be read: ${err.message}`, { cause: err })));
     this.ended = new Promise((resolve) => {
       this.worker.on('exit', (code) => {
-        if (this.closing === null) this.fail(new Error(`the detection thread exited (code ${code})`));
+        const err = new Error(`the detection thread exited (code ${code})`);
+        if (this.closing === null) this.fail(err);
+        else this.rejectPending(err); // ended during close() before answering it: nothing may wait for good
         resolve();
       });
     });
@@ -211,7 +215,11 @@ export class ThreadDetection implements DetectionHost {
       this.failureValue = err;
       this.onFailure(err);
     }
-    for (const entry of this.pending.values()) entry.reject(this.failureValue);
+    this.rejectPending(this.failureValue);
+  }
+
+  private rejectPending(err: Error): void {
+    for (const entry of this.pending.values()) entry.reject(err);
     this.pending.clear();
   }
 }

@@ -42,7 +42,7 @@
  * the store ignores: no duplicate, no lost window.
  */
 import { getHeapStatistics } from 'node:v8';
-import type { CompiledRule, RejectedSpan, Signal } from '@fluohq/engine';
+import { OtlpDecodeError, type CompiledRule, type RejectedSpan, type Signal } from '@fluohq/engine';
 import type { ServerConfig } from '../config/config.js';
 import { FluoError, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -422,6 +422,9 @@ export class Pipeline {
       try {
         records.push({ record, request: await this.decode(record.format, record.body) });
       } catch (err) {
+        // Only a request that no longer decodes is given up; any other failure (the detection thread ended)
+        // must leave the log as it is for the next start: rethrown, so that this start fails.
+        if (!(err instanceof OtlpDecodeError)) throw err;
         this.options.log.error(`span log: a recovered request no longer decodes, skipping it: ${describeError(err)}`);
         log.abandon(record.segment);
       }
@@ -445,10 +448,13 @@ export class Pipeline {
 
   private async ingestLogged(request: DecodedOtlpRequest, receivedAt: number, segment: number): Promise<RejectedSpan[]> {
     const log = this.options.spanLog!;
-    this.unhold(request);
+    let registered = false;
     try {
       const out = await this.detection.call('ingest', [request.id, Date.now()], (result) => {
+        // Held until the core's state (this result's stats) counts its spans: admission sees them all along.
+        this.unhold(request);
         log.register(segment, request.traceIds);
+        registered = true;
         this.apply(result, receivedAt);
         // Traces that did not open (every span a duplicate of a completed trace, or refused) produce nothing more.
         const open = new Set(result.openTraceIds);
@@ -458,7 +464,10 @@ export class Pipeline {
       });
       return out.rejected;
     } catch (err) {
-      log.abandon(segment);
+      this.unhold(request);
+      // Registered: the segment is the traces' now (abandoning it too would release it twice). After the detection
+      // thread's end: kept (not abandoned), so that the next start replays the request.
+      if (!registered && err !== this.detection.failure) log.abandon(segment);
       throw this.unavailableIfFailed(err);
     }
   }
@@ -469,10 +478,17 @@ export class Pipeline {
    * request arrived (ms).
    */
   async ingest(request: DecodedOtlpRequest, receivedAt: number): Promise<RejectedSpan[]> {
-    if (!this.unhold(request)) return [];
-    const out = await this.detection.call('ingest', [request.id, Date.now()], (result) => this.apply(result, receivedAt))
-      .catch((err: unknown) => { throw this.unavailableIfFailed(err); });
-    return out.rejected;
+    if (request.spans === 0) return [];
+    try {
+      const out = await this.detection.call('ingest', [request.id, Date.now()], (result) => {
+        this.unhold(request);
+        this.apply(result, receivedAt);
+      });
+      return out.rejected;
+    } catch (err) {
+      this.unhold(request);
+      throw this.unavailableIfFailed(err);
+    }
   }
 
   /** A call that failed because the detection thread ended: retryable for the sender. */
@@ -561,8 +577,9 @@ export class Pipeline {
    * Pushes what one core call produced to the write queue, in the order it
    * was produced: completed traces, then signals. `receivedAt` is the arrival
    * of the request the call ingested (undefined for ticks and shutdown): a
-   * signal of a trace still open was raised by that request (phase 'ingest');
-   * one of a trace the call completed, at completion (its last span's arrival).
+   * signal of a trace still open, or of a correlated rule, was raised by that
+   * request (phase 'ingest'); one of a trace the call completed, at completion
+   * (its last span's arrival).
    */
   private apply(out: CoreOutput | IngestOutput, receivedAt: number | undefined): void {
     const { log, metrics, config } = this.options;
@@ -581,8 +598,8 @@ export class Pipeline {
       this.queued++;
       this.queue.push({ kind: 'trace', trace: completion.kept });
     }
-    for (const { signal, evidence } of out.signals) {
-      const arrival = completedArrival?.get(signal.traceId);
+    for (const { signal, evidence, correlated } of out.signals) {
+      const arrival = correlated ? undefined : completedArrival?.get(signal.traceId);
       const phase = arrival !== undefined || receivedAt === undefined ? 'completion' : 'ingest';
       const arrivedAt = phase === 'ingest' ? receivedAt! : arrival ?? signal.detectedAt;
       const notifications = this.options.notifications?.route(signal, evidence) ?? [];
