@@ -2,7 +2,9 @@
  * Profiles `fluo serve` under load: starts it with `--cpu-prof` and the
  * standard workload's rule set, drives it with the load generator over
  * OTLP/HTTP for 6 s, stops it, and prints the folder holding the
- * .cpuprofile (open it in Chrome DevTools or any cpuprofile viewer).
+ * .cpuprofile files, one per thread: main (…0.001), then the threads in the
+ * order they started, the SQLite writer and the detection thread (open them
+ * in Chrome DevTools or any cpuprofile viewer).
  *
  * Usage: node bench/profileServer.mjs [rules=100]
  */
