@@ -294,6 +294,28 @@ describe('SqliteStore', () => {
       expect(store.writerWorker).toBeUndefined();
     });
 
+    it("takes this connection's writes in turn with the thread's batches, in call order", async () => {
+      // A write of this connection made while a batch is in flight waits (asynchronously) for it, instead of meeting
+      // its lock in SQLite's busy handler, which blocks the event loop and, under a stream of batches, fails with
+      // 'database is locked'. Without the turns, the audit entry and the expiry settle first (they run at once).
+      const store = SqliteStore.open({ path: path.join(root, 'turns.db'), busyTimeout: 100 });
+      store.prepareWrites();
+      try {
+        const order: string[] = [];
+        const done = (what: string) => () => { order.push(what); };
+        await Promise.all([
+          store.write({ signals: [testSignal(1)], traces: [trace(1)] }).then(done('batch 1')),
+          store.appendAudit({ at: 1, actor: 'test', action: 'rule.update', target: 'r1', before: null, after: { n: 1 } }).then(done('audit')),
+          store.write({ signals: [testSignal(2)], traces: [trace(2)] }).then(done('batch 2')),
+          store.expireNotifications(0, 2).then(done('expiry')),
+        ]);
+        expect(order).toEqual(['batch 1', 'audit', 'batch 2', 'expiry']);
+        expect(await store.stats()).toMatchObject({ signals: 2, traces: 2 });
+      } finally {
+        await store.close();
+      }
+    });
+
     it('close() waits for the writes in flight', async () => {
       const file = path.join(root, 'close.db');
       const store = SqliteStore.open({ path: file, busyTimeout: 100 });

@@ -340,6 +340,8 @@ export class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
   private closed = false;
   private readonly busyTimeout: number;
+  /** The end of the last write's turn (see turn). */
+  private writeTurn: Promise<void> = Promise.resolve();
   private inThreadWriter: ((batch: BatchMessage) => Array<{ index: number; seq: number }>) | undefined;
   private writerThread: SqliteWriterThread | undefined;
   private cachedStatements: StatementCache | undefined;
@@ -404,22 +406,22 @@ export class SqliteStore implements Store {
   async createRule(rule: RuleRecord): Promise<void> {
     const insert = this.stmt(`INSERT OR IGNORE INTO rules (id, name, description, severity, dsl, enabled, mode, tags, version, created_at, updated_at)
       VALUES (@id, @name, @description, @severity, @dsl, @enabled, @mode, @tags, @version, @createdAt, @updatedAt)`);
-    const created = this.db.transaction((): boolean => {
+    const created = await this.writeTx((): boolean => {
       if (insert.run(ruleParams(rule)).changes === 0) return false;
       this.saveVersion(rule);
       return true;
-    }).immediate();
+    });
     if (!created) throw new FluoError('CONFLICT', `a rule with id '${rule.id}' exists already`, { details: { id: rule.id } });
   }
 
   async updateRule(rule: RuleRecord, expectedVersion: number): Promise<void> {
     const update = this.stmt(`UPDATE rules SET name = @name, description = @description, severity = @severity, dsl = @dsl, enabled = @enabled,
       mode = @mode, tags = @tags, version = @version, created_at = @createdAt, updated_at = @updatedAt WHERE id = @id AND version = @expectedVersion`);
-    const updated = this.db.transaction((): boolean => {
+    const updated = await this.writeTx((): boolean => {
       if (update.run({ ...ruleParams(rule), expectedVersion }).changes !== 1) return false;
       this.saveVersion(rule);
       return true;
-    }).immediate();
+    });
     if (updated) return;
     const current = await this.getRule(rule.id);
     if (!current) throw new FluoError('NOT_FOUND', `no rule with id '${rule.id}'`);
@@ -429,10 +431,10 @@ export class SqliteStore implements Store {
   async deleteRule(id: string): Promise<boolean> {
     const remove = this.stmt('DELETE FROM rules WHERE id = ?');
     const removeVersions = this.stmt('DELETE FROM rule_versions WHERE rule_id = ?');
-    return this.db.transaction((): boolean => {
+    return this.writeTx((): boolean => {
       removeVersions.run(id);
       return remove.run(id).changes > 0;
-    }).immediate();
+    });
   }
 
   async listRuleVersions(ruleId: string): Promise<RuleVersionRecord[]> {
@@ -454,8 +456,9 @@ export class SqliteStore implements Store {
   }
 
   async createToken(token: TokenRecord): Promise<void> {
-    const result = this.stmt(`INSERT OR IGNORE INTO api_tokens (id, name, role, token_hash, prefix, created_at, created_by, revoked_at)
-      VALUES (@id, @name, @role, @hash, @prefix, @createdAt, @createdBy, @revokedAt)`).run(token);
+    const insert = this.stmt(`INSERT OR IGNORE INTO api_tokens (id, name, role, token_hash, prefix, created_at, created_by, revoked_at)
+      VALUES (@id, @name, @role, @hash, @prefix, @createdAt, @createdBy, @revokedAt)`);
+    const result = await this.writeTx(() => insert.run(token));
     if (result.changes === 0) throw new FluoError('CONFLICT', `a token with id '${token.id}' or the same hash exists already`, { details: { id: token.id } });
   }
 
@@ -469,17 +472,19 @@ export class SqliteStore implements Store {
   }
 
   async revokeToken(id: string, at: number): Promise<TokenRecord | null> {
-    this.stmt('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id);
+    const revoke = this.stmt('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
+    await this.writeTx(() => revoke.run(at, id));
     const row = this.stmt('SELECT * FROM api_tokens WHERE id = ?').get(id) as TokenRow | undefined;
     return row ? tokenFromRow(row) : null;
   }
 
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
-    const result = this.stmt('INSERT INTO audit_log (at, actor, action, target, before, after) VALUES (@at, @actor, @action, @target, @before, @after)').run({
+    const insert = this.stmt('INSERT INTO audit_log (at, actor, action, target, before, after) VALUES (@at, @actor, @action, @target, @before, @after)');
+    const result = await this.writeTx(() => insert.run({
       at: entry.at, actor: entry.actor, action: entry.action, target: entry.target,
       before: entry.before === null || entry.before === undefined ? null : JSON.stringify(entry.before),
       after: entry.after === null || entry.after === undefined ? null : JSON.stringify(entry.after),
-    });
+    }));
     const row = this.stmt('SELECT * FROM audit_log WHERE seq = ?').get(Number(result.lastInsertRowid)) as AuditRow;
     return auditFromRow(row);
   }
@@ -499,6 +504,25 @@ export class SqliteStore implements Store {
   }
 
   /**
+   * Writes take turns, in call order: the writer thread's batches and this
+   * connection's writes (rules, tokens, audit, triage, notifications,
+   * channels, retention). Waiting here (asynchronously) for the batch in
+   * flight, rather than in SQLite's busy handler, keeps the event loop free,
+   * and a stream of batches cannot starve this connection's writes until
+   * their busy timeout fails them ('database is locked' under load).
+   */
+  private turn<T>(fn: () => T | Promise<T>): Promise<T> {
+    const run = this.writeTurn.then(fn);
+    this.writeTurn = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
+  /** One IMMEDIATE transaction on this connection, in its turn (see turn). */
+  private writeTx<T>(fn: () => T): Promise<T> {
+    return this.turn(() => this.db.transaction(fn).immediate());
+  }
+
+  /**
    * Runs on the writer (a worker thread with its own connection; in-thread
    * for ':memory:', which a worker cannot share): this thread only turns the
    * batch into bound values, one buffer of trace bytes (transferred, not
@@ -512,7 +536,7 @@ export class SqliteStore implements Store {
     } catch (err) {
       throw permanentOrNot(err);
     }
-    const inserted = await this.runBatch(message);
+    const inserted = await this.turn(() => this.runBatch(message));
     return inserted.map(({ index, seq }) => {
       const { signal } = batch.signals[index];
       return { ...signal, seq, status: 'open', statusUpdatedAt: signal.detectedAt };
@@ -654,14 +678,14 @@ export class SqliteStore implements Store {
     const current = this.stmt('SELECT status FROM signals WHERE id = ?');
     const update = this.stmt('UPDATE signals SET status = ?, status_updated_at = ? WHERE id = ?');
     const history = this.stmt('INSERT INTO signal_history (signal_id, at, by, from_status, to_status, note) VALUES (?, ?, ?, ?, ?, ?)');
-    const found = this.db.transaction((): boolean => {
+    const found = await this.writeTx((): boolean => {
       const row = current.get(id) as { status: string } | undefined;
       if (!row) return false;
       update.run(change.to, change.at, id);
       history.run(id, change.at, change.by, row.status, change.to, change.note);
       for (const n of notifications?.(row.status as SignalStatus) ?? []) this.insertNotification(n);
       return true;
-    }).immediate();
+    });
     return found ? this.getSignal(id) : null;
   }
 
@@ -676,7 +700,7 @@ export class SqliteStore implements Store {
   async enqueueNotifications(rows: NewNotification[]): Promise<NotificationRecord[]> {
     if (this.closed) throw new Error('the store is closed');
     try {
-      return this.db.transaction((): NotificationRecord[] => rows.map((r) => this.insertNotification(r)).filter((r) => r !== null)).immediate();
+      return this.writeTx((): NotificationRecord[] => rows.map((r) => this.insertNotification(r)).filter((r) => r !== null));
     } catch (err) {
       throw permanentOrNot(err);
     }
@@ -690,41 +714,45 @@ export class SqliteStore implements Store {
       ORDER BY o.n LIMIT @limit`);
     const claim = this.stmt(`UPDATE notifications SET status = 'delivering', attempts = attempts + 1, lease_until = @leaseUntil, updated_at = @now
       WHERE n = @n RETURNING *`);
-    return this.db.transaction((): NotificationRecord[] => {
+    return this.writeTx((): NotificationRecord[] => {
       const rows = due.all({ now: options.now, limit: options.limit }) as Array<{ n: number }>;
       return rows.map(({ n }) => notificationFromRow(claim.get({ n, now: options.now, leaseUntil: options.now + options.leaseMs }) as NotificationRow));
-    }).immediate();
+    });
   }
 
   async completeNotification(n: number, attempt: number, outcome: DeliveryOutcomeRecord): Promise<boolean> {
     const params = { n, attempt, at: outcome.at };
-    let result: Database.RunResult;
+    let update: () => Database.RunResult;
     if (outcome.status === 'delivered') {
-      result = this.stmt(`UPDATE notifications SET status = 'delivered', delivered_at = @at, updated_at = @at, lease_until = NULL
-        WHERE n = @n AND status = 'delivering' AND attempts = @attempt`).run(params);
+      const stmt = this.stmt(`UPDATE notifications SET status = 'delivered', delivered_at = @at, updated_at = @at, lease_until = NULL
+        WHERE n = @n AND status = 'delivering' AND attempts = @attempt`);
+      update = () => stmt.run(params);
     } else if (outcome.status === 'retry') {
-      result = this.stmt(`UPDATE notifications SET status = 'pending', next_attempt_at = @next, last_error = @error, updated_at = @at, lease_until = NULL
-        WHERE n = @n AND status = 'delivering' AND attempts = @attempt`).run({ ...params, next: outcome.nextAttemptAt, error: outcome.error });
+      const stmt = this.stmt(`UPDATE notifications SET status = 'pending', next_attempt_at = @next, last_error = @error, updated_at = @at, lease_until = NULL
+        WHERE n = @n AND status = 'delivering' AND attempts = @attempt`);
+      update = () => stmt.run({ ...params, next: outcome.nextAttemptAt, error: outcome.error });
     } else {
-      result = this.stmt(`UPDATE notifications SET status = 'failed', last_error = @error, updated_at = @at, lease_until = NULL
-        WHERE n = @n AND status = 'delivering' AND attempts = @attempt`).run({ ...params, error: outcome.error });
+      const stmt = this.stmt(`UPDATE notifications SET status = 'failed', last_error = @error, updated_at = @at, lease_until = NULL
+        WHERE n = @n AND status = 'delivering' AND attempts = @attempt`);
+      update = () => stmt.run({ ...params, error: outcome.error });
     }
-    return result.changes === 1;
+    return (await this.writeTx(update)).changes === 1;
   }
 
   async expireNotifications(createdBefore: number, at: number): Promise<number> {
-    return this.stmt(`UPDATE notifications SET status = 'expired', lease_until = NULL, updated_at = @at,
+    const expire = this.stmt(`UPDATE notifications SET status = 'expired', lease_until = NULL, updated_at = @at,
       last_error = 'expired: not delivered within the maximum age' || COALESCE(' (last error: ' || last_error || ')', '')
-      WHERE status IN ('pending', 'delivering') AND created_at < @createdBefore`).run({ createdBefore, at }).changes;
+      WHERE status IN ('pending', 'delivering') AND created_at < @createdBefore`);
+    return (await this.writeTx(() => expire.run({ createdBefore, at }))).changes;
   }
 
   async pruneNotifications(before: number): Promise<number> {
     const rows = this.stmt("DELETE FROM notifications WHERE status IN ('delivered', 'failed', 'expired', 'suppressed') AND updated_at < ?");
     const windows = this.stmt('DELETE FROM notification_windows WHERE ends_at < ?');
-    return this.db.transaction((): number => {
+    return this.writeTx((): number => {
       windows.run(before);
       return rows.run(before).changes;
-    }).immediate();
+    });
   }
 
   async listNotifications(query: NotificationQuery): Promise<NotificationRecord[]> {
@@ -755,14 +783,16 @@ export class SqliteStore implements Store {
   }
 
   async createChannel(channel: ChannelRecord): Promise<void> {
-    const result = this.stmt(`INSERT OR IGNORE INTO channels (id, type, name, enabled, settings, match, throttle, version, created_at, updated_at)
-      VALUES (@id, @type, @name, @enabled, @settings, @match, @throttle, @version, @createdAt, @updatedAt)`).run(channelParams(channel));
+    const insert = this.stmt(`INSERT OR IGNORE INTO channels (id, type, name, enabled, settings, match, throttle, version, created_at, updated_at)
+      VALUES (@id, @type, @name, @enabled, @settings, @match, @throttle, @version, @createdAt, @updatedAt)`);
+    const result = await this.writeTx(() => insert.run(channelParams(channel)));
     if (result.changes === 0) throw new FluoError('CONFLICT', `a channel with id '${channel.id}' exists already`, { details: { id: channel.id } });
   }
 
   async updateChannel(channel: ChannelRecord, expectedVersion: number): Promise<void> {
-    const result = this.stmt(`UPDATE channels SET type = @type, name = @name, enabled = @enabled, settings = @settings, match = @match, throttle = @throttle,
-      version = @version, created_at = @createdAt, updated_at = @updatedAt WHERE id = @id AND version = @expectedVersion`).run({ ...channelParams(channel), expectedVersion });
+    const update = this.stmt(`UPDATE channels SET type = @type, name = @name, enabled = @enabled, settings = @settings, match = @match, throttle = @throttle,
+      version = @version, created_at = @createdAt, updated_at = @updatedAt WHERE id = @id AND version = @expectedVersion`);
+    const result = await this.writeTx(() => update.run({ ...channelParams(channel), expectedVersion }));
     if (result.changes === 1) return;
     const current = await this.getChannel(channel.id);
     if (!current) throw new FluoError('NOT_FOUND', `no channel with id '${channel.id}'`);
@@ -770,7 +800,8 @@ export class SqliteStore implements Store {
   }
 
   async deleteChannel(id: string): Promise<boolean> {
-    return this.stmt('DELETE FROM channels WHERE id = ?').run(id).changes > 0;
+    const remove = this.stmt('DELETE FROM channels WHERE id = ?');
+    return (await this.writeTx(() => remove.run(id))).changes > 0;
   }
 
   private traceQuery(query: TraceQuery, withSpans: boolean): TraceRow[] {
@@ -809,7 +840,7 @@ export class SqliteStore implements Store {
     const total = this.stmt('SELECT COALESCE(SUM(span_count), 0) AS spans FROM traces');
     const oldest = this.stmt('SELECT trace_id, span_count FROM traces ORDER BY completed_at, trace_id');
     const deleteOne = this.stmt('DELETE FROM traces WHERE trace_id = ?');
-    return this.db.transaction((): PruneResult => {
+    return this.writeTx((): PruneResult => {
       const aged = byAge.get(options.completedBefore) as { traces: number; spans: number };
       deleteByAge.run(options.completedBefore);
       let excess = (total.get() as { spans: number }).spans - options.maxSpans;
@@ -827,7 +858,7 @@ export class SqliteStore implements Store {
         result.spans += v.span_count;
       }
       return result;
-    }).immediate();
+    });
   }
 
   async stats(): Promise<StoreStats> {
@@ -854,7 +885,8 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // Writes already handed to the writer thread finish (or fail) before it ends.
+    // Writes already made, waiting for their turn or handed to the writer thread, finish (or fail) before it ends.
+    await this.writeTurn;
     await this.writerThread?.close();
     this.statements.clear();
     this.inThreadWriter = undefined;
