@@ -98,6 +98,13 @@ export interface IngestOutput extends CoreOutput {
   openTraceIds: string[];
 }
 
+/** Distinct trace ids of the spans, in first-seen order. */
+function traceIdsOf(spans: readonly Span[]): string[] {
+  const traceIds = new Set<string>();
+  for (const span of spans) traceIds.add(span.traceId);
+  return [...traceIds];
+}
+
 function heapOfThisThread(): { used: number; limit: number } {
   const h = getHeapStatistics();
   return { used: h.used_heap_size, limit: h.heap_size_limit };
@@ -106,7 +113,8 @@ function heapOfThisThread(): { used: number; limit: number } {
 export class DetectionCore {
   private readonly detector: Detector;
   private readonly correlator: Correlator;
-  private readonly held = new Map<number, Span[]>();
+  /** Decoded requests by id, with their distinct trace ids. */
+  private readonly held = new Map<number, { spans: Span[]; traceIds: string[] }>();
   /** Filled by the detector's listener during one call. */
   private completed: CoreCompletion[] = [];
   private budgetExceeded: Array<{ ruleId: string; traceId: string }> = [];
@@ -142,10 +150,9 @@ export class DetectionCore {
 
   decode(id: number, format: RequestFormat, body: Uint8Array): DecodedRequest {
     const decoded = format === 'protobuf' ? decodeProtobufTraces(body) : decodeJsonTraces(new TextDecoder().decode(body));
-    const traceIds = new Set<string>();
-    for (const span of decoded.spans) traceIds.add(span.traceId);
-    if (decoded.spans.length > 0) this.held.set(id, decoded.spans);
-    return { spans: decoded.spans.length, traceIds: [...traceIds], rejected: decoded.rejected };
+    const traceIds = traceIdsOf(decoded.spans);
+    if (decoded.spans.length > 0) this.held.set(id, { spans: decoded.spans, traceIds });
+    return { spans: decoded.spans.length, traceIds, rejected: decoded.rejected };
   }
 
   drop(id: number): void {
@@ -155,17 +162,18 @@ export class DetectionCore {
   /** Ingests a decoded request (see decode). Throws DetectorClosedError after close(). */
   ingest(id: number, now: number): IngestOutput {
     if (this.detector.isClosed) throw new DetectorClosedError();
-    const spans = this.held.get(id) ?? [];
+    const request = this.held.get(id);
     this.held.delete(id);
-    return this.ingestSpans(spans, now);
+    return request === undefined ? this.ingestSpans([], [], now) : this.ingestSpans(request.spans, request.traceIds, now);
   }
 
   /** Ingests stored spans (a kept trace reopened by spans the span log recovered). */
-  ingestStored(spans: readonly SerializedSpan[], now: number): IngestOutput {
-    return this.ingestSpans(toSpans(spans), now);
+  ingestStored(stored: readonly SerializedSpan[], now: number): IngestOutput {
+    const spans = toSpans(stored);
+    return this.ingestSpans(spans, traceIdsOf(spans), now);
   }
 
-  private ingestSpans(spans: readonly Span[], now: number): IngestOutput {
+  private ingestSpans(spans: readonly Span[], traceIds: readonly string[], now: number): IngestOutput {
     if (spans.length === 0) return { ...this.output([], []), rejected: [], openTraceIds: [] };
     const { detections, rejected } = this.detector.ingest(spans, now);
     let correlated: Detection[] = [];
@@ -178,10 +186,7 @@ export class DetectionCore {
         this.problems.push(`correlator ingest failed: ${describeError(err)}`);
       }
     }
-    const traceIds = new Set<string>();
-    for (const span of spans) traceIds.add(span.traceId);
-    const openTraceIds: string[] = [];
-    for (const traceId of traceIds) if (this.detector.isBuffered(traceId)) openTraceIds.push(traceId);
+    const openTraceIds = traceIds.filter((traceId) => this.detector.isBuffered(traceId));
     return { ...this.output(detections, correlated), rejected, openTraceIds };
   }
 

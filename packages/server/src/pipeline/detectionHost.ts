@@ -45,6 +45,7 @@ export class InlineDetection implements DetectionHost {
   readonly threaded = false;
   readonly failure = null;
   private readonly core: DetectionCore;
+  private closed = false;
 
   constructor(options: DetectionCoreOptions) {
     this.core = new DetectionCore(options);
@@ -67,8 +68,6 @@ export class InlineDetection implements DetectionHost {
       return Promise.reject(err);
     }
   }
-
-  private closed = false;
 
   async close(now: number, apply: (output: CoreOutput) => void): Promise<void> {
     if (this.closed) return;
@@ -178,7 +177,7 @@ export class ThreadDetection implements DetectionHost {
       // the request's own bytes are copied once and moved.
       const [id, format, body] = args as Args<'decode'>;
       const own = new Uint8Array(body); // a copy (Buffer#slice would be a view)
-      return this.post(method, [id, format, own], undefined, [own.buffer as ArrayBuffer]) as Promise<Result<M>>;
+      return this.post(method, [id, format, own], apply as ((result: unknown) => void) | undefined, [own.buffer as ArrayBuffer]) as Promise<Result<M>>;
     }
     return this.post(method, args, apply as ((result: unknown) => void) | undefined) as Promise<Result<M>>;
   }

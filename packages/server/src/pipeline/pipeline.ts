@@ -71,6 +71,12 @@ function oldGenerationLimit(heapSizeLimit: number): number {
   return Math.max(heapSizeLimit - YOUNG_GENERATION_BYTES, heapSizeLimit / 2);
 }
 
+/** Throws OVERLOADED when `used` is above HEAP_LIMIT_FRACTION of a heap's old-generation limit; `whose` names the heap. */
+function refuseNearHeapLimit(used: number, oldGeneration: number, whose: 'a' | "the detection thread's"): void {
+  if (used <= oldGeneration * HEAP_LIMIT_FRACTION) return;
+  throw new FluoError('OVERLOADED', `memory use is near its limit (${Math.round(used / 2 ** 20)} MiB of ${whose} ${Math.round(oldGeneration / 2 ** 20)} MiB heap): retry later`, { retryAfterSeconds: 1 });
+}
+
 export type PipelineState = 'starting' | 'ready' | 'stopping' | 'stopped';
 
 export interface PipelineOptions {
@@ -196,11 +202,6 @@ export class Pipeline {
     return this.detection.failure;
   }
 
-  /** Whether decoding and detection run on a thread of their own (--detection-thread). */
-  get detectionThreaded(): boolean {
-    return this.detection.threaded;
-  }
-
   /** The detector's and correlator's counters as of the last call that returned (for metrics and the overview). */
   detectionStats(): DetectionStats {
     return this.detection.stats();
@@ -275,17 +276,11 @@ export class Pipeline {
     if (this.inflightRequests >= maxConcurrentRequests) {
       throw new FluoError('OVERLOADED', `${this.inflightRequests} OTLP requests are being processed (the most is ${maxConcurrentRequests}): retry later`, { retryAfterSeconds: 1 });
     }
-    const heapUsed = getHeapStatistics().used_heap_size;
-    if (heapUsed > this.heapLimit * HEAP_LIMIT_FRACTION) {
-      throw new FluoError('OVERLOADED', `memory use is near its limit (${Math.round(heapUsed / 2 ** 20)} MiB of a ${Math.round(this.heapLimit / 2 ** 20)} MiB heap): retry later`, { retryAfterSeconds: 1 });
-    }
+    refuseNearHeapLimit(getHeapStatistics().used_heap_size, this.heapLimit, 'a');
     if (this.detection.threaded) {
       // The detection thread has a heap of its own (same --max-old-space-size), where buffered traces live.
       const { used, limit } = this.detection.stats().heap;
-      const oldGeneration = oldGenerationLimit(limit);
-      if (used > oldGeneration * HEAP_LIMIT_FRACTION) {
-        throw new FluoError('OVERLOADED', `memory use is near its limit (${Math.round(used / 2 ** 20)} MiB of the detection thread's ${Math.round(oldGeneration / 2 ** 20)} MiB heap): retry later`, { retryAfterSeconds: 1 });
-      }
+      refuseNearHeapLimit(used, oldGenerationLimit(limit), "the detection thread's");
     }
     this.inflightRequests++;
     let released = false;
@@ -401,7 +396,7 @@ export class Pipeline {
       this.release(request);
       throw err;
     }
-    return this.ingestLogged(request, receivedAt, segment);
+    return this.ingestDecoded(request, receivedAt, segment);
   }
 
   /**
@@ -439,23 +434,41 @@ export class Pipeline {
     if (stored.length > 0) await this.detection.call('ingestStored', [stored, Date.now()], (out) => this.apply(out, Date.now()));
     let spans = 0;
     for (const { record, request } of records) {
-      await this.ingestLogged(request, record.receivedAt, record.segment);
+      await this.ingestDecoded(request, record.receivedAt, record.segment);
       spans += request.spans;
     }
     log.sweep();
     return spans;
   }
 
-  private async ingestLogged(request: DecodedOtlpRequest, receivedAt: number, segment: number): Promise<RejectedSpan[]> {
-    const log = this.options.spanLog!;
+  /**
+   * Hands a decoded request to the detector without the span log. Returns
+   * the spans it refused (for OTLP partial success). `receivedAt` is when the
+   * request arrived (ms).
+   */
+  ingest(request: DecodedOtlpRequest, receivedAt: number): Promise<RejectedSpan[]> {
+    return this.ingestDecoded(request, receivedAt, undefined);
+  }
+
+  /**
+   * Ingests a held request. With `segment` (its span log record, appended and
+   * durable), the record is registered for the request's traces in the same
+   * step as the result is applied, or abandoned when nothing was ingested.
+   */
+  private async ingestDecoded(request: DecodedOtlpRequest, receivedAt: number, segment: number | undefined): Promise<RejectedSpan[]> {
+    const log = segment === undefined ? undefined : this.options.spanLog!;
+    if (log === undefined && request.spans === 0) return [];
     let registered = false;
     try {
       const out = await this.detection.call('ingest', [request.id, Date.now()], (result) => {
         // Held until the core's state (this result's stats) counts its spans: admission sees them all along.
         this.unhold(request);
-        log.register(segment, request.traceIds);
-        registered = true;
+        if (log !== undefined) {
+          log.register(segment!, request.traceIds);
+          registered = true;
+        }
         this.apply(result, receivedAt);
+        if (log === undefined) return;
         // Traces that did not open (every span a duplicate of a completed trace, or refused) produce nothing more.
         const open = new Set(result.openTraceIds);
         for (const traceId of request.traceIds) if (!open.has(traceId)) log.traceDone(traceId, this.queued);
@@ -467,26 +480,7 @@ export class Pipeline {
       this.unhold(request);
       // Registered: the segment is the traces' now (abandoning it too would release it twice). After the detection
       // thread's end: kept (not abandoned), so that the next start replays the request.
-      if (!registered && err !== this.detection.failure) log.abandon(segment);
-      throw this.unavailableIfFailed(err);
-    }
-  }
-
-  /**
-   * Hands a decoded request to the detector without the span log. Returns
-   * the spans it refused (for OTLP partial success). `receivedAt` is when the
-   * request arrived (ms).
-   */
-  async ingest(request: DecodedOtlpRequest, receivedAt: number): Promise<RejectedSpan[]> {
-    if (request.spans === 0) return [];
-    try {
-      const out = await this.detection.call('ingest', [request.id, Date.now()], (result) => {
-        this.unhold(request);
-        this.apply(result, receivedAt);
-      });
-      return out.rejected;
-    } catch (err) {
-      this.unhold(request);
+      if (log !== undefined && !registered && err !== this.detection.failure) log.abandon(segment!);
       throw this.unavailableIfFailed(err);
     }
   }
@@ -546,8 +540,9 @@ export class Pipeline {
     if (this.ticking !== null) return this.ticking;
     if (this.closing !== null || this.detection.failure !== null) return Promise.resolve();
     this.lastTickAt = now;
+    // apply() arms the next deadline tick.
     this.ticking = this.detection.call('tick', [now], (out) => this.apply(out, undefined)).then(
-      () => { this.armDeadline(); },
+      () => undefined,
       (err: unknown) => {
         // The thread's end is logged once, where it is noticed.
         if (err !== this.detection.failure) this.options.log.error(`detection tick failed: ${describeError(err)}`);
