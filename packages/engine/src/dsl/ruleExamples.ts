@@ -158,6 +158,12 @@ export const REJECTED_RULES: RejectedExample[] = [
     message: "Span has no field 'nmae' (did you mean 'name'?); fields: name, traceId, spanId, parentSpanId, traceState, kind, status, statusMessage, startTime, endTime, duration, startTimeUnixNano, endTimeUnixNano, attributes, resource, service, scope, events, links, isRoot, parent, children. Attributes are read with span.attributes['key']",
   },
   {
+    // The bytes a span was decoded from are the server's, not the rules'.
+    dsl: "trace.has(span => span.source !== null)",
+    code: 'UNKNOWN_PROPERTY', line: 1, column: 24,
+    message: "Span has no field 'source' (did you mean 'resource'?); fields: name, traceId, spanId, parentSpanId, traceState, kind, status, statusMessage, startTime, endTime, duration, startTimeUnixNano, endTimeUnixNano, attributes, resource, service, scope, events, links, isRoot, parent, children. Attributes are read with span.attributes['key']",
+  },
+  {
     dsl: "trace.has(span => span.name++ )",
     code: 'NOT_ALLOWED', line: 1, column: 19,
     message: "'++' changes a value and is not allowed in rules: predicates only read spans",

@@ -5,6 +5,8 @@ import { compileRule, type CompiledRule } from './rule.js';
 import { Detector } from './detector.js';
 import { buildTrace, BASE_TIME_MS, type SpanSpec } from '../testing/traceBuilder.js';
 import type { Span } from '../trace/span.js';
+import { decodeProtobufTraces } from '../otlp/decodeProtobufTraces.js';
+import { encodeProtobufTraces } from '../otlp/encodeProtobufTraces.js';
 
 const LOGIN_RETRY = `traces.by(span => span.attributes['enduser.id'])
   .has(span => span.name === 'auth.login' && span.status === 'ERROR')
@@ -58,6 +60,17 @@ describe('Correlator', () => {
     expect(s.windowEnd).toBe(fail.startTime + 5000);
     expect(all[0].spans.map((x) => x.traceId)).toEqual([fail.traceId, ok.traceId]);
     expect(c.flush(T + 10_000)).toEqual([]);
+  });
+
+  it('holds its window\'s spans without their requests\' bytes (a window outlives the request by minutes)', () => {
+    const c = correlator(LOGIN_RETRY, { allowedLatenessMs: 0 });
+    const decoded = decodeProtobufTraces(encodeProtobufTraces([
+      span('auth.login', 0, { 'enduser.id': 'alice' }, 'ERROR', 'sa'), span('auth.login', 2000, { 'enduser.id': 'alice' }, 'OK', 'sb'),
+    ])).spans;
+    expect(decoded.every((s) => s.source !== null)).toBe(true);
+    const signals = [...c.ingest(decoded, T + 3000), ...c.flush(T + 10_000)];
+    expect(signals).toHaveLength(1);
+    expect(signals[0].spans.map((s) => s.source)).toEqual([null, null]);
   });
 
   it('is the same whichever order traces arrive in, and deterministic ids survive a replay', () => {

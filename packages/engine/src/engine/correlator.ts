@@ -247,7 +247,8 @@ export class Correlator {
         // Inside a window already decided (e.g. after an early signal): it can join no window to come.
         if (span.startTime <= state.frontier) { this.counters.spansInDecidedWindows++; continue; }
         const opener = entry.spec.openers.some((p) => matches[p] === 1);
-        this.insert(state, { span: { ...span, parent: null, children: [] }, matches, opener });
+        // A copy without links or request bytes: a window may outlive the trace and its request by minutes.
+        this.insert(state, { span: { ...span, parent: null, children: [], source: null }, matches, opener });
         state.ids.add(id);
         if (span.startTime > state.maxStart) state.maxStart = span.startTime;
         state.lastArrival = now;

@@ -11,7 +11,11 @@ export interface Detection {
 /** A trace the assembler considers complete (idle, too old, forced out by a memory bound, or flushed). */
 export interface CompletedTrace {
   traceId: string;
-  /** In start-time order, linked (parent/children set). */
+  /**
+   * In start-time order, linked (parent/children set). Their `source` (the
+   * requests' bytes) is readable during the onTraceCompleted call only: the
+   * detector sets it to null afterwards.
+   */
   spans: Span[];
   reason: 'idle' | 'lifetime' | 'memory' | 'flush';
   /** ms, detector clock */

@@ -4,6 +4,8 @@ import { compileRule, type CompiledRule, type RuleDefinition } from './rule.js';
 import type { CompletedTrace, Detection } from './detection.js';
 import { buildTrace, hexId, type SpanSpec } from '../testing/traceBuilder.js';
 import { signalId } from './signal.js';
+import { decodeProtobufTraces } from '../otlp/decodeProtobufTraces.js';
+import { encodeProtobufTraces } from '../otlp/encodeProtobufTraces.js';
 
 function rule(id: string, dsl: string, extra: Partial<RuleDefinition> = {}): CompiledRule {
   return compileRule({ id, name: id, severity: 'warning', dsl, ...extra });
@@ -212,6 +214,24 @@ describe('Detector', () => {
     expect(trace.map((s) => s.name)).toEqual(['a', 'b']);
     expect(trace[0].children.map((s) => s.spanId)).toEqual([hexId('b', 16)]);
     expect(detector.bufferedTrace('f'.repeat(32))).toBeUndefined();
+  });
+
+  test('a completed trace lets go of its requests\' bytes after the listener has seen them; a reopened trace is whole', () => {
+    const seen: Array<{ spans: number; withSource: number }> = [];
+    const detector = new Detector({ idleTimeoutMs: 1000 }, {
+      onTraceCompleted: (t) => seen.push({ spans: t.spans.length, withSource: t.spans.filter((s) => s.source !== null).length }),
+    });
+    detector.setRules([PII]);
+    const [a, b] = decodeProtobufTraces(encodeProtobufTraces(buildTrace('t1', [{ id: 'a', name: 'x', start: 0 }, { id: 'b', name: 'y', start: 1 }]))).spans;
+    expect(a.source).not.toBeNull();
+    detector.ingest([a], 0);
+    detector.tick(2000);
+    expect(seen).toEqual([{ spans: 1, withSource: 1 }]);
+    expect(a.source).toBeNull(); // remembered for late spans without its request
+    detector.ingest([b], 2100); // a late span reopens the trace
+    detector.tick(4000);
+    expect(seen[1]).toEqual({ spans: 2, withSource: 1 });
+    expect(b.source).toBeNull();
   });
 });
 

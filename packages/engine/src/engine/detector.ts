@@ -87,7 +87,7 @@ export const DEFAULT_DETECTOR_OPTIONS: Readonly<DetectorOptions> = Object.freeze
 });
 
 export interface DetectorListener {
-  /** Called for every trace that completes, after its rules were decided. */
+  /** Called for every trace that completes, after its rules were decided (see CompletedTrace.spans for how long `source` lasts). */
   onTraceCompleted?(trace: CompletedTrace): void;
   /** Called when a rule exceeds its evaluation budget on a trace (the rule is not evaluated on that trace again). */
   onBudgetExceeded?(ruleId: string, traceId: string): void;
@@ -793,6 +793,10 @@ export class Detector {
       lastReceivedAt: trace.lastReceivedAt,
       completedAt: now,
     });
+    // Past its completion a trace's spans no longer hold their requests' bytes
+    // (Span.source): a remembered trace would keep whole requests alive for
+    // the retention. The listener has had them.
+    for (const span of trace.spans) span.source = null;
   }
 
   private remember(trace: TraceState, now: number): void {

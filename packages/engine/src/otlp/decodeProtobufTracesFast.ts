@@ -24,6 +24,11 @@
  * oracle (ids, parent id, attributes, events, links), so a bad span is
  * rejected with the same path and message.
  *
+ * Each span keeps where it was in the request (`Span.source`: the request's
+ * bytes, its ScopeSpans and ResourceSpans message, its own offset), so that
+ * a kept trace is stored as received (encodeTracesDataAsReceived.ts); the
+ * span model's values are copies and do not change if the bytes do.
+ *
  * Bounds checks: every read checks the end of its enclosing message; a
  * request-level error is an OtlpDecodeError('OTLP_PROTOBUF') whose path names
  * the span (or resource/scope) being read and whose message gives the byte
@@ -42,6 +47,7 @@ import {
   type InstrumentationScope,
   type Span,
   type SpanEvent,
+  type SpanSource,
   type SpanLink,
 } from '../trace/span.js';
 import type { DecodedTraces, RejectedOtlpSpan } from './decodedTraces.js';
@@ -137,6 +143,8 @@ class SpanFields {
   links: DecodedLink[] | null = null;
   statusCode = 0;
   statusMessage = '';
+  /** The offset of the span's length prefix (Span.sourceOffset). */
+  sourceOffset = 0;
 
   constructor(newAttributes: AttributeMapConstructor) {
     this.attributes = new newAttributes();
@@ -429,7 +437,10 @@ class Decoder {
       newAttributes = attributeMapConstructor(resource);
     }
     const service = resource['service.name'];
-    const context: SpanContext = { resource, newAttributes, service: typeof service === 'string' ? service : undefined, scope: { name: '', version: '' }, resourceProblem };
+    const context: SpanContext = {
+      resource, newAttributes, service: typeof service === 'string' ? service : undefined, scope: { name: '', version: '' }, resourceProblem,
+      source: null, resourceSource: { start, end },
+    };
     this.pos = start;
     let s = 0;
     while (this.pos < end) {
@@ -483,14 +494,18 @@ class Decoder {
       if (tag === 0x12) { this.pos = this.length(end) + this.pos; continue; } // spans: read below
       this.skip(tag & 7, 2, tag >>> 3, end);
     }
-    const context: SpanContext = { ...resourceContext, scope: { name, version } };
+    const context: SpanContext = {
+      ...resourceContext, scope: { name, version }, source: { bytes: this.buf, start, end, resource: resourceContext.resourceSource },
+    };
     this.pos = start;
     let k = 0;
     while (this.pos < end) {
       const tag = this.tag(end);
       if (tag === 0x12) {
         this.k = k;
+        const at = this.pos;
         const fields = this.span(this.enter(3, end), context.newAttributes);
+        fields.sourceOffset = at;
         const index = k++;
         if (context.resourceProblem !== null) {
           out.rejected.push({ path: context.resourceProblem.path, message: `${context.resourceProblem.message} (span ${base}.spans[${index}] rejected with its resource)` });
@@ -788,6 +803,9 @@ interface SpanContext {
   service: string | undefined;
   scope: InstrumentationScope;
   resourceProblem: RejectedOtlpSpan | null;
+  /** Set per ScopeSpans (Span.source). */
+  source: SpanSource | null;
+  resourceSource: SpanSource['resource'];
 }
 
 /** Turns a FieldError into a rejection at `base`; anything else is a bug and propagates. */
@@ -1067,6 +1085,8 @@ function toSpan(buf: Uint8Array, f: SpanFields, context: SpanContext): Span {
     isRoot: parentSpanId === null,
     parent: null,
     children: NO_CHILDREN,
+    source: context.source,
+    sourceOffset: f.sourceOffset,
   };
 }
 

@@ -9,6 +9,7 @@ export { decodeJsonTraces } from './decodeJsonTraces.js';
 export { decodeJsonLinesTraces } from './decodeJsonLinesTraces.js';
 export { encodeProtobufTraces } from './encodeProtobufTraces.js';
 export { encodeTracesData } from './encodeTracesData.js';
+export { encodeTracesDataAsReceived } from './encodeTracesDataAsReceived.js';
 export { encodeJsonTraces } from './encodeJsonTraces.js';
 export { decodeInt64 } from './decodeInt64.js';
 export { OTLP_LIMITS } from './otlpLimits.js';

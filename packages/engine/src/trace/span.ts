@@ -22,6 +22,13 @@
  *   freshly decoded span has `parent: null` and `children: []`.
  * - Empty `events`, `links` and `children` may be one shared frozen array
  *   (`NO_EVENTS`, ...): replace such an array, never push into it.
+ * - `source`/`sourceOffset` say where the span's OTLP/protobuf encoding is in
+ *   the request it was decoded from (set by the protobuf decoder, null
+ *   otherwise), so a kept trace is stored as it was received
+ *   (otlp/encodeTracesDataAsReceived.ts). They hold the request's bytes:
+ *   whoever keeps spans longer than the request's own lifetime (remembered
+ *   traces, correlation windows) sets `source` to null. Rules cannot read
+ *   them (dsl/checkPredicate.ts).
  */
 
 export type AttributeValue =
@@ -61,6 +68,20 @@ export interface InstrumentationScope {
   version: string;
 }
 
+/**
+ * Where the spans of one ScopeSpans message of one request are: the
+ * request's bytes and the [start, end) contents of the ScopeSpans and its
+ * ResourceSpans message. Shared by the spans of that ScopeSpans; `resource`
+ * is shared by the ScopeSpans of one ResourceSpans.
+ */
+export interface SpanSource {
+  /** The request's bytes: never modified once decoded. */
+  readonly bytes: Uint8Array;
+  readonly start: number;
+  readonly end: number;
+  readonly resource: { readonly start: number; readonly end: number };
+}
+
 export interface Span {
   traceId: string;
   spanId: string;
@@ -86,6 +107,10 @@ export interface Span {
   parent: Span | null;
   /** Set by trace assembly: spans whose parentSpanId is this span, in start-time order. */
   children: Span[];
+  /** See the module comment: the bytes the span was decoded from, or null. */
+  source: SpanSource | null;
+  /** With `source`: the offset in `source.bytes` of the span's length prefix (the span's bytes follow it). */
+  sourceOffset: number;
 }
 
 /**
@@ -242,5 +267,7 @@ export function createSpan(init: SpanInit): Span {
     isRoot: parentSpanId === null,
     parent: null,
     children: NO_CHILDREN,
+    source: null,
+    sourceOffset: 0,
   };
 }

@@ -13,7 +13,11 @@
  * - `decode(id, format, body)` decodes a request and holds its spans under
  *   `id` until `ingest(id)` or `drop(id)`; a malformed request throws
  *   OtlpDecodeError and holds nothing. The caller bounds how many requests
- *   are held (the pipeline's bound on requests in flight).
+ *   are held (the pipeline's bound on requests in flight). The core owns
+ *   `body` from then on: spans decoded from OTLP/protobuf refer to it until
+ *   their trace completes (Span.source), and completed traces are kept as
+ *   those bytes (encodeTracesDataAsReceived). The span log's bound on the
+ *   bytes of unfinished requests (`--wal-max-bytes`) bounds them too.
  * - Every call that may complete traces or raise signals returns a
  *   CoreOutput: completed traces first (in completion order), then signals
  *   (detector's, then correlator's), as the write queue must take them.

@@ -60,6 +60,12 @@ export class InlineDetection implements DetectionHost {
   }
 
   call<M extends CoreMethod>(method: M, args: Args<M>, apply?: (result: Result<M>) => void): Promise<Result<M>> {
+    if (method === 'decode') {
+      // The core keeps the bytes while the request's traces are buffered (DetectionCore.decode): its own copy,
+      // so that a view does not keep a larger buffer alive (a pooled body, a span log segment) and nobody writes to it.
+      const [id, format, body] = args as Args<'decode'>;
+      args = [id, format, new Uint8Array(body)] as Args<M>;
+    }
     try {
       const result = (this.core[method] as (...a: Args<M>) => Result<M>)(...args);
       apply?.(result);

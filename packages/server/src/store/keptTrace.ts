@@ -2,10 +2,12 @@
  * The stored form of a completed trace, shared by every store so that
  * summaries agree across stores.
  *
- * Write side (`newTrace`, on the ingest thread): the summary is computed from
- * the span model in one pass, and the spans are encoded once as OTLP/protobuf
- * `TracesData` bytes (`encodeTracesData`, which writes each resource's
- * attributes once per group of spans). Read side (`keptTraceFromRow`): the
+ * Write side (`newTrace`, on the detection thread): the summary is computed
+ * from the span model in one pass, and the spans are written once as
+ * OTLP/protobuf `TracesData` bytes: copied as received for spans decoded from
+ * OTLP/protobuf (`encodeTracesDataAsReceived`), encoded from the model for
+ * the others (`encodeTracesData`, which writes each resource's attributes
+ * once per group of spans). Read side (`keptTraceFromRow`): the
  * bytes are decoded with the engine's decoder and returned as the same
  * `SerializedSpan[]` the API has always served. A trace completed twice (late
  * spans: the detector hands over all of its spans again) is merged
@@ -14,7 +16,7 @@
  * times is stored once, not n times. Reads dedupe too, for stored bytes that
  * hold several concatenated messages.
  */
-import { decodeProtobufTraces, encodeTracesData, type Span } from '@fluohq/engine';
+import { decodeProtobufTraces, encodeTracesData, encodeTracesDataAsReceived, type Span } from '@fluohq/engine';
 import { nullPrototypeReviver, serializeSpan, toSpans, type SerializedSpan } from './serializedSpan.js';
 import { PermanentWriteError, type KeptTrace, type NewTrace, type TraceSummary } from './store.js';
 
@@ -63,9 +65,13 @@ function summaryOf(traceId: string, spans: readonly SummarySpan[], completedAt: 
   };
 }
 
-/** The write side's form of a completed trace: summary from the span model, spans as OTLP bytes. */
+/**
+ * The write side's form of a completed trace: summary from the span model,
+ * spans as OTLP bytes (as received where the spans know their bytes, see
+ * encodeTracesDataAsReceived).
+ */
 export function newTrace(traceId: string, spans: readonly Span[], completedAt: number): NewTrace {
-  return { ...summaryOf(traceId, spans, completedAt), otlp: encodeTracesData(spans) };
+  return { ...summaryOf(traceId, spans, completedAt), otlp: encodeTracesDataAsReceived(spans) };
 }
 
 /**
@@ -141,7 +147,8 @@ export function mergeNewTraces(earlier: { otlp: Uint8Array; completedAt: number 
   } catch (err) {
     throw new PermanentWriteError(`trace ${later.traceId}: its kept spans cannot be merged with the late ones: ${(err as Error).message}`, { cause: err });
   }
-  return { ...summaryOf(later.traceId, spans, Math.max(earlier.completedAt, later.completedAt)), otlp: encodeTracesData(spans) };
+  // The decoded spans know their bytes in `otlp`: they are copied as stored.
+  return { ...summaryOf(later.traceId, spans, Math.max(earlier.completedAt, later.completedAt)), otlp: encodeTracesDataAsReceived(spans) };
 }
 
 /** The summary and spans of spans already serialized (open traces in the API, tests). */

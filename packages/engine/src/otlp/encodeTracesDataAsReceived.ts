@@ -1,0 +1,171 @@
+/**
+ * `encodeTracesDataAsReceived(spans)`: a `TracesData` message holding the
+ * spans as they were received, for storing a kept trace.
+ *
+ * A span decoded from OTLP/protobuf keeps where its bytes are in its request
+ * (`Span.source`, set by decodeProtobufTracesFast). Its bytes are copied as
+ * they are, inside a copy of its ScopeSpans' other fields (scope, schema URL,
+ * fields FLUO does not know) and of its ResourceSpans' other fields
+ * (resource, schema URL, ...), found by walking those two messages' fields
+ * (the decoder has checked them) once per call. Spans without a source (OTLP/JSON, spans built
+ * in code or read back from a store) are encoded from the span model by
+ * `encodeTracesData` and appended as a second message: two concatenated
+ * TracesData messages are one message with both messages' ResourceSpans.
+ *
+ * Why: the work is a copy instead of an encoding (the server stores every
+ * completed trace), and nothing the model does not hold is lost: span flags,
+ * dropped counts, scope attributes, schema URLs, the double 1.0 (the model
+ * reads it as the integer 1) and fields of newer OTLP versions stay in the
+ * stored bytes.
+ *
+ * Equivalence: decoding the result yields the same spans, with the same
+ * resources and scopes, as decoding the requests did (protobuf merges a
+ * message sent in several pieces, so the pieces are copied in their order;
+ * fields of different numbers may come in any order). Spans of one
+ * ScopeSpans stay together in their order; groups come in order of first
+ * appearance. Spans of different requests are in separate ResourceSpans even
+ * when their resources are equal.
+ */
+import type { Span, SpanSource } from '../trace/span.js';
+import { encodeTracesData } from './encodeTracesData.js';
+
+const TAG_RESOURCE_SPANS = (1 << 3) | 2;
+const TAG_SCOPE_SPANS = (2 << 3) | 2;
+const TAG_SPAN = (2 << 3) | 2;
+
+/** A ScopeSpans to write: its source, its own fields, and per span where its length prefix starts and where its bytes end. */
+interface ScopeGroup {
+  source: SpanSource;
+  fields: number[];
+  starts: number[];
+  ends: number[];
+  length: number;
+}
+
+function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 128) { n = Math.floor(n / 128); size++; }
+  return size;
+}
+
+function writeVarint(out: Uint8Array, at: number, n: number): number {
+  while (n >= 128) { out[at++] = (n % 128) | 128; n = Math.floor(n / 128); }
+  out[at++] = n;
+  return at;
+}
+
+/** Reads the varint at `at`: its value and where it ends (the decoder has read these bytes: they are valid). */
+function readVarint(bytes: Uint8Array, at: number): { value: number; end: number } {
+  let value = 0;
+  let scale = 1;
+  let b: number;
+  do {
+    b = bytes[at++];
+    value += (b & 127) * scale;
+    scale *= 128;
+  } while (b >= 128);
+  return { value, end: at };
+}
+
+/** The end of the field whose tag starts at `at` (groups included: skipped to their end tag). */
+function fieldEnd(bytes: Uint8Array, at: number): number {
+  const tag = readVarint(bytes, at);
+  at = tag.end;
+  switch (tag.value % 8) {
+    case 0: while (bytes[at++] >= 128); return at;
+    case 1: return at + 8;
+    case 2: { const n = readVarint(bytes, at); return n.end + n.value; }
+    case 3: {
+      for (;;) {
+        const inner = readVarint(bytes, at);
+        if (inner.value % 8 === 4) return inner.end;
+        at = fieldEnd(bytes, at);
+      }
+    }
+    default: return at + 4; // 5: fixed32
+  }
+}
+
+/** [start, end) ranges of the fields in [start, end) whose tag is not `nested` (the decoder read these fields). */
+function fieldsBut(bytes: Uint8Array, start: number, end: number, nested: number): number[] {
+  const ranges: number[] = [];
+  for (let at = start; at < end;) {
+    const next = fieldEnd(bytes, at);
+    if (readVarint(bytes, at).value !== nested) ranges.push(at, next);
+    at = next;
+  }
+  return ranges;
+}
+
+function rangesLength(ranges: readonly number[]): number {
+  let n = 0;
+  for (let i = 0; i < ranges.length; i += 2) n += ranges[i + 1] - ranges[i];
+  return n;
+}
+
+function copyRanges(out: Uint8Array, at: number, bytes: Uint8Array, ranges: readonly number[]): number {
+  for (let i = 0; i < ranges.length; i += 2) {
+    out.set(bytes.subarray(ranges[i], ranges[i + 1]), at);
+    at += ranges[i + 1] - ranges[i];
+  }
+  return at;
+}
+
+/** Writes the spans as a TracesData message (see the module comment). */
+export function encodeTracesDataAsReceived(spans: readonly Span[]): Uint8Array {
+  const resources = new Map<SpanSource['resource'], Map<SpanSource, ScopeGroup>>();
+  let rest: Span[] | null = null;
+  for (let i = 0; i < spans.length; i++) {
+    const span = spans[i];
+    const source = span.source;
+    if (source === null) { (rest ??= []).push(span); continue; }
+    let scopes = resources.get(source.resource);
+    if (scopes === undefined) resources.set(source.resource, (scopes = new Map()));
+    let group = scopes.get(source);
+    if (group === undefined) {
+      const fields = fieldsBut(source.bytes, source.start, source.end, TAG_SPAN);
+      scopes.set(source, (group = { source, fields, starts: [], ends: [], length: rangesLength(fields) }));
+    }
+    const prefix = readVarint(source.bytes, span.sourceOffset);
+    const end = prefix.end + prefix.value;
+    group.starts.push(span.sourceOffset);
+    group.ends.push(end);
+    group.length += 1 + end - span.sourceOffset;
+  }
+  const tail = rest === null ? null : encodeTracesData(rest);
+  const resourceFields: number[][] = [];
+  const resourceLengths: number[] = [];
+  let total = tail === null ? 0 : tail.length;
+  for (const [resource, scopes] of resources) {
+    const fields = fieldsBut(scopes.values().next().value!.source.bytes, resource.start, resource.end, TAG_SCOPE_SPANS);
+    resourceFields.push(fields);
+    let length = rangesLength(fields);
+    for (const group of scopes.values()) length += 1 + varintSize(group.length) + group.length;
+    resourceLengths.push(length);
+    total += 1 + varintSize(length) + length;
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  let r = 0;
+  for (const scopes of resources.values()) {
+    out[at++] = TAG_RESOURCE_SPANS;
+    at = writeVarint(out, at, resourceLengths[r]);
+    let first = true;
+    for (const group of scopes.values()) {
+      const bytes = group.source.bytes; // every scope of one resource is in the same request
+      if (first) { at = copyRanges(out, at, bytes, resourceFields[r]); first = false; }
+      out[at++] = TAG_SCOPE_SPANS;
+      at = writeVarint(out, at, group.length);
+      at = copyRanges(out, at, bytes, group.fields);
+      const { starts, ends } = group;
+      for (let i = 0; i < starts.length; i++) {
+        out[at++] = TAG_SPAN;
+        out.set(bytes.subarray(starts[i], ends[i]), at);
+        at += ends[i] - starts[i];
+      }
+    }
+    r++;
+  }
+  if (tail !== null) out.set(tail, at);
+  return out;
+}
