@@ -258,7 +258,8 @@ function endMessage(bodyStart: number): void {
   pos += extra;
 }
 
-function varintSize(n: number): number {
+/** Bytes of the varint encoding of `n` (0 ≤ n < 2^32). */
+export function varintSize(n: number): number {
   return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
 }
 

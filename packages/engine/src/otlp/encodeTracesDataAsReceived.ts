@@ -27,25 +27,26 @@
  * when their resources are equal.
  */
 import type { Span, SpanSource } from '../trace/span.js';
-import { encodeTracesData } from './encodeTracesData.js';
+import { encodeTracesData, varintSize } from './encodeTracesData.js';
 
 const TAG_RESOURCE_SPANS = (1 << 3) | 2;
 const TAG_SCOPE_SPANS = (2 << 3) | 2;
 const TAG_SPAN = (2 << 3) | 2;
 
-/** A ScopeSpans to write: its source, its own fields, and per span where its length prefix starts and where its bytes end. */
+/** A ResourceSpans to write: the request it is in, its own fields, its ScopeSpans, and the length of its contents. */
+interface ResourceGroup {
+  bytes: Uint8Array;
+  fields: number[];
+  scopes: Map<SpanSource, ScopeGroup>;
+  length: number;
+}
+
+/** A ScopeSpans to write: its own fields, per span where its length prefix starts and where its bytes end, and the length of its contents. */
 interface ScopeGroup {
-  source: SpanSource;
   fields: number[];
   starts: number[];
   ends: number[];
   length: number;
-}
-
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 128) { n = Math.floor(n / 128); size++; }
-  return size;
 }
 
 function writeVarint(out: Uint8Array, at: number, n: number): number {
@@ -67,19 +68,17 @@ function readVarint(bytes: Uint8Array, at: number): { value: number; end: number
   return { value, end: at };
 }
 
-/** The end of the field whose tag starts at `at` (groups included: skipped to their end tag). */
-function fieldEnd(bytes: Uint8Array, at: number): number {
-  const tag = readVarint(bytes, at);
-  at = tag.end;
-  switch (tag.value % 8) {
+/** The end of a field's value of `wireType` starting at `at`, after its tag (a group: after its end tag). */
+function valueEnd(bytes: Uint8Array, wireType: number, at: number): number {
+  switch (wireType) {
     case 0: while (bytes[at++] >= 128); return at;
     case 1: return at + 8;
     case 2: { const n = readVarint(bytes, at); return n.end + n.value; }
     case 3: {
       for (;;) {
-        const inner = readVarint(bytes, at);
-        if (inner.value % 8 === 4) return inner.end;
-        at = fieldEnd(bytes, at);
+        const tag = readVarint(bytes, at);
+        if (tag.value % 8 === 4) return tag.end;
+        at = valueEnd(bytes, tag.value % 8, tag.end);
       }
     }
     default: return at + 4; // 5: fixed32
@@ -90,8 +89,9 @@ function fieldEnd(bytes: Uint8Array, at: number): number {
 function fieldsBut(bytes: Uint8Array, start: number, end: number, nested: number): number[] {
   const ranges: number[] = [];
   for (let at = start; at < end;) {
-    const next = fieldEnd(bytes, at);
-    if (readVarint(bytes, at).value !== nested) ranges.push(at, next);
+    const tag = readVarint(bytes, at);
+    const next = valueEnd(bytes, tag.value % 8, tag.end);
+    if (tag.value !== nested) ranges.push(at, next);
     at = next;
   }
   return ranges;
@@ -113,47 +113,42 @@ function copyRanges(out: Uint8Array, at: number, bytes: Uint8Array, ranges: read
 
 /** Writes the spans as a TracesData message (see the module comment). */
 export function encodeTracesDataAsReceived(spans: readonly Span[]): Uint8Array {
-  const resources = new Map<SpanSource['resource'], Map<SpanSource, ScopeGroup>>();
+  const resources = new Map<SpanSource['resource'], ResourceGroup>();
   let rest: Span[] | null = null;
   for (let i = 0; i < spans.length; i++) {
     const span = spans[i];
     const source = span.source;
     if (source === null) { (rest ??= []).push(span); continue; }
-    let scopes = resources.get(source.resource);
-    if (scopes === undefined) resources.set(source.resource, (scopes = new Map()));
-    let group = scopes.get(source);
-    if (group === undefined) {
-      const fields = fieldsBut(source.bytes, source.start, source.end, TAG_SPAN);
-      scopes.set(source, (group = { source, fields, starts: [], ends: [], length: rangesLength(fields) }));
+    const { bytes, resource } = source; // every scope of one resource is in the same request
+    let resourceGroup = resources.get(resource);
+    if (resourceGroup === undefined) {
+      const fields = fieldsBut(bytes, resource.start, resource.end, TAG_SCOPE_SPANS);
+      resources.set(resource, (resourceGroup = { bytes, fields, scopes: new Map(), length: rangesLength(fields) }));
     }
-    const prefix = readVarint(source.bytes, span.sourceOffset);
+    let group = resourceGroup.scopes.get(source);
+    if (group === undefined) {
+      const fields = fieldsBut(bytes, source.start, source.end, TAG_SPAN);
+      resourceGroup.scopes.set(source, (group = { fields, starts: [], ends: [], length: rangesLength(fields) }));
+    }
+    const prefix = readVarint(bytes, span.sourceOffset);
     const end = prefix.end + prefix.value;
     group.starts.push(span.sourceOffset);
     group.ends.push(end);
     group.length += 1 + end - span.sourceOffset;
   }
   const tail = rest === null ? null : encodeTracesData(rest);
-  const resourceFields: number[][] = [];
-  const resourceLengths: number[] = [];
   let total = tail === null ? 0 : tail.length;
-  for (const [resource, scopes] of resources) {
-    const fields = fieldsBut(scopes.values().next().value!.source.bytes, resource.start, resource.end, TAG_SCOPE_SPANS);
-    resourceFields.push(fields);
-    let length = rangesLength(fields);
-    for (const group of scopes.values()) length += 1 + varintSize(group.length) + group.length;
-    resourceLengths.push(length);
-    total += 1 + varintSize(length) + length;
+  for (const resourceGroup of resources.values()) {
+    for (const group of resourceGroup.scopes.values()) resourceGroup.length += 1 + varintSize(group.length) + group.length;
+    total += 1 + varintSize(resourceGroup.length) + resourceGroup.length;
   }
   const out = new Uint8Array(total);
   let at = 0;
-  let r = 0;
-  for (const scopes of resources.values()) {
+  for (const { bytes, fields, scopes, length } of resources.values()) {
     out[at++] = TAG_RESOURCE_SPANS;
-    at = writeVarint(out, at, resourceLengths[r]);
-    let first = true;
+    at = writeVarint(out, at, length);
+    at = copyRanges(out, at, bytes, fields);
     for (const group of scopes.values()) {
-      const bytes = group.source.bytes; // every scope of one resource is in the same request
-      if (first) { at = copyRanges(out, at, bytes, resourceFields[r]); first = false; }
       out[at++] = TAG_SCOPE_SPANS;
       at = writeVarint(out, at, group.length);
       at = copyRanges(out, at, bytes, group.fields);
@@ -164,7 +159,6 @@ export function encodeTracesDataAsReceived(spans: readonly Span[]): Uint8Array {
         at += ends[i] - starts[i];
       }
     }
-    r++;
   }
   if (tail !== null) out.set(tail, at);
   return out;
