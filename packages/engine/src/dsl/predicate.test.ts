@@ -64,6 +64,9 @@ describe('attributes', () => {
     ["s => 'nope' in s.attributes", root, false],
     ["s => 'toString' in s.attributes", root, false],
     ["s => 'name' in s", root, true],
+    ["s => 'duration' in s && 'isRoot' in s && 'startTimeUnixNano' in s", root, true], // derived fields: getters of the span's class
+    ["s => s['dur' + 'ation'] === 1500 && s['is' + 'Root'] === false", grandchild, true],
+    ["s => s['startTime' + 'UnixNano'].length > 0", root, true],
     ["s => 'constructor' in s", root, false],
     ['s => s.attributes.retries === 0', root, true],
     ["s => s.attributes['payment.amount'] * 2 === 25", child, true],

@@ -7,6 +7,7 @@
  */
 import type { RE2JS } from 're2js';
 import { FORBIDDEN_KEYS } from './checkPredicate.js';
+import { SpanRecord } from '../trace/span.js';
 
 /**
  * The evaluation budget. Work is counted in units: one per predicate call,
@@ -62,15 +63,17 @@ export function withBudget<T>(units: number, work: () => T): T | typeof BUDGET_E
 
 const hasOwn = Object.prototype.hasOwnProperty;
 const STOP_PROTOTYPES: ReadonlySet<unknown> = new Set([Object.prototype, Array.prototype, String.prototype, Function.prototype, null]);
+/** What a span's prototype holds that rules may read: its derived fields (trace/span.ts), not its constructor. */
+const SPAN_GETTERS: ReadonlySet<string> = new Set(['duration', 'isRoot', 'startTimeUnixNano', 'endTimeUnixNano']);
 
 /**
- * Data objects: plain objects (spans, events, links, scopes) and chains of
+ * Data objects: spans, plain objects (events, links, scopes) and chains of
  * null-prototype maps (attributes falling back to the resource). Anything
- * else (a compiled regex, a class instance) is opaque to rules.
+ * else (a compiled regex, another class's instance) is opaque to rules.
  */
 function isData(object: object): boolean {
   let proto = Object.getPrototypeOf(object) as object | null;
-  if (proto === Object.prototype) return true;
+  if (proto === Object.prototype || proto === SpanRecord.prototype) return true;
   for (let depth = 0; depth < 4; depth++) {
     if (proto === null) return true;
     if (proto === Object.prototype) return false; // a class instance
@@ -95,9 +98,9 @@ export function get(object: unknown, key: unknown): unknown {
     return /^\d+$/.test(k) ? object[Number(k)] : undefined;
   }
   if (!isData(object)) return undefined;
-  const holder = holderOf(object, k);
-  if (holder === null) return undefined;
-  const v = (holder as Record<string, unknown>)[k];
+  if (holderOf(object, k) === null) return undefined;
+  // Read through the object, not its holder: a span's getters need it as `this`.
+  const v = (object as Record<string, unknown>)[k];
   return typeof v === 'function' ? undefined : v;
 }
 
@@ -115,12 +118,13 @@ export function field(object: unknown, key: string): unknown {
 /**
  * The object on the prototype chain that owns `key` as its own property,
  * stopping at the built-in prototypes, so that only data (own properties of
- * our objects, and of the resource map an attribute map inherits from) is
- * ever visible.
+ * our objects, a span's derived fields, and the resource map an attribute
+ * map inherits from) is ever visible.
  */
 function holderOf(object: object, key: string): object | null {
   let o: object | null = object;
   while (!STOP_PROTOTYPES.has(o)) {
+    if (o === SpanRecord.prototype) return SPAN_GETTERS.has(key) ? o : null;
     if (hasOwn.call(o, key)) return o;
     o = Object.getPrototypeOf(o) as object | null;
   }

@@ -57,7 +57,7 @@
  * Pure: no I/O, no clock read (callers pass `now`), deterministic given the
  * inputs.
  */
-import type { Span } from '../trace/span.js';
+import { copySpan, type Span } from '../trace/span.js';
 import { linkSpans } from '../trace/linkSpans.js';
 import type { CompiledRule } from './rule.js';
 import type { CorrelationSpec } from '../dsl/compileCorrelation.js';
@@ -248,7 +248,7 @@ export class Correlator {
         if (span.startTime <= state.frontier) { this.counters.spansInDecidedWindows++; continue; }
         const opener = entry.spec.openers.some((p) => matches[p] === 1);
         // A copy without links or request bytes: a window may outlive the trace and its request by minutes.
-        this.insert(state, { span: { ...span, parent: null, children: [], source: null }, matches, opener });
+        this.insert(state, { span: copySpan(span, { parent: null, children: [], source: null }), matches, opener });
         state.ids.add(id);
         if (span.startTime > state.maxStart) state.maxStart = span.startTime;
         state.lastArrival = now;
@@ -496,7 +496,7 @@ export function evaluateCorrelatedRule(rule: CompiledRule, spans: readonly Span[
     seen.add(`${key}\u0000${id}`);
     let list = groups.get(key);
     if (list === undefined) groups.set(key, (list = []));
-    list.push({ ...span, parent: null, children: [] });
+    list.push(copySpan(span, { parent: null, children: [] }));
   }
   const out: Array<{ key: string; windowStart: number; id: string; spanIds: string[]; traceIds: string[] }> = [];
   for (const key of [...groups.keys()].sort()) {

@@ -34,7 +34,7 @@ import { parseRule, type EsNode } from '../dsl/parseRule.js';
 import { evaluateTrace } from '../engine/evaluateCondition.js';
 import { compileRule, type CompiledRule } from '../engine/rule.js';
 import { linkSpans } from '../trace/linkSpans.js';
-import type { Span } from '../trace/span.js';
+import { copySpan, type Span } from '../trace/span.js';
 import { literal } from './ruleText.js';
 import { hash32 } from './statistics.js';
 
@@ -343,7 +343,7 @@ export function learnRefinements(dsl: string, signals: readonly TriagedSignal[],
   compiled(dsl);
   const targets = targetsOf(dsl);
   const examples: Example[] = signals.map((signal) => {
-    const spans = linkSpans(signal.spans.map((s) => ({ ...s, parent: null, children: [] })));
+    const spans = linkSpans(signal.spans.map((s) => copySpan(s, { parent: null, children: [] })));
     const witnesses = new Set(signal.witnessSpanIds);
     const features = targets.map((t) => {
       const matching = spans.filter((s) => t.fn(s));

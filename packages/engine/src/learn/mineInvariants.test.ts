@@ -125,7 +125,9 @@ describe('mineInvariants', () => {
         { id: 'b', name: 'child', parent: 'a', start: 60, duration: 5 },
       ]);
       // Without a service.name resource attribute.
-      return spans.map((sp) => createSpan({ ...sp, resource: {}, attributes: { ...sp.attributes }, events: [], links: [] }));
+      return spans.map((sp) => createSpan({
+        ...sp, startTimeUnixNano: sp.startTimeUnixNano, endTimeUnixNano: sp.endTimeUnixNano, resource: {}, attributes: { ...sp.attributes }, events: [], links: [],
+      }));
     });
     const { candidates: found } = mineInvariants(traces, { minSupport: 10, minConfidence: 0.95 });
     expect(found.map((c) => c.id).sort()).toEqual([
@@ -139,7 +141,7 @@ describe('mineInvariants', () => {
     }
     // A violation of each is caught.
     const broken = buildTrace('odd-broken', [{ id: 'a', name: odd, start: 0, attributes: { 'odd key\'"': 'no', 'http.status_code': 500 } }])
-      .map((sp) => createSpan({ ...sp, resource: {}, attributes: { ...sp.attributes }, events: [], links: [] }));
+      .map((sp) => createSpan({ ...sp, startTimeUnixNano: sp.startTimeUnixNano, endTimeUnixNano: sp.endTimeUnixNano, resource: {}, attributes: { ...sp.attributes }, events: [], links: [] }));
     for (const c of found.filter((x) => x.subject.name === odd)) {
       expect(evaluateTrace(compileRule({ id: 'x', name: 'x', severity: 'info', dsl: c.dsl }), broken).matched, c.id).toBe(true);
     }

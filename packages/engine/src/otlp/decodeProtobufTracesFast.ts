@@ -41,7 +41,7 @@ import {
   spanStatusFromOtlp,
   NO_EVENTS,
   NO_LINKS,
-  NO_CHILDREN,
+  SpanRecord,
   type AttributeMap,
   type AttributeValue,
   type InstrumentationScope,
@@ -922,6 +922,11 @@ function fixed64ToMillis(lo: number, hi: number): number {
   return q + r / 1e6;
 }
 
+/** The nanoseconds within the millisecond of a fixed64 nanosecond time (fixed64ToMillis's remainder). */
+function nanosWithinMilli(lo: number, hi: number): number {
+  return (hi * 967296 + lo) % 1e6;
+}
+
 /** Scratch for nanosText's three parts. */
 const nanosParts: string[] = ['', '', ''];
 
@@ -1030,8 +1035,6 @@ function toSpan(buf: Uint8Array, f: SpanFields, context: SpanContext): Span {
   const traceId = id(buf, f.traceIdAt, f.traceIdLength, 16, 'traceId');
   const spanId = id(buf, f.spanIdAt, f.spanIdLength, 8, 'spanId');
   const parentSpanId = parentId(buf, f.parentSpanIdAt, f.parentSpanIdLength);
-  const startTimeUnixNano = nanosText(f.startLo, f.startHi);
-  const endTimeUnixNano = nanosText(f.endLo, f.endHi);
   if (f.attributeProblem !== null) throw f.attributeProblem;
   const attributes = f.attributes;
   let events: SpanEvent[] = NO_EVENTS;
@@ -1059,35 +1062,29 @@ function toSpan(buf: Uint8Array, f: SpanFields, context: SpanContext): Span {
       }
     });
   }
-  const startTime = fixed64ToMillis(f.startLo, f.startHi);
-  const endTime = fixed64ToMillis(f.endLo, f.endHi);
-  // The same fields in the same order as createSpan, so every span shares one hidden class.
-  return {
+  // Times as SpanRecord keeps them (trace/span.ts): milliseconds, and the nanoseconds within the millisecond.
+  return new SpanRecord(
     traceId,
     spanId,
     parentSpanId,
-    traceState: f.traceState,
-    name: f.name,
-    kind: spanKindFromOtlp(f.kind),
-    status: spanStatusFromOtlp(f.statusCode),
-    statusMessage: f.statusMessage,
-    startTime,
-    endTime,
-    duration: endTime - startTime,
-    startTimeUnixNano,
-    endTimeUnixNano,
+    f.traceState,
+    f.name,
+    spanKindFromOtlp(f.kind),
+    spanStatusFromOtlp(f.statusCode),
+    f.statusMessage,
+    fixed64ToMillis(f.startLo, f.startHi),
+    fixed64ToMillis(f.endLo, f.endHi),
+    nanosWithinMilli(f.startLo, f.startHi),
+    nanosWithinMilli(f.endLo, f.endHi),
     attributes,
-    resource: context.resource,
-    service: context.service,
-    scope: context.scope,
+    context.resource,
+    context.service,
+    context.scope,
     events,
     links,
-    isRoot: parentSpanId === null,
-    parent: null,
-    children: NO_CHILDREN,
-    source: context.source,
-    sourceOffset: f.sourceOffset,
-  };
+    context.source,
+    f.sourceOffset,
+  );
 }
 
 /** Decodes an OTLP/protobuf ExportTraceServiceRequest (see the module comment). */

@@ -142,8 +142,9 @@ describe('encodeTracesData', () => {
     const good = { traceId: '1'.repeat(32), spanId: '2'.repeat(16), name: 'n', startTimeUnixNano: '1', endTimeUnixNano: '2' };
     expect(() => encodeTracesData([createSpan({ ...good, spanId: 'xyz' })])).toThrow(/span xyz of trace 1{32}.*spanId must be 16 hex digits/);
     expect(() => encodeTracesData([createSpan({ ...good, traceId: 'g'.repeat(32) })])).toThrow(/traceId must be hex/);
-    expect(() => encodeTracesData([{ ...createSpan(good), startTimeUnixNano: '1e9' }])).toThrow(/startTimeUnixNano '1e9' is not an unsigned decimal integer/);
-    expect(() => encodeTracesData([{ ...createSpan(good), endTimeUnixNano: '18446744073709551616' }])).toThrow(/beyond 2\^64 - 1/);
+    // Times reach the encoder as SpanRecord's canonical text (trace/span.ts): createSpan refuses what is not a decimal integer.
+    expect(() => createSpan({ ...good, startTimeUnixNano: '1e9' })).toThrow(/span 2{16}: startTimeUnixNano '1e9' is not an unsigned decimal integer/);
+    expect(() => encodeTracesData([createSpan({ ...good, endTimeUnixNano: '18446744073709551616' })])).toThrow(/beyond 2\^64 - 1/);
     // The encoder is usable again after an error.
     expect(decodeProtobufTraces(encodeTracesData([createSpan(good)])).spans.map((s) => s.name)).toEqual(['n']);
   });

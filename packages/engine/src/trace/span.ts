@@ -6,9 +6,17 @@
  * - Ids are lowercase hex (`traceId` 32 characters, `spanId` 16). `parentSpanId`
  *   is `null` for a root span (OTLP sends an empty byte string).
  * - Times: `startTime`/`endTime` are milliseconds since the epoch as fractional
- *   numbers (what rules compare); `startTimeUnixNano`/`endTimeUnixNano` keep the
- *   exact nanosecond value as a decimal string (nanoseconds exceed 2^53), for
- *   display and export.
+ *   numbers (what rules compare); `startNanosWithinMilli`/`endNanosWithinMilli`
+ *   keep the nanoseconds within that millisecond (0–999,999) that the double
+ *   may round, so `startTimeUnixNano`/`endTimeUnixNano` give the exact
+ *   nanosecond value as a decimal string (nanoseconds exceed 2^53), for display
+ *   and export.
+ * - `duration`, `isRoot` and the nanosecond texts are derived: getters of the
+ *   one class every span is made of (`createSpan`), computed when read. A
+ *   buffered span would otherwise hold a boxed number and two 19-character
+ *   strings for them, about 110 B of the ~760 B it took (docs/performance.md).
+ *   So copy a span with `copySpan`, never with object spread (which drops
+ *   getters), and do not expect them from `Object.keys` or `JSON.stringify`.
  * - `attributes` holds the span's own attributes and falls back to the
  *   resource's: it is an object whose prototype is `resource`, and `resource`
  *   has a null prototype, so a key that is absent in both reads as `undefined`
@@ -93,16 +101,22 @@ export interface Span {
   statusMessage: string;
   startTime: number;
   endTime: number;
-  duration: number;
-  startTimeUnixNano: string;
-  endTimeUnixNano: string;
+  /** The nanoseconds within `startTime`'s millisecond, 0–999,999 (see the module comment). */
+  startNanosWithinMilli: number;
+  endNanosWithinMilli: number;
+  /** Derived: `endTime - startTime`. */
+  readonly duration: number;
+  /** Derived: the exact start time in nanoseconds, as a canonical decimal string. */
+  readonly startTimeUnixNano: string;
+  readonly endTimeUnixNano: string;
   attributes: AttributeMap;
   resource: AttributeMap;
   service: string | undefined;
   scope: InstrumentationScope;
   events: SpanEvent[];
   links: SpanLink[];
-  isRoot: boolean;
+  /** Derived: `parentSpanId === null`. */
+  readonly isRoot: boolean;
   /** Set by trace assembly: the parent span when it is in the same trace. */
   parent: Span | null;
   /** Set by trace assembly: spans whose parentSpanId is this span, in start-time order. */
@@ -117,8 +131,8 @@ export interface Span {
  * Shared, frozen empty arrays for spans without events, links or children
  * (most spans): an empty array per span and field cost about 100 B per
  * buffered span. Frozen, so code that would push into a shared one fails
- * loudly instead of adding to every span; `linkSpans` gives each span its own
- * `children` array.
+ * loudly instead of adding to every span; `linkSpans` gives each span with
+ * children its own `children` array.
  */
 export const NO_EVENTS = Object.freeze([]) as unknown as SpanEvent[];
 export const NO_LINKS = Object.freeze([]) as unknown as SpanLink[];
@@ -157,6 +171,25 @@ export function nanosToMillis(nanos: string): number {
   // until the year 287396, the remainder carries the sub-millisecond part.
   if (nanos.length <= 6) return Number(nanos) / 1e6;
   return Number(nanos.slice(0, -6)) + Number(nanos.slice(-6)) / 1e6;
+}
+
+/** The nanoseconds within the millisecond of a nanosecond decimal string (its last six digits). */
+export function nanosWithinMilli(nanos: string): number {
+  return Number(nanos.length <= 6 ? nanos : nanos.slice(-6));
+}
+
+/**
+ * The canonical decimal text of `millis` (as nanosToMillis gives it) and the
+ * nanoseconds within its millisecond. Exact for every unsigned 64-bit
+ * nanosecond value: `millis` is within a few ulps of q + r/10^6 (q its integral
+ * milliseconds, below 2^45), so subtracting r/10^6 and rounding gives q even
+ * when the addition rounded up to q + 1.
+ */
+export function unixNanoText(millis: number, nanosWithin: number): string {
+  const whole = Math.round(millis - nanosWithin / 1e6);
+  if (whole === 0) return String(nanosWithin);
+  const within = String(nanosWithin);
+  return String(whole) + '000000'.slice(within.length) + within;
 }
 
 /** Fractional milliseconds to a nanosecond decimal string (used when spans are made in code, e.g. tests and the demo). */
@@ -222,52 +255,121 @@ function toAttributeMap(src: Record<string, AttributeValue> | undefined, prototy
 }
 
 /**
+ * Every span is one of these, made by `createSpan` or a decoder, with the same
+ * fields in the same order (one hidden class in V8, which the generated rule
+ * predicates rely on). The derived fields are getters (see the module comment).
+ */
+export class SpanRecord implements Span {
+  parent: Span | null = null;
+  children: Span[] = NO_CHILDREN;
+  constructor(
+    public traceId: string,
+    public spanId: string,
+    public parentSpanId: string | null,
+    public traceState: string,
+    public name: string,
+    public kind: SpanKind,
+    public status: SpanStatus,
+    public statusMessage: string,
+    public startTime: number,
+    public endTime: number,
+    public startNanosWithinMilli: number,
+    public endNanosWithinMilli: number,
+    public attributes: AttributeMap,
+    public resource: AttributeMap,
+    public service: string | undefined,
+    public scope: InstrumentationScope,
+    public events: SpanEvent[],
+    public links: SpanLink[],
+    public source: SpanSource | null,
+    public sourceOffset: number,
+  ) {}
+
+  get duration(): number {
+    return this.endTime - this.startTime;
+  }
+
+  get isRoot(): boolean {
+    return this.parentSpanId === null;
+  }
+
+  get startTimeUnixNano(): string {
+    return unixNanoText(this.startTime, this.startNanosWithinMilli);
+  }
+
+  get endTimeUnixNano(): string {
+    return unixNanoText(this.endTime, this.endNanosWithinMilli);
+  }
+}
+
+/**
+ * A copy of a span (a new object of the same class, fields shared) with some
+ * fields replaced: what `{ ...span, ... }` would be if spread kept getters.
+ */
+export function copySpan(span: Span, changes: Partial<Pick<Span, 'parent' | 'children' | 'source' | 'sourceOffset'>> = {}): Span {
+  const copy = new SpanRecord(
+    span.traceId, span.spanId, span.parentSpanId, span.traceState, span.name, span.kind, span.status, span.statusMessage,
+    span.startTime, span.endTime, span.startNanosWithinMilli, span.endNanosWithinMilli, span.attributes, span.resource, span.service,
+    span.scope, span.events, span.links, span.source, span.sourceOffset,
+  );
+  copy.parent = span.parent;
+  copy.children = span.children;
+  return Object.assign(copy, changes);
+}
+
+const UNSIGNED_DECIMAL = /^\d{1,20}$/;
+
+/** A time kept as milliseconds and nanoseconds within (see SpanRecord) must be an unsigned decimal integer to round-trip. */
+function checkNanos(init: SpanInit, field: 'startTimeUnixNano' | 'endTimeUnixNano'): void {
+  const text = init[field];
+  if (typeof text !== 'string' || !UNSIGNED_DECIMAL.test(text)) {
+    throw new TypeError(`span ${String(init.spanId)}: ${field} ${typeof text === 'string' ? `'${text}'` : String(text)} is not an unsigned decimal integer of nanoseconds`);
+  }
+}
+
+/**
  * Builds a span from plain fields. Decoders use it so that every span, however
  * it arrived, has the same shape (and the same hidden class in V8).
  */
 export function createSpan(init: SpanInit): Span {
+  checkNanos(init, 'startTimeUnixNano');
+  checkNanos(init, 'endTimeUnixNano');
   const resource = init.resource && Object.getPrototypeOf(init.resource) === null
     ? (init.resource as AttributeMap)
     : toAttributeMap(init.resource);
   const attributes = toAttributeMap(init.attributes, resource);
-  const startTime = nanosToMillis(init.startTimeUnixNano);
-  const endTime = nanosToMillis(init.endTimeUnixNano);
   const parentSpanId = init.parentSpanId ? init.parentSpanId : null;
   const service = resource['service.name'];
-  return {
-    traceId: init.traceId,
-    spanId: init.spanId,
+  return new SpanRecord(
+    init.traceId,
+    init.spanId,
     parentSpanId,
-    traceState: init.traceState ?? '',
-    name: init.name,
-    kind: init.kind ?? 'INTERNAL',
-    status: init.status ?? 'UNSET',
-    statusMessage: init.statusMessage ?? '',
-    startTime,
-    endTime,
-    duration: endTime - startTime,
-    startTimeUnixNano: init.startTimeUnixNano,
-    endTimeUnixNano: init.endTimeUnixNano,
+    init.traceState ?? '',
+    init.name,
+    init.kind ?? 'INTERNAL',
+    init.status ?? 'UNSET',
+    init.statusMessage ?? '',
+    nanosToMillis(init.startTimeUnixNano),
+    nanosToMillis(init.endTimeUnixNano),
+    nanosWithinMilli(init.startTimeUnixNano),
+    nanosWithinMilli(init.endTimeUnixNano),
     attributes,
     resource,
-    service: typeof service === 'string' ? service : undefined,
-    scope: { name: init.scope?.name ?? '', version: init.scope?.version ?? '' },
-    events: init.events === undefined || init.events.length === 0 ? NO_EVENTS : init.events.map((e) => ({
+    typeof service === 'string' ? service : undefined,
+    { name: init.scope?.name ?? '', version: init.scope?.version ?? '' },
+    init.events === undefined || init.events.length === 0 ? NO_EVENTS : init.events.map((e) => ({
       name: e.name,
       time: nanosToMillis(e.timeUnixNano),
       timeUnixNano: e.timeUnixNano,
       attributes: toAttributeMap(e.attributes),
     })),
-    links: init.links === undefined || init.links.length === 0 ? NO_LINKS : init.links.map((l) => ({
+    init.links === undefined || init.links.length === 0 ? NO_LINKS : init.links.map((l) => ({
       traceId: l.traceId,
       spanId: l.spanId,
       traceState: l.traceState ?? '',
       attributes: toAttributeMap(l.attributes),
     })),
-    isRoot: parentSpanId === null,
-    parent: null,
-    children: NO_CHILDREN,
-    source: null,
-    sourceOffset: 0,
-  };
+    null,
+    0,
+  );
 }
