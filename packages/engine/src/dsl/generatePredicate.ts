@@ -13,6 +13,17 @@
  * pre-compiled RE2 objects passed in by index. The function body is strict
  * mode and sees only its parameters, `H` (helpers), `R` (regexes and an
  * error counter) and `M` (the evaluation budget's meter).
+ *
+ * Shared subexpressions: a thousand rules are often a few written many times
+ * with different constants, e.g. `span.parent.children.filter(sibling => ...)
+ * .length > n` for several n. An iteration over the span's links (parent,
+ * children) that depends on nothing but the span (no enclosing arrow's
+ * parameter, no regex) is emitted as a function of its own, with its slots
+ * renumbered so that equal subexpressions have equal text, and called
+ * through `H.shared(id, p0, fn)`: one id per distinct text, process-wide, so
+ * each span computes it once per evaluation pass however many predicates
+ * contain it (runtime.ts, `shared`, says how long a value holds). The
+ * oracle mode generates every predicate without sharing.
  */
 import type { RE2JS } from 're2js';
 import { isPrimitiveSpanField, isSpanParam, type PExpr } from './checkPredicate.js';
@@ -29,47 +40,140 @@ function literal(value: string | number | boolean | null | undefined): string {
   return Object.is(value, -0) ? '(-0)' : String(value);
 }
 
+/** Where emit puts the subexpressions it shares (see the module comment); null: share none. */
+interface SharedFunctions { sources: string[] }
+
+/** Ids of shared subexpressions by their canonical text. Bounded: past the limit, new ones are not shared. */
+const sharedIds = new Map<string, number>();
+const SHARED_IDS_MAX = 100_000;
+
 /** Emits source for a validated expression. */
-export function emit(e: PExpr): string {
+export function emit(e: PExpr, shared: SharedFunctions | null = null): string {
+  if (shared !== null && e.t === 'iterate' && isShareable(e)) {
+    const text = emit(canonicalSlots(e));
+    let id = sharedIds.get(text);
+    if (id === undefined && sharedIds.size < SHARED_IDS_MAX) sharedIds.set(text, (id = sharedIds.size));
+    if (id !== undefined) {
+      shared.sources.push(`(p0) => ${text}`);
+      return `H.shared(${id}, p0, S[${shared.sources.length - 1}])`;
+    }
+  }
+  const emit1 = (x: PExpr): string => emit(x, shared);
   switch (e.t) {
     case 'literal': return literal(e.value);
     case 'regex': return `R.re[${e.index}]`;
     case 'param': return `p${e.slot}`;
     case 'member': {
-      const object = emit(e.object);
+      const object = emit1(e.object);
       if (typeof e.key === 'string') {
         if (e.direct) return `${object}[${JSON.stringify(e.key)}]`;
         return e.nullSafe ? `H.field(${object}, ${JSON.stringify(e.key)})` : `H.get(${object}, ${JSON.stringify(e.key)})`;
       }
-      return `H.get(${object}, ${emit(e.key)})`;
+      return `H.get(${object}, ${emit1(e.key)})`;
     }
-    case 'unary': return e.op === 'typeof' ? `(typeof ${emit(e.arg)})` : `(${e.op}${emit(e.arg)})`;
+    case 'unary': return e.op === 'typeof' ? `(typeof ${emit1(e.arg)})` : `(${e.op}${emit1(e.arg)})`;
     case 'binary':
-      if (e.op === 'in') return `H.has(${emit(e.left)}, ${emit(e.right)})`;
-      return `(${emit(e.left)} ${e.op} ${emit(e.right)})`;
-    case 'logical': return `(${emit(e.left)} ${e.op} ${emit(e.right)})`;
-    case 'conditional': return `(${emit(e.test)} ? ${emit(e.consequent)} : ${emit(e.alternate)})`;
-    case 'array': return `[${e.elements.map(emit).join(', ')}]`;
+      if (e.op === 'in') return `H.has(${emit1(e.left)}, ${emit1(e.right)})`;
+      return `(${emit1(e.left)} ${e.op} ${emit1(e.right)})`;
+    case 'logical': return `(${emit1(e.left)} ${e.op} ${emit1(e.right)})`;
+    case 'conditional': return `(${emit1(e.test)} ? ${emit1(e.consequent)} : ${emit1(e.alternate)})`;
+    case 'array': return `[${e.elements.map(emit1).join(', ')}]`;
     case 'template': {
       const parts: string[] = [JSON.stringify(e.quasis[0])];
       e.expressions.forEach((x, i) => {
-        parts.push(`String(${emit(x)})`, JSON.stringify(e.quasis[i + 1]));
+        parts.push(`String(${emit1(x)})`, JSON.stringify(e.quasis[i + 1]));
       });
       return `(${parts.join(' + ')})`;
     }
     case 'method':
-      if (e.name === 'test') return `H.test(${emit(e.target)}, ${emit(e.args[0])})`;
-      return `H.${e.name}(${[emit(e.target), ...e.args.map(emit)].join(', ')})`;
-    case 'iterate': return `H.${e.name}(${emit(e.target)}, (p${e.slot}) => ${emit(e.body)})`;
+      if (e.name === 'test') return `H.test(${emit1(e.target)}, ${emit1(e.args[0])})`;
+      return `H.${e.name}(${[emit1(e.target), ...e.args.map(emit1)].join(', ')})`;
+    case 'iterate': return `H.${e.name}(${emit1(e.target)}, (p${e.slot}) => ${emit1(e.body)})`;
     case 'global':
       switch (e.name) {
-        case 'Array.isArray': return `H.isArray(${emit(e.args[0])})`;
-        case 'Number': return `H.Number(${emit(e.args[0])})`;
-        case 'String': return `H.String(${emit(e.args[0])})`;
-        default: return `${e.name}(${e.args.map(emit).join(', ')})`;
+        case 'Array.isArray': return `H.isArray(${emit1(e.args[0])})`;
+        case 'Number': return `H.Number(${emit1(e.args[0])})`;
+        case 'String': return `H.String(${emit1(e.args[0])})`;
+        default: return `${e.name}(${e.args.map(emit1).join(', ')})`;
       }
     case 'constant': return e.name;
   }
+}
+
+/** The parameter slots `e` reads that it does not bind itself. */
+function freeSlots(e: PExpr, out: Set<number>, bound: ReadonlySet<number> = new Set()): Set<number> {
+  const visit = (x: PExpr): void => { freeSlots(x, out, bound); };
+  switch (e.t) {
+    case 'param': if (!bound.has(e.slot)) out.add(e.slot); break;
+    case 'literal': case 'regex': case 'constant': break;
+    case 'member': visit(e.object); if (typeof e.key !== 'string') visit(e.key); break;
+    case 'unary': visit(e.arg); break;
+    case 'binary': case 'logical': visit(e.left); visit(e.right); break;
+    case 'conditional': visit(e.test); visit(e.consequent); visit(e.alternate); break;
+    case 'array': e.elements.forEach(visit); break;
+    case 'template': e.expressions.forEach(visit); break;
+    case 'method': visit(e.target); e.args.forEach(visit); break;
+    case 'iterate': visit(e.target); freeSlots(e.body, out, new Set([...bound, e.slot])); break;
+    case 'global': e.args.forEach(visit); break;
+  }
+  return out;
+}
+
+/** Whether any node of `e` satisfies `test`. */
+function some(e: PExpr, test: (x: PExpr) => boolean): boolean {
+  if (test(e)) return true;
+  const any = (xs: readonly PExpr[]): boolean => xs.some((x) => some(x, test));
+  switch (e.t) {
+    case 'member': return some(e.object, test) || (typeof e.key !== 'string' && some(e.key, test));
+    case 'unary': return some(e.arg, test);
+    case 'binary': case 'logical': return some(e.left, test) || some(e.right, test);
+    case 'conditional': return any([e.test, e.consequent, e.alternate]);
+    case 'array': return any(e.elements);
+    case 'template': return any(e.expressions);
+    case 'method': return some(e.target, test) || any(e.args);
+    case 'iterate': return some(e.target, test) || some(e.body, test);
+    case 'global': return any(e.args);
+    default: return false;
+  }
+}
+
+/** An iteration worth sharing (module comment): over links, of the span alone, without regexes. */
+function isShareable(e: PExpr): boolean {
+  const free = freeSlots(e, new Set());
+  return (free.size === 0 || (free.size === 1 && free.has(0)))
+    && !some(e, (x) => x.t === 'regex')
+    && some(e, (x) => x.t === 'member' && (x.key === 'parent' || x.key === 'children'));
+}
+
+/** `e` with slot 0 kept and the slots it binds renumbered 1, 2, ... in order of appearance. */
+function canonicalSlots(e: PExpr): PExpr {
+  const renumbered = new Map<number, number>([[0, 0]]);
+  const slot = (n: number): number => {
+    let to = renumbered.get(n);
+    if (to === undefined) renumbered.set(n, (to = renumbered.size));
+    return to;
+  };
+  const walk = (x: PExpr): PExpr => {
+    switch (x.t) {
+      case 'param': return { ...x, slot: slot(x.slot) };
+      case 'literal': case 'regex': case 'constant': return x;
+      case 'member': return { ...x, object: walk(x.object), key: typeof x.key === 'string' ? x.key : walk(x.key) };
+      case 'unary': return { ...x, arg: walk(x.arg) };
+      case 'binary': return { ...x, left: walk(x.left), right: walk(x.right) };
+      case 'logical': return { ...x, left: walk(x.left), right: walk(x.right) };
+      case 'conditional': return { ...x, test: walk(x.test), consequent: walk(x.consequent), alternate: walk(x.alternate) };
+      case 'array': return { ...x, elements: x.elements.map(walk) };
+      case 'template': return { ...x, expressions: x.expressions.map(walk) };
+      case 'method': return { ...x, target: walk(x.target), args: x.args.map(walk) };
+      case 'iterate': {
+        const target = walk(x.target);
+        const bound = slot(x.slot);
+        return { ...x, target, slot: bound, body: walk(x.body) };
+      }
+      case 'global': return { ...x, args: x.args.map(walk) };
+    }
+  };
+  return walk(e);
 }
 
 /** Whether the value of `e` is always a primitive (string, number, boolean, null, undefined). */
@@ -147,17 +251,19 @@ export function generatedKey(source: string, regexes: readonly RE2JS[]): string 
 export function generatePredicate<T>(
   body: PExpr,
   regexes: RE2JS[],
-  /** 'always': wrap in try/catch even where mayThrow says it cannot throw (the test oracle). */
-  catchErrors: 'auto' | 'always' = 'auto',
+  /** 'oracle': wrap in try/catch even where mayThrow says it cannot throw, and share no subexpression (the test oracle). */
+  mode: 'auto' | 'oracle' = 'auto',
 ): { fn: SpanPredicate<T>; source: string; state: PredicateState } {
-  const source = emit(body);
+  const shared: SharedFunctions | null = mode === 'oracle' ? null : { sources: [] };
+  const source = emit(body, shared);
   const state: PredicateState = { re: regexes, errors: 0 };
-  const evaluate = catchErrors === 'always' || mayThrow(body)
+  const evaluate = mode === 'oracle' || mayThrow(body)
     ? `try { return !!(${source}); } catch (e) { if (e === H.BUDGET_EXCEEDED) throw e; R.errors++; return false; }`
     : `return !!(${source});`;
   // eslint-disable-next-line no-new-func -- input is the validated tree, never user text (see module comment)
   // The meter is passed as its own parameter: one load fewer per call than H.meter (measured, docs/performance.md).
-  const factory = new Function('H', 'R', 'M', `"use strict";\nreturn function predicate(p0) {\n  if (--M.remaining < 0) throw H.BUDGET_EXCEEDED;\n  ${evaluate}\n};`) as (
+  const sharedFunctions = shared === null || shared.sources.length === 0 ? '' : `const S = [${shared.sources.join(', ')}];\n`;
+  const factory = new Function('H', 'R', 'M', `"use strict";\n${sharedFunctions}return function predicate(p0) {\n  if (--M.remaining < 0) throw H.BUDGET_EXCEEDED;\n  ${evaluate}\n};`) as (
     h: typeof runtime,
     r: PredicateState,
     m: typeof runtime.meter,

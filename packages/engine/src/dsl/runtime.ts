@@ -8,6 +8,7 @@
 import type { RE2JS } from 're2js';
 import { FORBIDDEN_KEYS } from './checkPredicate.js';
 import { SpanRecord } from '../trace/span.js';
+import { linkEpoch } from '../trace/linkSpans.js';
 
 /**
  * The evaluation budget. Work is counted in units: one per predicate call,
@@ -247,8 +248,43 @@ export function find(a: unknown, fn: (item: unknown) => unknown): unknown {
   return undefined;
 }
 
+/**
+ * Values of subexpressions that several predicates share (generatePredicate.ts,
+ * "Shared subexpressions"), by subexpression id and span. They read links,
+ * so they hold until linkSpans next runs (linkEpoch): the table is emptied
+ * then, and when it holds SHARED_MAX_VALUES values, so it holds at most one
+ * evaluation pass's worth. A computation that throws (an error, the budget)
+ * stores nothing: the next predicate computes and throws again, as it would
+ * without sharing.
+ */
+const sharedValues: Array<Map<object, unknown> | undefined> = [];
+/** ids whose map holds values */
+const sharedInUse: number[] = [];
+let sharedSpans = 0;
+let sharedEpoch = -1;
+const SHARED_MAX_VALUES = 100_000;
+
+export function shared(id: number, span: object, compute: (span: object) => unknown): unknown {
+  const epoch = linkEpoch();
+  if (epoch !== sharedEpoch || sharedSpans >= SHARED_MAX_VALUES) {
+    for (const used of sharedInUse) sharedValues[used]!.clear();
+    sharedInUse.length = 0;
+    sharedSpans = 0;
+    sharedEpoch = epoch;
+  }
+  let values = sharedValues[id];
+  if (values === undefined) values = sharedValues[id] = new Map();
+  const known = values.get(span);
+  if (known !== undefined || values.has(span)) return known;
+  const value = compute(span);
+  if (values.size === 0) sharedInUse.push(id);
+  values.set(span, value);
+  sharedSpans++;
+  return value;
+}
+
 export const runtime = {
-  meter, BUDGET_EXCEEDED,
+  meter, BUDGET_EXCEEDED, shared,
   get, field, has, startsWith, endsWith, includes, toLowerCase, toUpperCase, trim, match, test, some, every, filter, find,
   isArray: Array.isArray,
   Number: (x: unknown) => Number(x),

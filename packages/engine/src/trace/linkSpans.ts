@@ -1,5 +1,15 @@
 import { NO_CHILDREN, type Span } from './span.js';
 
+let epoch = 0;
+
+/**
+ * A number that changes whenever linkSpans changes some span's links: values
+ * computed from links (dsl/runtime.ts, `shared`) hold while it stays the same.
+ */
+export function linkEpoch(): number {
+  return epoch;
+}
+
 /**
  * Orders a trace's spans by start time (ties by span id, so the order does
  * not depend on arrival order) and links
@@ -15,6 +25,7 @@ import { NO_CHILDREN, type Span } from './span.js';
  * buffered span.
  */
 export function linkSpans(spans: readonly Span[]): Span[] {
+  epoch++;
   const ordered = spans.slice().sort((a, b) => a.startTime - b.startTime || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0));
   const byId = new Map<string, Span>();
   for (const span of ordered) {
