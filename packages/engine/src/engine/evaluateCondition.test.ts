@@ -133,6 +133,16 @@ describe('within', () => {
     expect(run(dsl, [{ id: 'a', name: 'a', start: 0 }, { id: 'z', name: 'z', start: 10_000 }]).matched).toBe(false);
     expect(run(dsl, [{ id: 'a', name: 'a', start: 0 }]).matched).toBe(true);
   });
+  test('on a trace of 5,000 spans a window costs its own spans, not a scan of the trace: decided within the default budget', () => {
+    // 5,000 errors 2 s apart, then three within a second: 5,000 windows. Scanning the trace per window was 25M units.
+    const specs: SpanSpec[] = Array.from({ length: 5000 }, (_, i) => ({ id: `e${i}`, name: 'pay', status: 'ERROR', start: i * 2000 }));
+    specs.push({ id: 'x1', name: 'pay', status: 'ERROR', start: 9_998_100 }, { id: 'x2', name: 'pay', status: 'ERROR', start: 9_998_200 });
+    const condition = compileCondition("trace.count(s => s.status === 'ERROR') >= 3 .within('1s')");
+    const result = evaluateTrace({ condition }, buildTrace('big', specs), { budget: 10_000_000 });
+    expect(result.budgetExceeded).toBeUndefined();
+    expect(result.matched).toBe(true);
+    expect(result.witnesses.map((w) => w.startTime - result.witnesses[0].startTime)).toEqual([0, 100, 200]);
+  });
   test('within over an or needs only the side that holds in the window', () => {
     const dsl = "trace.has(s => s.name === 'a').and(trace.has(s => s.name === 'b')).or(trace.has(s => s.name === 'c')).within('1s')";
     expect(run(dsl, [{ id: 'a', name: 'a', start: 0 }, { id: 'b', name: 'b', start: 5000 }, { id: 'c', name: 'c', start: 9000 }]).matched).toBe(true);

@@ -39,10 +39,10 @@ export interface TraceMatches {
 
 export interface Outcome {
   holds: boolean;
-  /** Indices into spans; may contain duplicates, see witnessesOf. */
-  witnesses: number[];
+  /** Indices into spans; may contain duplicates, see witnessesOf. Read-only: may be shared with other outcomes. */
+  witnesses: readonly number[];
   /** For followedBy: the witnesses of its last step, which a further followedBy must come after. */
-  tail?: number[];
+  tail?: readonly number[];
 }
 
 interface Window { lo: number; hi: number }
@@ -56,6 +56,11 @@ class Evaluation {
   private index: Map<Span, number> | undefined;
   /** Membership of the whole trace, allocated once per evaluation (within calls it per window). */
   private whole: Uint8Array | undefined;
+  /** allMatching's results for the whole trace and per where-scope, by predicate. */
+  private found: Map<number, number[] | null> | undefined;
+  private foundInScope: Map<Scope, Map<number, number[] | null>> | undefined;
+  /** Whether an allMatching result is in start-time order (TraceMatches.spans promises it; checked, not trusted). */
+  private readonly sorted = new WeakMap<readonly number[], boolean>();
 
   constructor(private readonly trace: TraceMatches) {}
 
@@ -98,24 +103,62 @@ class Evaluation {
     return out;
   }
 
-  /** Indices of spans in scope matching pred, optionally restricted to a window by start time. */
-  private matching(scope: Scope | null, pred: number, window: Window | null): number[] | null {
+  /**
+   * Indices of spans in scope matching pred, optionally restricted to a window
+   * by start time. Read-only: the arrays are shared between calls.
+   */
+  private matching(scope: Scope | null, pred: number, window: Window | null): readonly number[] | null {
+    const all = this.allMatching(scope, pred);
+    if (all === null || window === null || all.length === 0) return all;
+    const spans = this.trace.spans;
+    if (!this.sorted.get(all)) {
+      charge(all.length);
+      return all.filter((i) => spans[i].startTime >= window.lo && spans[i].startTime <= window.hi);
+    }
+    // In start-time order: the window is a slice, found by two binary searches.
+    const from = firstStartingAt(spans, all, window.lo, false);
+    const to = firstStartingAt(spans, all, window.hi, true);
+    charge(1 + to - from);
+    return from === 0 && to === all.length ? all : all.slice(from, to);
+  }
+
+  /**
+   * Indices of spans in scope matching pred, computed once per evaluation (a
+   * within evaluates its item once per window: each window is a slice of
+   * these); null when the scope has no anchor.
+   */
+  private allMatching(scope: Scope | null, pred: number): readonly number[] | null {
+    const byPred = scope === null ? (this.found ??= new Map()) : this.scopedFound(scope);
+    const known = byPred.get(pred);
+    if (known !== undefined) return known;
     // The whole trace (scope null) needs no membership test.
     const members = scope === null ? null : this.members(scope);
-    if (scope !== null && members === null) return null;
-    const m = this.trace.matches(pred);
-    const spans = this.trace.spans;
-    charge(m.length); // the evaluation budget (dsl/runtime.ts): a scan is one unit per span
-    const out: number[] = [];
-    for (let i = 0; i < m.length; i++) {
-      if (!m[i] || (members !== null && !members[i])) continue;
-      if (window !== null) {
+    let out: number[] | null = null;
+    if (scope === null || members !== null) {
+      const m = this.trace.matches(pred);
+      const spans = this.trace.spans;
+      charge(m.length); // the evaluation budget (dsl/runtime.ts): a scan is one unit per span
+      out = [];
+      let sorted = true;
+      let last = -Infinity;
+      for (let i = 0; i < m.length; i++) {
+        if (!m[i] || (members !== null && !members[i])) continue;
         const t = spans[i].startTime;
-        if (t < window.lo || t > window.hi) continue;
+        if (t < last) sorted = false;
+        last = t;
+        out.push(i);
       }
-      out.push(i);
+      this.sorted.set(out, sorted);
     }
+    byPred.set(pred, out);
     return out;
+  }
+
+  private scopedFound(scope: Scope): Map<number, number[] | null> {
+    const byScope = (this.foundInScope ??= new Map());
+    let byPred = byScope.get(scope);
+    if (byPred === undefined) byScope.set(scope, (byPred = new Map()));
+    return byPred;
   }
 
   evaluate(c: Condition, window: Window | null): Outcome {
@@ -172,9 +215,10 @@ class Evaluation {
         let latestStart = -Infinity;
         for (const j of bFirst) latestStart = Math.max(latestStart, spans[j].startTime);
         if (latestStart < earliestEnd) return FALSE;
-        const tailSet = new Set(aLast);
+        // a's witnesses: those of its tail that end before b's latest start, and the rest of a chain.
+        const tailSet = a.tail === undefined ? null : new Set(aLast);
         const witnesses: number[] = [];
-        for (const i of a.witnesses) if (!tailSet.has(i) || spans[i].endTime <= latestStart) witnesses.push(i);
+        for (const i of a.witnesses) if ((tailSet !== null && !tailSet.has(i)) || spans[i].endTime <= latestStart) witnesses.push(i);
         const tail: number[] = [];
         for (const j of b.witnesses) {
           if (spans[j].startTime < earliestEnd) continue;
@@ -212,6 +256,19 @@ class Evaluation {
     }
     return holds ? { holds, witnesses } : FALSE;
   }
+}
+
+/** The first position in `found` (indices of spans in start-time order) whose span starts at `t` or later, or after `t` when `after`. */
+function firstStartingAt(spans: readonly Span[], found: readonly number[], t: number, after: boolean): number {
+  let lo = 0;
+  let hi = found.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const start = spans[found[mid]].startTime;
+    if (after ? start <= t : start < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** collectRestricted of each within's item, computed once per compiled condition. */
