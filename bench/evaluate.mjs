@@ -41,8 +41,14 @@ function distinctPredicates(rules) {
   return [...byKey.values()];
 }
 
-/** Every distinct predicate on every (linked) span: calls per second. */
+/**
+ * Every distinct predicate on every (linked) span: calls per second. A pass
+ * starts as a detector's evaluation pass does, after linkSpans, which ends
+ * the values that compiled predicates share (dsl/runtime.ts `shared`): one
+ * pass computes each shared link iteration once per span, not once per run.
+ */
 function predicatePass(fns, spans) {
+  linkSpans([]);
   let hits = 0;
   for (let i = 0; i < spans.length; i++) {
     const span = spans[i];

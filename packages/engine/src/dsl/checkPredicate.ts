@@ -92,6 +92,9 @@ const SPAN_FIELDS: Record<string, PType> = {
   attributes: 'attributes', resource: 'attributes', service: 'unknown', scope: 'scope',
   events: 'eventArray', links: 'linkArray', isRoot: 'boolean', parent: 'maybeSpan', children: 'spanArray',
 };
+/** The span fields rules may read, by name; also what the runtime shows of a span to computed reads and `in`. */
+export const SPAN_FIELD_NAMES: ReadonlySet<string> = new Set(Object.keys(SPAN_FIELDS));
+
 /** Whether `e` is the predicate's span parameter (`span` in `span => ...`). */
 export function isSpanParam(e: PExpr): boolean {
   return e.t === 'param' && e.slot === 0;

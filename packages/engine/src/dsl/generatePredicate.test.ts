@@ -90,6 +90,9 @@ describe('shared subexpressions', () => {
     expect(a.source.match(id)![1]).toBe(b.source.match(id)![1]);
     expect(generated('s => s.children.some(c => /a/.test(c.name))').source).not.toContain('H.shared');
     expect(generated("s => s.events.some(e => e.name === 'x')").source).not.toContain('H.shared'); // no links: nothing to share per pass
+    // A filter's array is not shared (two filters give two arrays), its length is.
+    expect(generated('s => s.children.filter(c => c.duration > 1) === s.children.filter(c => c.duration > 1)').source).not.toContain('H.shared');
+    expect(generated('s => s.children.filter(c => c.duration > 1).length > 0').source).toContain('H.shared');
     // Depends on the arrow's parameter c: shared only as a whole.
     expect(generated('s => s.children.some(c => c.children.some(g => g.name === c.name))').source.match(/H\.shared/g)).toHaveLength(1);
   });

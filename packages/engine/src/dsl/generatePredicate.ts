@@ -18,7 +18,8 @@
  * with different constants, e.g. `span.parent.children.filter(sibling => ...)
  * .length > n` for several n. An iteration over the span's links (parent,
  * children) that depends on nothing but the span (no enclosing arrow's
- * parameter, no regex) is emitted as a function of its own, with its slots
+ * parameter, no regex) and gives a boolean, a number or a span (`some`,
+ * `every`, `find`, a `filter`'s length) is emitted as a function of its own, with its slots
  * renumbered so that equal subexpressions have equal text, and called
  * through `H.shared(id, p0, fn)`: one id per distinct text, process-wide, so
  * each span computes it once per evaluation pass however many predicates
@@ -43,20 +44,38 @@ function literal(value: string | number | boolean | null | undefined): string {
 /** Where emit puts the subexpressions it shares (see the module comment); null: share none. */
 interface SharedFunctions { sources: string[] }
 
-/** Ids of shared subexpressions by their canonical text. Bounded: past the limit, new ones are not shared. */
+/**
+ * Ids of shared subexpressions by their canonical text. Ids are never reused
+ * (an id names one computation for as long as a predicate holding it lives);
+ * the table is emptied when its texts reach SHARED_TEXT_MAX_CHARS, so rules
+ * compiled and dropped (validation, rule tests, the editor) cannot grow it
+ * without bound; a text compiled again afterwards gets a new id and is
+ * shared from then on.
+ */
 const sharedIds = new Map<string, number>();
-const SHARED_IDS_MAX = 100_000;
+let sharedTextChars = 0;
+let nextSharedId = 0;
+const SHARED_TEXT_MAX_CHARS = 4 * 1024 * 1024;
+
+function sharedIdOf(text: string): number {
+  let id = sharedIds.get(text);
+  if (id !== undefined) return id;
+  if (sharedTextChars + text.length > SHARED_TEXT_MAX_CHARS) {
+    sharedIds.clear();
+    sharedTextChars = 0;
+  }
+  id = nextSharedId++;
+  sharedIds.set(text, id);
+  sharedTextChars += text.length;
+  return id;
+}
 
 /** Emits source for a validated expression. */
 export function emit(e: PExpr, shared: SharedFunctions | null = null): string {
-  if (shared !== null && e.t === 'iterate' && isShareable(e)) {
+  if (shared !== null && isShareable(e)) {
     const text = emit(canonicalSlots(e));
-    let id = sharedIds.get(text);
-    if (id === undefined && sharedIds.size < SHARED_IDS_MAX) sharedIds.set(text, (id = sharedIds.size));
-    if (id !== undefined) {
-      shared.sources.push(`(p0) => ${text}`);
-      return `H.shared(${id}, p0, S[${shared.sources.length - 1}])`;
-    }
+    shared.sources.push(`(p0) => ${text}`);
+    return `H.shared(${sharedIdOf(text)}, p0, S[${shared.sources.length - 1}])`;
   }
   const emit1 = (x: PExpr): string => emit(x, shared);
   switch (e.t) {
@@ -137,12 +156,20 @@ function some(e: PExpr, test: (x: PExpr) => boolean): boolean {
   }
 }
 
-/** An iteration worth sharing (module comment): over links, of the span alone, without regexes. */
+/**
+ * A subexpression worth sharing (module comment): an iteration over links, of
+ * the span alone, without regexes, whose value is a boolean, a number or a
+ * span: `some`, `every`, `find`, or the length of a `filter` (the array itself
+ * is not shared: two filters give two arrays, which a rule could compare).
+ */
 function isShareable(e: PExpr): boolean {
-  const free = freeSlots(e, new Set());
+  const iteration = e.t === 'iterate' ? (e.name === 'filter' ? null : e)
+    : e.t === 'member' && e.key === 'length' && e.object.t === 'iterate' && e.object.name === 'filter' ? e.object : null;
+  if (iteration === null) return false;
+  const free = freeSlots(iteration, new Set());
   return (free.size === 0 || (free.size === 1 && free.has(0)))
-    && !some(e, (x) => x.t === 'regex')
-    && some(e, (x) => x.t === 'member' && (x.key === 'parent' || x.key === 'children'));
+    && !some(iteration, (x) => x.t === 'regex')
+    && some(iteration, (x) => x.t === 'member' && (x.key === 'parent' || x.key === 'children'));
 }
 
 /** `e` with slot 0 kept and the slots it binds renumbered 1, 2, ... in order of appearance. */
@@ -268,5 +295,7 @@ export function generatePredicate<T>(
     r: PredicateState,
     m: typeof runtime.meter,
   ) => SpanPredicate<T>;
-  return { fn: factory(runtime, state, runtime.meter), source, state };
+  // The source names the predicate (its key): with the shared functions' text, not only their ids.
+  const named = sharedFunctions === '' ? source : `${source}\n${sharedFunctions}`;
+  return { fn: factory(runtime, state, runtime.meter), source: named, state };
 }

@@ -68,6 +68,8 @@ describe('attributes', () => {
     ["s => s['dur' + 'ation'] === 1500 && s['is' + 'Root'] === false", grandchild, true],
     ["s => s['startTime' + 'UnixNano'].length > 0", root, true],
     ["s => 'constructor' in s", root, false],
+    // The model's bookkeeping is not data to rules, even through computed reads.
+    ["s => 'source' in s || 'startNanosWithinMilli' in s || s['sour' + 'ce'] !== undefined || s['startNanos' + 'WithinMilli'] !== undefined", root, false],
     ['s => s.attributes.retries === 0', root, true],
     ["s => s.attributes['payment.amount'] * 2 === 25", child, true],
   ] as Array<[string, Span, boolean]>)('%s', (text, span, expected) => {

@@ -6,7 +6,7 @@
  * last line: member reads refuse internal keys and never hand out functions.
  */
 import type { RE2JS } from 're2js';
-import { FORBIDDEN_KEYS } from './checkPredicate.js';
+import { FORBIDDEN_KEYS, SPAN_FIELD_NAMES } from './checkPredicate.js';
 import { SpanRecord } from '../trace/span.js';
 import { linkEpoch } from '../trace/linkSpans.js';
 
@@ -123,6 +123,8 @@ export function field(object: unknown, key: string): unknown {
  * map inherits from) is ever visible.
  */
 function holderOf(object: object, key: string): object | null {
+  // A span shows the fields rules may name (checkPredicate.ts), not the model's bookkeeping (source, times' parts).
+  if (object instanceof SpanRecord && !SPAN_FIELD_NAMES.has(key)) return null;
   let o: object | null = object;
   while (!STOP_PROTOTYPES.has(o)) {
     if (o === SpanRecord.prototype) return SPAN_GETTERS.has(key) ? o : null;
@@ -257,30 +259,35 @@ export function find(a: unknown, fn: (item: unknown) => unknown): unknown {
  * stores nothing: the next predicate computes and throws again, as it would
  * without sharing.
  */
-const sharedValues: Array<Map<object, unknown> | undefined> = [];
-/** ids whose map holds values */
-const sharedInUse: number[] = [];
-let sharedSpans = 0;
+const sharedValues = new Map<number, Map<object, unknown>>();
+let sharedCount = 0;
 let sharedEpoch = -1;
 const SHARED_MAX_VALUES = 100_000;
 
 export function shared(id: number, span: object, compute: (span: object) => unknown): unknown {
   const epoch = linkEpoch();
-  if (epoch !== sharedEpoch || sharedSpans >= SHARED_MAX_VALUES) {
-    for (const used of sharedInUse) sharedValues[used]!.clear();
-    sharedInUse.length = 0;
-    sharedSpans = 0;
+  if (epoch !== sharedEpoch || sharedCount >= SHARED_MAX_VALUES) {
+    releaseShared();
     sharedEpoch = epoch;
   }
-  let values = sharedValues[id];
-  if (values === undefined) values = sharedValues[id] = new Map();
+  let values = sharedValues.get(id);
+  if (values === undefined) sharedValues.set(id, (values = new Map()));
   const known = values.get(span);
   if (known !== undefined || values.has(span)) return known;
   const value = compute(span);
-  if (values.size === 0) sharedInUse.push(id);
   values.set(span, value);
-  sharedSpans++;
+  sharedCount++;
   return value;
+}
+
+/**
+ * Forgets every shared value. Evaluators call it when a pass ends, so the
+ * table does not keep a trace's spans (and their requests' bytes) alive
+ * after it.
+ */
+export function releaseShared(): void {
+  sharedValues.clear();
+  sharedCount = 0;
 }
 
 export const runtime = {

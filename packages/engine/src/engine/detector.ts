@@ -46,7 +46,7 @@ import type { CompiledRule } from './rule.js';
 import { signalId, type Signal } from './signal.js';
 import type { CompletedTrace, Detection, IngestResult, RejectedSpan } from './detection.js';
 import { evaluateCondition, witnessesOf, type TraceMatches } from './evaluateCondition.js';
-import { BudgetExceededError, withBudget } from '../dsl/runtime.js';
+import { BudgetExceededError, releaseShared, withBudget } from '../dsl/runtime.js';
 import { requiredMatchCounts } from './requiredPredicates.js';
 import { decideByCounts, type MatchCounts } from './decideByCounts.js';
 import type { GuardTest, PredicateGuard } from '../dsl/predicateGuard.js';
@@ -776,6 +776,8 @@ export class Detector {
       this.counters.signals++;
       detections.push(detection);
     }
+    // Values shared between this pass's predicates hold this trace's spans (dsl/runtime.ts).
+    if (linked !== null) releaseShared();
   }
 
   private complete(trace: TraceState, reason: CompletedTrace['reason'], now: number, detections: Detection[]): void {

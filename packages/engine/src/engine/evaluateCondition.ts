@@ -27,7 +27,7 @@
 import type { Condition, CompiledCondition, Scope } from '../dsl/compileCondition.js';
 import type { Span } from '../trace/span.js';
 import { linkSpans } from '../trace/linkSpans.js';
-import { BudgetExceededError, charge, withBudget } from '../dsl/runtime.js';
+import { BudgetExceededError, charge, releaseShared, withBudget } from '../dsl/runtime.js';
 
 /** What the evaluator needs to know about a trace. */
 export interface TraceMatches {
@@ -348,6 +348,10 @@ function evaluateTraceUnbudgeted(rule: { condition: CompiledCondition }, spans: 
   const unique = spans.filter((s) => (seen.has(s.spanId) ? false : (seen.add(s.spanId), true)));
   const linked = linkSpans(unique);
   const trace = directMatches(rule.condition, linked);
-  const outcome = evaluateCondition(rule.condition, trace);
-  return { matched: outcome.holds, witnesses: outcome.holds ? witnessesOf(trace, outcome) : [] };
+  try {
+    const outcome = evaluateCondition(rule.condition, trace);
+    return { matched: outcome.holds, witnesses: outcome.holds ? witnessesOf(trace, outcome) : [] };
+  } finally {
+    releaseShared();
+  }
 }

@@ -3,8 +3,9 @@ import { NO_CHILDREN, type Span } from './span.js';
 let epoch = 0;
 
 /**
- * A number that changes whenever linkSpans changes some span's links: values
- * computed from links (dsl/runtime.ts, `shared`) hold while it stays the same.
+ * A number that changes at every call of linkSpans, the only place where
+ * spans' links change: values computed from links (dsl/runtime.ts,
+ * `shared`) hold while it stays the same.
  */
 export function linkEpoch(): number {
   return epoch;

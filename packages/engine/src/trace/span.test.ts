@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { copySpan, createSpan, NO_CHILDREN, SpanRecord, type Span } from './span.js';
+import { copySpan, createSpan, millisToNanos, NO_CHILDREN, SpanRecord, type Span } from './span.js';
 import { linkSpans } from './linkSpans.js';
 
 const base = { traceId: '1'.repeat(32), spanId: '2'.repeat(16), name: 'n' };
@@ -40,6 +40,15 @@ describe('SpanRecord: derived fields', () => {
   it('says whether a span is a root from its parent id', () => {
     expect(createSpan({ ...base, startTimeUnixNano: '1', endTimeUnixNano: '2' }).isRoot).toBe(true);
     expect(createSpan({ ...base, parentSpanId: '3'.repeat(16), startTimeUnixNano: '1', endTimeUnixNano: '2' }).isRoot).toBe(false);
+  });
+});
+
+describe('millisToNanos', () => {
+  it('carries a fraction that rounds to a whole millisecond into it', () => {
+    expect(millisToNanos(1.9999999)).toBe('2000000');
+    expect(millisToNanos(1.5)).toBe('1500000');
+    expect(millisToNanos(0.0000004)).toBe('0');
+    expect(millisToNanos(1700000000000.25)).toBe('1700000000000250000');
   });
 });
 

@@ -194,8 +194,9 @@ export function unixNanoText(millis: number, nanosWithin: number): string {
 
 /** Fractional milliseconds to a nanosecond decimal string (used when spans are made in code, e.g. tests and the demo). */
 export function millisToNanos(ms: number): string {
-  const whole = Math.floor(ms);
-  const frac = Math.round((ms - whole) * 1e6);
+  let whole = Math.floor(ms);
+  let frac = Math.round((ms - whole) * 1e6);
+  if (frac === 1e6) { whole++; frac = 0; } // 1.9999999 ms rounds to 2 ms, not 1 ms and 1,000,000 ns
   if (whole === 0) return String(frac);
   return String(whole) + String(frac).padStart(6, '0');
 }

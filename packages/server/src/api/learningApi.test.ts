@@ -69,10 +69,10 @@ describe('learning API', () => {
     expect((await s.json('/api/v1/rules', { method: 'POST', body: { id: 'charge-errors', name: 'Charge errors', severity: 'critical', dsl } })).status).toBe(201);
     const now = Date.now();
     const staging = (i: number) => i % 5 < 2;
-    const trace = (name: string, i: number, env: string): Span[] => buildTrace(name, [
+    const trace = (name: string, i: number, env: string, base = now): Span[] => buildTrace(name, [
       { id: 'root', name: 'POST /orders', service: 'web', start: 0, duration: 100, resource: { 'deployment.environment': env } },
       { id: 'charge', name: 'charge', service: 'payments', parent: 'root', start: 10, duration: 20, status: 'ERROR', attributes: { 'payment.provider': i % 2 ? 'stripe' : 'adyen' }, resource: { 'deployment.environment': env } },
-    ], now);
+    ], base);
     const traces = Array.from({ length: 60 }, (_, i) => trace(`charge-${i}`, i, staging(i) ? 'staging' : 'production'));
     await send(s, traces);
     const signals = await waitForSignals(s, 'charge-errors', 60);
@@ -111,7 +111,7 @@ describe('learning API', () => {
     expect(applied.body).toMatchObject({ version: 2, dsl: best.dsl });
 
     const later = Date.now();
-    const fresh = [trace('charge-new-stg', 0, 'staging'), trace('charge-new-prd', 1, 'production')].map((t) => t.map((sp) => ({ ...sp, startTime: sp.startTime + later - now })));
+    const fresh = [trace('charge-new-stg', 0, 'staging', later), trace('charge-new-prd', 1, 'production', later)];
     await send(s, fresh);
     const after = await waitForSignals(s, 'charge-errors', 61);
     expect(after[0]).toMatchObject({ traceId: fresh[1][0].traceId, ruleVersion: 2 });
