@@ -119,41 +119,37 @@ export function emit(e: PExpr, shared: SharedFunctions | null = null): string {
   }
 }
 
-/** The parameter slots `e` reads that it does not bind itself. */
-function freeSlots(e: PExpr, out: Set<number>, bound: ReadonlySet<number> = new Set()): Set<number> {
-  const visit = (x: PExpr): void => { freeSlots(x, out, bound); };
+/** The subexpressions of `e`, in source order. */
+function childrenOf(e: PExpr): readonly PExpr[] {
   switch (e.t) {
-    case 'param': if (!bound.has(e.slot)) out.add(e.slot); break;
-    case 'literal': case 'regex': case 'constant': break;
-    case 'member': visit(e.object); if (typeof e.key !== 'string') visit(e.key); break;
-    case 'unary': visit(e.arg); break;
-    case 'binary': case 'logical': visit(e.left); visit(e.right); break;
-    case 'conditional': visit(e.test); visit(e.consequent); visit(e.alternate); break;
-    case 'array': e.elements.forEach(visit); break;
-    case 'template': e.expressions.forEach(visit); break;
-    case 'method': visit(e.target); e.args.forEach(visit); break;
-    case 'iterate': visit(e.target); freeSlots(e.body, out, new Set([...bound, e.slot])); break;
-    case 'global': e.args.forEach(visit); break;
+    case 'member': return typeof e.key === 'string' ? [e.object] : [e.object, e.key];
+    case 'unary': return [e.arg];
+    case 'binary': case 'logical': return [e.left, e.right];
+    case 'conditional': return [e.test, e.consequent, e.alternate];
+    case 'array': return e.elements;
+    case 'template': return e.expressions;
+    case 'method': return [e.target, ...e.args];
+    case 'iterate': return [e.target, e.body];
+    case 'global': return e.args;
+    default: return [];
   }
-  return out;
 }
 
 /** Whether any node of `e` satisfies `test`. */
 function some(e: PExpr, test: (x: PExpr) => boolean): boolean {
-  if (test(e)) return true;
-  const any = (xs: readonly PExpr[]): boolean => xs.some((x) => some(x, test));
-  switch (e.t) {
-    case 'member': return some(e.object, test) || (typeof e.key !== 'string' && some(e.key, test));
-    case 'unary': return some(e.arg, test);
-    case 'binary': case 'logical': return some(e.left, test) || some(e.right, test);
-    case 'conditional': return any([e.test, e.consequent, e.alternate]);
-    case 'array': return any(e.elements);
-    case 'template': return any(e.expressions);
-    case 'method': return some(e.target, test) || any(e.args);
-    case 'iterate': return some(e.target, test) || some(e.body, test);
-    case 'global': return any(e.args);
-    default: return false;
-  }
+  return test(e) || childrenOf(e).some((x) => some(x, test));
+}
+
+/** Whether `e` reads no parameter but the span (slot 0) and those of its own arrows (slots are unique per predicate). */
+function readsOnlyTheSpan(e: PExpr): boolean {
+  const read = new Set<number>();
+  const bound = new Set<number>();
+  some(e, (x) => {
+    if (x.t === 'param') read.add(x.slot);
+    else if (x.t === 'iterate') bound.add(x.slot);
+    return false;
+  });
+  return [...read].every((slot) => slot === 0 || bound.has(slot));
 }
 
 /**
@@ -166,8 +162,7 @@ function isShareable(e: PExpr): boolean {
   const iteration = e.t === 'iterate' ? (e.name === 'filter' ? null : e)
     : e.t === 'member' && e.key === 'length' && e.object.t === 'iterate' && e.object.name === 'filter' ? e.object : null;
   if (iteration === null) return false;
-  const free = freeSlots(iteration, new Set());
-  return (free.size === 0 || (free.size === 1 && free.has(0)))
+  return readsOnlyTheSpan(iteration)
     && !some(iteration, (x) => x.t === 'regex')
     && some(iteration, (x) => x.t === 'member' && (x.key === 'parent' || x.key === 'children'));
 }

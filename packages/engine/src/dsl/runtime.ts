@@ -64,8 +64,6 @@ export function withBudget<T>(units: number, work: () => T): T | typeof BUDGET_E
 
 const hasOwn = Object.prototype.hasOwnProperty;
 const STOP_PROTOTYPES: ReadonlySet<unknown> = new Set([Object.prototype, Array.prototype, String.prototype, Function.prototype, null]);
-/** What a span's prototype holds that rules may read: its derived fields (trace/span.ts), not its constructor. */
-const SPAN_GETTERS: ReadonlySet<string> = new Set(['duration', 'isRoot', 'startTimeUnixNano', 'endTimeUnixNano']);
 
 /**
  * Data objects: spans, plain objects (events, links, scopes) and chains of
@@ -119,15 +117,15 @@ export function field(object: unknown, key: string): unknown {
 /**
  * The object on the prototype chain that owns `key` as its own property,
  * stopping at the built-in prototypes, so that only data (own properties of
- * our objects, a span's derived fields, and the resource map an attribute
- * map inherits from) is ever visible.
+ * our objects, and of the resource map an attribute map inherits from) is
+ * ever visible. A span shows exactly the fields rules may name
+ * (checkPredicate.ts), its derived ones (getters of its class) included, and
+ * not the model's bookkeeping (source, the times' parts) or its constructor.
  */
 function holderOf(object: object, key: string): object | null {
-  // A span shows the fields rules may name (checkPredicate.ts), not the model's bookkeeping (source, times' parts).
-  if (object instanceof SpanRecord && !SPAN_FIELD_NAMES.has(key)) return null;
+  if (object instanceof SpanRecord) return SPAN_FIELD_NAMES.has(key) ? object : null;
   let o: object | null = object;
   while (!STOP_PROTOTYPES.has(o)) {
-    if (o === SpanRecord.prototype) return SPAN_GETTERS.has(key) ? o : null;
     if (hasOwn.call(o, key)) return o;
     o = Object.getPrototypeOf(o) as object | null;
   }

@@ -47,6 +47,9 @@ export interface Outcome {
 
 interface Window { lo: number; hi: number }
 
+/** The spans in a scope matching a predicate, and whether they are in start-time order (TraceMatches.spans promises it; checked, not trusted). */
+interface Found { indices: readonly number[]; sorted: boolean }
+
 const FALSE: Outcome = { holds: false, witnesses: [] };
 
 class Evaluation {
@@ -56,11 +59,8 @@ class Evaluation {
   private index: Map<Span, number> | undefined;
   /** Membership of the whole trace, allocated once per evaluation (within calls it per window). */
   private whole: Uint8Array | undefined;
-  /** allMatching's results for the whole trace and per where-scope, by predicate. */
-  private found: Map<number, number[] | null> | undefined;
-  private foundInScope: Map<Scope, Map<number, number[] | null>> | undefined;
-  /** Whether an allMatching result is in start-time order (TraceMatches.spans promises it; checked, not trusted). */
-  private readonly sorted = new WeakMap<readonly number[], boolean>();
+  /** allMatching's results by scope (null: the whole trace) and predicate. */
+  private readonly found = new Map<Scope | null, Map<number, Found | null>>();
 
   constructor(private readonly trace: TraceMatches) {}
 
@@ -108,10 +108,12 @@ class Evaluation {
    * by start time. Read-only: the arrays are shared between calls.
    */
   private matching(scope: Scope | null, pred: number, window: Window | null): readonly number[] | null {
-    const all = this.allMatching(scope, pred);
-    if (all === null || window === null || all.length === 0) return all;
+    const found = this.allMatching(scope, pred);
+    if (found === null) return null;
+    const all = found.indices;
+    if (window === null || all.length === 0) return all;
     const spans = this.trace.spans;
-    if (!this.sorted.get(all)) {
+    if (!found.sorted) {
       charge(all.length);
       return all.filter((i) => spans[i].startTime >= window.lo && spans[i].startTime <= window.hi);
     }
@@ -127,18 +129,19 @@ class Evaluation {
    * within evaluates its item once per window: each window is a slice of
    * these); null when the scope has no anchor.
    */
-  private allMatching(scope: Scope | null, pred: number): readonly number[] | null {
-    const byPred = scope === null ? (this.found ??= new Map()) : this.scopedFound(scope);
+  private allMatching(scope: Scope | null, pred: number): Found | null {
+    let byPred = this.found.get(scope);
+    if (byPred === undefined) this.found.set(scope, (byPred = new Map()));
     const known = byPred.get(pred);
     if (known !== undefined) return known;
     // The whole trace (scope null) needs no membership test.
     const members = scope === null ? null : this.members(scope);
-    let out: number[] | null = null;
+    let out: Found | null = null;
     if (scope === null || members !== null) {
       const m = this.trace.matches(pred);
       const spans = this.trace.spans;
       charge(m.length); // the evaluation budget (dsl/runtime.ts): a scan is one unit per span
-      out = [];
+      const indices: number[] = [];
       let sorted = true;
       let last = -Infinity;
       for (let i = 0; i < m.length; i++) {
@@ -146,19 +149,12 @@ class Evaluation {
         const t = spans[i].startTime;
         if (t < last) sorted = false;
         last = t;
-        out.push(i);
+        indices.push(i);
       }
-      this.sorted.set(out, sorted);
+      out = { indices, sorted };
     }
     byPred.set(pred, out);
     return out;
-  }
-
-  private scopedFound(scope: Scope): Map<number, number[] | null> {
-    const byScope = (this.foundInScope ??= new Map());
-    let byPred = byScope.get(scope);
-    if (byPred === undefined) byScope.set(scope, (byPred = new Map()));
-    return byPred;
   }
 
   evaluate(c: Condition, window: Window | null): Outcome {
