@@ -139,11 +139,15 @@ export async function runBench({ profile = 'quick', only = MEASUREMENTS, seed = 
     for (const spans of p.memory) {
       log(`memory ${spans} spans…`);
       const runs = [];
+      const offHeap = [];
       for (let i = 0; i < Math.min(p.runs, spans >= 1_000_000 ? 1 : 3); i++) {
         const { stdout } = await runNode(['--expose-gc', '--max-old-space-size=8192', path.join(REPO_ROOT, 'bench/memoryChild.mjs'), String(spans), '100']);
-        runs.push(lastJsonLine(stdout).bytesPerSpan);
+        const result = lastJsonLine(stdout);
+        runs.push(result.bytesPerSpan);
+        offHeap.push(result.offHeapBytesPerSpan);
       }
       add(section, `memory:${spans}`, `${spans.toLocaleString('en')} buffered spans`, 'B/span', runs, { target: { text: '≤ 300', check: (v) => v <= 300 } });
+      add(section, `memory:offheap:${spans}`, `${spans.toLocaleString('en')} buffered spans, off the heap (request bytes kept, typed arrays)`, 'B/span', offHeap);
     }
   }
 

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildTrace, encodeProtobufTraces } from '@fluohq/engine';
+import { buildTrace, encodeJsonTraces } from '@fluohq/engine';
 import { afterAll, describe, expect, it } from 'vitest';
 import { metricValue, startFluo } from './fluoProcess.testkit.js';
 
@@ -21,10 +21,12 @@ describe('memory limit', () => {
     ['--max-old-space-size=96']);
     const statuses: number[] = [];
     let refusal = '';
-    // About 1 MB of attributes per request; 300 requests would need far more than the heap holds.
+    // About 1 MB of attributes per request; 300 requests would need far more than the heap holds. OTLP/JSON,
+    // so that the spans keep their attributes on the heap: spans decoded from OTLP/protobuf release theirs
+    // (engine trace/span.ts) and their requests' bytes are bounded by --wal-max-bytes instead.
     for (let i = 0; i < 300 && statuses.filter((s) => s === 429).length < 10; i++) {
       const spans = Array.from({ length: 50 }, (_, t) => buildTrace(`m${i}x${t}`, [{ id: 'a', name: 'op', start: 0, attributes: { pad: `${'y'.repeat(20_000)}${i}.${t}` } }], Date.now())).flat();
-      const sent = await fetch(`${fluo.otlpHttp}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: encodeProtobufTraces(spans) });
+      const sent = await fetch(`${fluo.otlpHttp}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(encodeJsonTraces(spans)) });
       statuses.push(sent.status);
       if (sent.status !== 200) {
         expect(sent.status).toBe(429);

@@ -4,7 +4,11 @@ import type { Signal } from './signal.js';
 /** A signal together with the trace's spans as they were when it fired (the evidence). */
 export interface Detection {
   signal: Signal;
-  /** Snapshot of the trace's spans at detection time, in start-time order (correlated rules: the key's spans in the window, from several traces). */
+  /**
+   * Snapshot of the trace's spans at detection time, in start-time order
+   * (correlated rules: the key's spans in the window, from several traces).
+   * Like CompletedTrace.spans, they hold their requests' bytes.
+   */
   spans: Span[];
 }
 
@@ -12,11 +16,20 @@ export interface Detection {
 export interface CompletedTrace {
   traceId: string;
   /**
-   * In start-time order, linked (parent/children set). Their `source` (the
-   * requests' bytes) is readable during the onTraceCompleted call only: the
-   * detector sets it to null afterwards.
+   * In start-time order, linked (parent/children set). They hold their
+   * requests' bytes (`source`), from which a span whose details were
+   * released decodes them again when read (trace/span.ts): a listener
+   * keeping spans long keeps copies without a source
+   * (`copySpan(span, { source: null })`) so as not to keep whole requests.
    */
   spans: Span[];
+  /**
+   * The spans as OTLP bytes (`encodeTracesDataAsReceived`), when the detector
+   * made them to remember the trace for late spans: a listener storing the
+   * trace reuses them instead of encoding it again. The detector does not
+   * modify them.
+   */
+  otlp?: Uint8Array;
   reason: 'idle' | 'lifetime' | 'memory' | 'flush';
   /** ms, detector clock */
   firstReceivedAt: number;

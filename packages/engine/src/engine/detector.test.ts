@@ -6,6 +6,7 @@ import { buildTrace, hexId, type SpanSpec } from '../testing/traceBuilder.js';
 import { signalId } from './signal.js';
 import { decodeProtobufTraces } from '../otlp/decodeProtobufTraces.js';
 import { encodeProtobufTraces } from '../otlp/encodeProtobufTraces.js';
+import { NO_EXTRAS } from '../trace/span.js';
 
 function rule(id: string, dsl: string, extra: Partial<RuleDefinition> = {}): CompiledRule {
   return compileRule({ id, name: id, severity: 'warning', dsl, ...extra });
@@ -216,22 +217,64 @@ describe('Detector', () => {
     expect(detector.bufferedTrace('f'.repeat(32))).toBeUndefined();
   });
 
-  test('a completed trace lets go of its requests\' bytes after the listener has seen them; a reopened trace is whole', () => {
-    const seen: Array<{ spans: number; withSource: number }> = [];
-    const detector = new Detector({ idleTimeoutMs: 1000 }, {
-      onTraceCompleted: (t) => seen.push({ spans: t.spans.length, withSource: t.spans.filter((s) => s.source !== null).length }),
-    });
+  test('a completed trace is remembered as its OTLP bytes, handed to the listener; a late span reopens it whole', () => {
+    const seen: CompletedTrace[] = [];
+    const detector = new Detector({ idleTimeoutMs: 1000 }, { onTraceCompleted: (t) => seen.push(t) });
     detector.setRules([PII]);
-    const [a, b] = decodeProtobufTraces(encodeProtobufTraces(buildTrace('t1', [{ id: 'a', name: 'x', start: 0 }, { id: 'b', name: 'y', start: 1 }]))).spans;
-    expect(a.source).not.toBeNull();
+    const [a, b] = decodeProtobufTraces(encodeProtobufTraces(buildTrace('t1', [
+      { id: 'a', name: 'x', start: 0, attributes: { 'data.contains_pii': true } },
+      { id: 'b', name: 'audit.log', start: 1 },
+    ]))).spans;
     detector.ingest([a], 0);
-    detector.tick(2000);
-    expect(seen).toEqual([{ spans: 1, withSource: 1 }]);
-    expect(a.source).toBeNull(); // remembered for late spans without its request
-    detector.ingest([b], 2100); // a late span reopens the trace
-    detector.tick(4000);
-    expect(seen[1]).toEqual({ spans: 2, withSource: 1 });
-    expect(b.source).toBeNull();
+    const first = detector.tick(2000);
+    expect(ids(first)).toEqual(['pii@7431']);
+    expect(seen[0].spans).toEqual([a]);
+    const remembered = decodeProtobufTraces(seen[0].otlp!).spans;
+    expect(remembered.map((s) => [s.spanId, s.attributes['data.contains_pii']])).toEqual([[a.spanId, true]]);
+    expect(detector.ingest([a], 2050).detections).toEqual([]); // a retry of a remembered span: nothing reopens
+    expect(detector.stats()).toMatchObject({ spansDuplicate: 1, tracesReopened: 0 });
+    detector.ingest([b], 2100); // a late span reopens the trace with the remembered one
+    expect(detector.stats().tracesReopened).toBe(1);
+    expect(detector.bufferedTrace(a.traceId)!.map((s) => [s.spanId, s.attributes['data.contains_pii']])).toEqual([[a.spanId, true], [b.spanId, undefined]]);
+    expect(detector.tick(4000)).toEqual([]); // fired once: not again
+    expect(seen[1].spans.map((s) => s.spanId)).toEqual([a.spanId, b.spanId]);
+  });
+
+  test('buffered spans release their attribute maps after a call and read them decoded again, equal, while their trace is open', () => {
+    // A structural rule reads other spans' attributes when the trace completes, long after they arrived.
+    const NESTED = rule('nested', "trace.has(s => s.attributes['db.system'] === 'postgresql' && s.parent !== null && s.parent.attributes['http.route'] === '/pay')");
+    const detector = new Detector({ idleTimeoutMs: 1000 });
+    detector.setRules([NESTED, PII]);
+    const spans = decodeProtobufTraces(encodeProtobufTraces(buildTrace('t2', [
+      { id: 'r', name: 'POST /pay', start: 0, attributes: { 'http.route': '/pay', 'n': 1.5, 'list': [1, 'two', { k: true }] } },
+      { id: 'q', name: 'SELECT', parent: 'r', start: 1, attributes: { 'db.system': 'postgresql' }, resource: { 'service.name': 'db' }, events: [{ name: 'retry', at: 2, attributes: { n: 2 } }] },
+    ]))).spans;
+    const before = spans.map((s) => ({ ...s.attributes }));
+    const events = JSON.stringify(spans[1].events);
+    const maps = spans.map((s) => s.attributes);
+    detector.ingest(spans, 0);
+    detector.tick(10); // the next call releases them
+    const released = spans.map((s) => (s as unknown as { attributeMap: unknown; extras: unknown }));
+    expect(released.map((s) => [s.attributeMap, s.extras])).toEqual([[null, NO_EXTRAS], [null, null]]); // the shared empty extras stay
+    expect(JSON.stringify(spans[1].events)).toBe(events);
+    expect(spans.map((s) => ({ ...s.attributes }))).toEqual(before);
+    expect(spans[0].attributes).not.toBe(maps[0]); // decoded again
+    expect(Object.getPrototypeOf(spans[1].attributes)).toBe(spans[1].resource); // with the resource fallback
+    expect(spans[1].attributes['service.name']).toBe('db');
+    detector.tick(20);
+    expect(ids(detector.tick(2000))).toEqual(['nested@7432']);
+  });
+
+  test('a released span given a null source decodes its attributes first and keeps them', () => {
+    const detector = new Detector({ idleTimeoutMs: 1000 });
+    const [span] = decodeProtobufTraces(encodeProtobufTraces(buildTrace('t3', [{ id: 'a', name: 'x', start: 0, attributes: { k: 'v' } }]))).spans;
+    detector.ingest([span], 0);
+    detector.tick(1);
+    expect((span as unknown as { attributeMap: unknown }).attributeMap).toBeNull();
+    span.source = null;
+    detector.tick(2);
+    expect(span.attributes.k).toBe('v');
+    expect((span as unknown as { attributeMap: unknown }).attributeMap).not.toBeNull();
   });
 });
 

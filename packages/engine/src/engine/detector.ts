@@ -16,9 +16,10 @@
  *   been buffered for `maxTraceLifetimeMs`, when a memory bound forces the
  *   least recently active traces out, or on flush/close.
  * - Completed traces are remembered for `completedTraceRetentionMs` (bounded
- *   by `maxCompletedTraces`/`maxCompletedSpans`): a late span reopens its
- *   trace with the spans seen before, and rules that fired stay fired, so a
- *   rule never raises two signals for one trace. Past that memory, signal ids
+ *   by `maxCompletedTraces`/`maxCompletedSpans`), as their spans' OTLP bytes:
+ *   a late span reopens its trace with the spans seen before (decoded again),
+ *   and rules that fired stay fired, so a rule never raises two signals for
+ *   one trace. Past that memory, signal ids
  *   are still deterministic (ruleId + traceId), so stores deduplicate.
  *
  * Predicate results are cached per trace and per distinct predicate (rules
@@ -36,12 +37,23 @@
  * only on spans that pass the guard, found by a hash lookup of the span's
  * value (GuardRouting) rather than a guard test per predicate.
  *
+ * Buffered spans decoded from OTLP/protobuf let go of their attributes and
+ * extras at the start of the next call (holdAttributes/releaseAttributes in
+ * trace/span.ts): their predicate results are cached, and the spans the
+ * rules read again when a trace completes decode them again from their
+ * requests' bytes (which each span keeps, so a span is always readable).
+ * Per trace the state is kept small too: predicate results
+ * only for predicates that matched, the span-id Set only while a small trace
+ * receives spans (SpanIdIndex).
+ *
  * The detector does no I/O and reads no clock: callers pass `now` (ms). It is
  * synchronous and single-threaded; results are returned from the call that
  * produced them.
  */
-import type { Span } from '../trace/span.js';
+import { holdAttributes, releaseAttributes, type Span } from '../trace/span.js';
 import { linkSpans } from '../trace/linkSpans.js';
+import { decodeProtobufTraces } from '../otlp/decodeProtobufTraces.js';
+import { encodeTracesDataAsReceived } from '../otlp/encodeTracesDataAsReceived.js';
 import type { CompiledRule } from './rule.js';
 import { signalId, type Signal } from './signal.js';
 import type { CompletedTrace, Detection, IngestResult, RejectedSpan } from './detection.js';
@@ -50,6 +62,7 @@ import { BudgetExceededError, releaseShared, withBudget } from '../dsl/runtime.j
 import { requiredMatchCounts } from './requiredPredicates.js';
 import { decideByCounts, type MatchCounts } from './decideByCounts.js';
 import type { GuardTest, PredicateGuard } from '../dsl/predicateGuard.js';
+import { SpanIdIndex } from './spanIdIndex.js';
 
 export interface DetectorOptions {
   /** A trace is complete when no span arrived for this long. */
@@ -258,11 +271,16 @@ interface TraceState {
   traceId: string;
   /** arrival order */
   spans: Span[];
-  spanIds: Set<string>;
+  spanIds: SpanIdIndex;
   firstReceivedAt: number;
   lastReceivedAt: number;
-  /** by shared predicate id: results in arrival order (non-structural only; undefined until a span matches: all covered spans fail) */
-  results: Array<Uint8Array | undefined>;
+  /**
+   * by shared predicate id: results in arrival order (non-structural only;
+   * absent until a span matches: all covered spans fail). A map, not an
+   * array by id: a trace's spans match few of the predicates, and an array
+   * per trace as long as the rule set's predicates cost 8 B per predicate.
+   */
+  results: Map<number, Uint8Array>;
   /** by shared predicate id: how many spans the cached result covers */
   covered: Int32Array;
   /** by shared predicate id: how many of the covered spans match */
@@ -274,8 +292,15 @@ interface TraceState {
   exhausted?: Set<string>;
 }
 
+/**
+ * A completed trace kept for late spans: its spans as OTLP bytes
+ * (encodeTracesDataAsReceived, also handed to onTraceCompleted), decoded
+ * again if a late span reopens it. Span objects would keep their requests'
+ * bytes alive (Span.source) or their attribute maps on the heap.
+ */
 interface RememberedTrace {
-  spans: Span[];
+  otlp: Uint8Array;
+  spanCount: number;
   fired: Set<string>;
   exhausted?: Set<string>;
   completedAt: number;
@@ -364,14 +389,15 @@ export class Detector {
     });
     const routing = buildGuardRouting(predicates);
     for (const trace of this.traces.values()) {
-      const results = new Array<Uint8Array | undefined>(predicates.length);
+      const results = new Map<number, Uint8Array>();
       const covered = new Int32Array(predicates.length);
       const matched = new Int32Array(predicates.length);
       // Routed predicates are routed again from the first span (their state kept would be counted twice).
       trace.routed = 0;
       for (const [oldId, newId] of remap) {
         if (routing.routed[newId] !== 0) continue;
-        results[newId] = trace.results[oldId];
+        const r = trace.results.get(oldId);
+        if (r !== undefined) results.set(newId, r);
         covered[newId] = trace.covered[oldId];
         matched[newId] = trace.matched[oldId];
       }
@@ -397,6 +423,7 @@ export class Detector {
    */
   ingest(spans: readonly Span[], now: number): IngestResult {
     if (this.closed) throw new DetectorClosedError();
+    releaseAttributes();
     const detections: Detection[] = [];
     const rejected: RejectedSpan[] = [];
     const byTrace = new Map<string, Span[]>();
@@ -410,10 +437,11 @@ export class Detector {
     this.makeRoom(spans.length, newTraces, byTrace, now, detections);
     const touched: TraceState[] = [];
     for (const [traceId, list] of byTrace) {
-      const known = this.traces.get(traceId)?.spanIds ?? this.remembered.get(traceId)?.spans.map((s) => s.spanId);
+      const remembered = this.remembered.get(traceId);
+      const known: { has(spanId: string): boolean } | undefined = this.traces.get(traceId)?.spanIds
+        ?? (remembered === undefined ? undefined : new Set(rememberedSpans(remembered).map((s) => s.spanId)));
       if (known !== undefined) {
-        const ids = known instanceof Set ? known : new Set(known);
-        if (list.every((s) => ids.has(s.spanId))) {
+        if (list.every((s) => known.has(s.spanId))) {
           // Only spans seen before (a sender's retry): nothing to reopen or refresh.
           this.counters.spansDuplicate += list.length;
           continue;
@@ -429,7 +457,7 @@ export class Detector {
           continue;
         }
         trace.spans.push(span);
-        trace.spanIds.add(span.spanId);
+        trace.spanIds.added();
         added++;
       }
       this.bufferedSpans += added;
@@ -437,12 +465,18 @@ export class Detector {
       trace.lastReceivedAt = now;
       if (added > 0) touched.push(trace);
     }
-    for (const trace of touched) this.evaluate(trace, now, true, detections);
+    for (const trace of touched) {
+      trace.spanIds.shrink();
+      this.evaluate(trace, now, true, detections);
+    }
+    // Their predicate results are cached: the spans' attributes can go until read again (trace/span.ts).
+    holdAttributes(spans);
     return { detections, rejected };
   }
 
   /** Completes idle and expired traces, deciding their remaining rules; forgets old completed traces. */
   tick(now: number): Detection[] {
+    releaseAttributes();
     const detections: Detection[] = [];
     const { idleTimeoutMs, maxTraceLifetimeMs } = this.options;
     let earliestFirst = Infinity;
@@ -485,6 +519,7 @@ export class Detector {
 
   /** Completes every buffered trace (end of input). The detector stays open. */
   flush(now: number): Detection[] {
+    releaseAttributes();
     const detections: Detection[] = [];
     for (const trace of [...this.traces.values()]) this.complete(trace, 'flush', now, detections);
     return detections;
@@ -533,13 +568,14 @@ export class Detector {
       return trace;
     }
     const remembered = this.remembered.get(traceId);
+    const spans = remembered === undefined ? [] : rememberedSpans(remembered);
     trace = {
       traceId,
-      spans: [],
-      spanIds: new Set(),
+      spans,
+      spanIds: new SpanIdIndex(spans),
       firstReceivedAt: now,
       lastReceivedAt: now,
-      results: new Array<Uint8Array | undefined>(this.predicates.length),
+      results: new Map(),
       covered: new Int32Array(this.predicates.length),
       matched: new Int32Array(this.predicates.length),
       routed: 0,
@@ -547,12 +583,11 @@ export class Detector {
     };
     if (remembered !== undefined) {
       this.forget(traceId, remembered);
-      trace.spans = remembered.spans;
-      for (const s of remembered.spans) trace.spanIds.add(s.spanId);
       trace.fired = remembered.fired;
       trace.exhausted = remembered.exhausted;
-      this.bufferedSpans += remembered.spans.length;
+      this.bufferedSpans += spans.length;
       this.counters.tracesReopened++;
+      holdAttributes(spans);
     }
     this.traces.set(traceId, trace);
     if (now < this.earliestFirstReceivedAt) this.earliestFirstReceivedAt = now;
@@ -561,7 +596,7 @@ export class Detector {
 
   private forget(traceId: string, r: RememberedTrace): void {
     this.remembered.delete(traceId);
-    this.rememberedSpans -= r.spans.length;
+    this.rememberedSpans -= r.spanCount;
   }
 
   /** Completes least recently active traces until `spans` more spans and `traces` more traces fit. */
@@ -609,10 +644,10 @@ export class Detector {
   private cover(trace: TraceState, id: number): Uint8Array | undefined {
     if (this.routing.routed[id] !== 0) {
       if (trace.routed < trace.spans.length) this.route(trace);
-      return trace.results[id];
+      return trace.results.get(id);
     }
     const n = trace.spans.length;
-    let results = trace.results[id];
+    let results = trace.results.get(id);
     const covered = trace.covered[id];
     if (covered < n) {
       const { fn, guard } = this.predicates[id];
@@ -625,7 +660,7 @@ export class Detector {
           const grown = new Uint8Array(Math.max(n, (results?.length ?? 0) * 2, 8));
           if (results !== undefined) grown.set(results.subarray(0, i));
           results = grown;
-          trace.results[id] = results;
+          trace.results.set(id, results);
         }
         results[i] = 1;
         matched++;
@@ -675,12 +710,12 @@ export class Detector {
         continue;
       }
       if (!this.predicates[id].fn(span)) continue;
-      let results = trace.results[id];
+      let results = trace.results.get(id);
       if (results === undefined || results.length < n) {
         const grown = new Uint8Array(Math.max(n, (results?.length ?? 0) * 2, 8));
         if (results !== undefined) grown.set(results);
         results = grown;
-        trace.results[id] = results;
+        trace.results.set(id, results);
       }
       results[i] = 1;
       trace.matched[id]++;
@@ -786,31 +821,36 @@ export class Detector {
     this.bufferedSpans -= trace.spans.length;
     this.counters.tracesCompleted++;
     if (reason === 'memory' || reason === 'lifetime') this.counters.tracesForced++;
-    if (!this.closed) this.remember(trace, now);
+    const otlp = this.closed ? undefined : this.remember(trace, now);
     this.listener.onTraceCompleted?.({
       traceId: trace.traceId,
       spans: linkSpans(trace.spans),
+      otlp,
       reason,
       firstReceivedAt: trace.firstReceivedAt,
       lastReceivedAt: trace.lastReceivedAt,
       completedAt: now,
     });
-    // Past its completion a trace's spans no longer hold their requests' bytes
-    // (Span.source): a remembered trace would keep whole requests alive for
-    // the retention. The listener has had them.
-    for (const span of trace.spans) span.source = null;
   }
 
-  private remember(trace: TraceState, now: number): void {
+  /** Remembers a completed trace for late spans, as OTLP bytes (returned), when the bounds allow. */
+  private remember(trace: TraceState, now: number): Uint8Array | undefined {
     const { maxCompletedTraces, maxCompletedSpans } = this.options;
-    if (maxCompletedTraces === 0 || trace.spans.length > maxCompletedSpans) return;
-    this.remembered.set(trace.traceId, { spans: trace.spans, fired: trace.fired, exhausted: trace.exhausted, completedAt: now });
+    if (maxCompletedTraces === 0 || trace.spans.length > maxCompletedSpans) return undefined;
+    const otlp = encodeTracesDataAsReceived(trace.spans);
+    this.remembered.set(trace.traceId, { otlp, spanCount: trace.spans.length, fired: trace.fired, exhausted: trace.exhausted, completedAt: now });
     this.rememberedSpans += trace.spans.length;
     for (const [traceId, r] of this.remembered) {
       if (this.remembered.size <= maxCompletedTraces && this.rememberedSpans <= maxCompletedSpans) break;
       this.forget(traceId, r);
     }
+    return otlp;
   }
+}
+
+/** A remembered trace's spans, decoded from its bytes (which came from spans that decoded, so they decode). */
+function rememberedSpans(r: RememberedTrace): Span[] {
+  return decodeProtobufTraces(r.otlp).spans;
 }
 
 /** Per evaluation pass: linked index → arrival index. */

@@ -42,7 +42,10 @@ import {
   NO_EVENTS,
   NO_LINKS,
   SpanRecord,
+  spanExtras,
   type AttributeMap,
+  type SpanOrigin,
+  type SpanExtras,
   type AttributeValue,
   type InstrumentationScope,
   type Span,
@@ -438,8 +441,8 @@ class Decoder {
     }
     const service = resource['service.name'];
     const context: SpanContext = {
-      resource, newAttributes, service: typeof service === 'string' ? service : undefined, scope: { name: '', version: '' }, resourceProblem,
-      source: null, resourceSource: { start, end },
+      resource, newAttributes, service: typeof service === 'string' ? service : undefined, resourceProblem,
+      origin: null, resourceSource: { start, end },
     };
     this.pos = start;
     let s = 0;
@@ -494,8 +497,10 @@ class Decoder {
       if (tag === 0x12) { this.pos = this.length(end) + this.pos; continue; } // spans: read below
       this.skip(tag & 7, 2, tag >>> 3, end);
     }
+    const source = new DecodedSource(this.buf, start, end, resourceContext.resourceSource, resourceContext.newAttributes);
     const context: SpanContext = {
-      ...resourceContext, scope: { name, version }, source: { bytes: this.buf, start, end, resource: resourceContext.resourceSource },
+      ...resourceContext,
+      origin: { resource: resourceContext.resource, service: resourceContext.service, scope: { name, version }, source, baseMillis: NaN },
     };
     this.pos = start;
     let k = 0;
@@ -548,6 +553,18 @@ class Decoder {
       this.skip(tag & 7, 3, tag >>> 3, end);
     }
     return f;
+  }
+
+  /**
+   * The attributes and extras of the span whose length prefix is at
+   * `offset`, as the first decoding gave them (SpanSource.detailsAt). The
+   * span was accepted, so its bytes were checked and its fields converted
+   * without a problem.
+   */
+  spanDetailsAt(offset: number, newAttributes: AttributeMapConstructor): { attributes: AttributeMap; extras: SpanExtras } {
+    this.pos = offset;
+    const f = this.span(this.enter(3, this.buf.length), newAttributes);
+    return { attributes: f.attributes, extras: extrasOf(f) };
   }
 
   private status(end: number, f: SpanFields): void {
@@ -801,10 +818,9 @@ interface SpanContext {
   resource: AttributeMap;
   newAttributes: AttributeMapConstructor;
   service: string | undefined;
-  scope: InstrumentationScope;
   resourceProblem: RejectedOtlpSpan | null;
-  /** Set per ScopeSpans (Span.source). */
-  source: SpanSource | null;
+  /** Set per ScopeSpans: what its spans share (null while the resource is read). */
+  origin: SpanOrigin | null;
   resourceSource: SpanSource['resource'];
 }
 
@@ -915,6 +931,12 @@ function id(bytes: Uint8Array, at: number, n: number, length: number, field: str
  * nanosToMillis(fixed64ToDecimal(...)) without the decimal text: integral
  * milliseconds and the nanosecond remainder, both exact in doubles.
  */
+/** The whole milliseconds of a fixed64 nanosecond time (fixed64ToMillis's q). */
+function fixed64ToWholeMillis(lo: number, hi: number): number {
+  const t = hi * 967296 + lo;
+  return hi * 4294 + (t - (t % 1e6)) / 1e6;
+}
+
 function fixed64ToMillis(lo: number, hi: number): number {
   const t = hi * 967296 + lo; // 2^32 = 4294·10^6 + 967296; t < 2^53
   const r = t % 1e6;
@@ -1037,6 +1059,27 @@ function toSpan(buf: Uint8Array, f: SpanFields, context: SpanContext): Span {
   const parentSpanId = parentId(buf, f.parentSpanIdAt, f.parentSpanIdLength);
   if (f.attributeProblem !== null) throw f.attributeProblem;
   const attributes = f.attributes;
+  // Times as SpanRecord keeps them (trace/span.ts): milliseconds, and the nanoseconds within the millisecond.
+  return new SpanRecord(
+    traceId,
+    spanId,
+    parentSpanId,
+    f.name,
+    spanKindFromOtlp(f.kind),
+    spanStatusFromOtlp(f.statusCode),
+    fixed64ToWholeMillis(f.startLo, f.startHi),
+    nanosWithinMilli(f.startLo, f.startHi),
+    fixed64ToWholeMillis(f.endLo, f.endHi),
+    nanosWithinMilli(f.endLo, f.endHi),
+    attributes,
+    context.origin!,
+    extrasOf(f),
+    f.sourceOffset,
+  );
+}
+
+/** The span's traceState, status message, events and links (checked in the oracle's order: events, then links). */
+function extrasOf(f: SpanFields): SpanExtras {
   let events: SpanEvent[] = NO_EVENTS;
   if (f.events !== null) {
     events = f.events.map((e, i) => {
@@ -1062,29 +1105,22 @@ function toSpan(buf: Uint8Array, f: SpanFields, context: SpanContext): Span {
       }
     });
   }
-  // Times as SpanRecord keeps them (trace/span.ts): milliseconds, and the nanoseconds within the millisecond.
-  return new SpanRecord(
-    traceId,
-    spanId,
-    parentSpanId,
-    f.traceState,
-    f.name,
-    spanKindFromOtlp(f.kind),
-    spanStatusFromOtlp(f.statusCode),
-    f.statusMessage,
-    fixed64ToMillis(f.startLo, f.startHi),
-    fixed64ToMillis(f.endLo, f.endHi),
-    nanosWithinMilli(f.startLo, f.startHi),
-    nanosWithinMilli(f.endLo, f.endHi),
-    attributes,
-    context.resource,
-    context.service,
-    context.scope,
-    events,
-    links,
-    context.source,
-    f.sourceOffset,
-  );
+  return spanExtras(f.traceState, f.statusMessage, events, links);
+}
+
+/** Span.source of decoded spans (a class: its attributesAt is one function for all, not a closure per ScopeSpans). */
+class DecodedSource implements SpanSource {
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly start: number,
+    readonly end: number,
+    readonly resource: SpanSource['resource'],
+    private readonly newAttributes: AttributeMapConstructor,
+  ) {}
+
+  detailsAt(offset: number): { attributes: AttributeMap; extras: SpanExtras } {
+    return new Decoder(this.bytes).spanDetailsAt(offset, this.newAttributes);
+  }
 }
 
 /** Decodes an OTLP/protobuf ExportTraceServiceRequest (see the module comment). */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { copySpan, createSpan, millisToNanos, NO_CHILDREN, SpanRecord, type Span } from './span.js';
+import { copySpan, createAttributeMap, createSpan, millisToNanos, nanosToMillis, NO_CHILDREN, SPAN_KINDS, SPAN_STATUSES, SpanRecord, type Span } from './span.js';
 import { linkSpans } from './linkSpans.js';
 
 const base = { traceId: '1'.repeat(32), spanId: '2'.repeat(16), name: 'n' };
@@ -22,6 +22,32 @@ describe('SpanRecord: derived fields', () => {
         expect(span.duration).toBe(span.endTime - span.startTime);
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('keeps times exact as offsets from a base its origin shares with other spans, however far apart they are (start, end, base)', () => {
+    // One resource object: the spans share one origin, whose base is the first span's start; spans too far from
+    // it get their own, and an end too far from its start is kept whole.
+    const nanos = fc.oneof(
+      fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+      fc.bigInt({ min: 1_700_000_000_000_000_000n, max: 1_700_100_000_000_000_000n }),
+      fc.constantFrom(0n, 2n ** 64n - 1n, 999_999n, 1_000_000n),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(nanos, nanos, fc.constantFrom(...SPAN_KINDS), fc.constantFrom(...SPAN_STATUSES)), { minLength: 1, maxLength: 8 }), (times) => {
+        const resource = createAttributeMap();
+        const spans = times.map(([start, end, kind, status]) => createSpan({ ...base, resource, kind, status, startTimeUnixNano: String(start), endTimeUnixNano: String(end) }));
+        spans.forEach((span, i) => {
+          const [start, end, kind, status] = times[i];
+          expect([span.startTimeUnixNano, span.endTimeUnixNano, span.kind, span.status]).toEqual([String(start), String(end), kind, status]);
+          expect(span.startTime).toBe(nanosToMillis(String(start)));
+          expect(span.endTime).toBe(nanosToMillis(String(end)));
+          expect(span.resource).toBe(resource);
+          const copy = copySpan(span);
+          expect([copy.startTimeUnixNano, copy.endTimeUnixNano, copy.startTime, copy.endTime]).toEqual([span.startTimeUnixNano, span.endTimeUnixNano, span.startTime, span.endTime]);
+        });
+      }),
+      { numRuns: 1000 },
     );
   });
 

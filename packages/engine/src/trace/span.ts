@@ -12,11 +12,12 @@
  *   nanosecond value as a decimal string (nanoseconds exceed 2^53), for display
  *   and export.
  * - `duration`, `isRoot` and the nanosecond texts are derived: getters of the
- *   one class every span is made of (`createSpan`), computed when read. A
- *   buffered span would otherwise hold a boxed number and two 19-character
- *   strings for them, about 110 B of the ~760 B it took (docs/performance.md).
- *   So copy a span with `copySpan`, never with object spread (which drops
- *   getters), and do not expect them from `Object.keys` or `JSON.stringify`.
+ *   one class every span is made of (`createSpan`), computed when read. Most
+ *   other fields are getters too, over a compact form (SpanRecord): a
+ *   buffered span takes about 280 B of heap where plain fields took 760 B
+ *   (docs/performance.md). So copy a span with `copySpan`, never with object
+ *   spread (which drops getters), and do not expect its fields from
+ *   `Object.keys` or `JSON.stringify`.
  * - `attributes` holds the span's own attributes and falls back to the
  *   resource's: it is an object whose prototype is `resource`, and `resource`
  *   has a null prototype, so a key that is absent in both reads as `undefined`
@@ -33,10 +34,13 @@
  * - `source`/`sourceOffset` say where the span's OTLP/protobuf encoding is in
  *   the request it was decoded from (set by the protobuf decoder, null
  *   otherwise), so a kept trace is stored as it was received
- *   (otlp/encodeTracesDataAsReceived.ts). They hold the request's bytes:
- *   whoever keeps spans longer than the request's own lifetime (remembered
- *   traces, correlation windows) sets `source` to null. Rules cannot read
- *   them (dsl/checkPredicate.ts).
+ *   (otlp/encodeTracesDataAsReceived.ts) and a span can let go of its
+ *   attributes and extras and decode them again when read
+ *   (holdAttributes/releaseAttributes, below). They hold the request's bytes:
+ *   whoever keeps spans longer than the request's own lifetime (correlation
+ *   windows, learned refinements) copies them with `source` null, which
+ *   decodes a released span's details first. Rules cannot read them
+ *   (dsl/checkPredicate.ts).
  */
 
 export type AttributeValue =
@@ -88,6 +92,13 @@ export interface SpanSource {
   readonly start: number;
   readonly end: number;
   readonly resource: { readonly start: number; readonly end: number };
+  /**
+   * Decodes again the attributes and extras of the span whose length prefix
+   * is at `offset` (Span.sourceOffset), equal to what the first decoding gave
+   * (attributes with the resource as prototype): what a released span reads
+   * (see releaseAttributes).
+   */
+  detailsAt(offset: number): { attributes: AttributeMap; extras: SpanExtras };
 }
 
 export interface Span {
@@ -99,11 +110,11 @@ export interface Span {
   kind: SpanKind;
   status: SpanStatus;
   statusMessage: string;
-  startTime: number;
-  endTime: number;
+  readonly startTime: number;
+  readonly endTime: number;
   /** The nanoseconds within `startTime`'s millisecond, 0–999,999 (see the module comment). */
-  startNanosWithinMilli: number;
-  endNanosWithinMilli: number;
+  readonly startNanosWithinMilli: number;
+  readonly endNanosWithinMilli: number;
   /** Derived: `endTime - startTime`. */
   readonly duration: number;
   /** Derived: the exact start time in nanoseconds, as a canonical decimal string. */
@@ -173,6 +184,11 @@ export function nanosToMillis(nanos: string): number {
   return Number(nanos.slice(0, -6)) + Number(nanos.slice(-6)) / 1e6;
 }
 
+/** The whole milliseconds of a nanosecond decimal string (all but its last six digits). */
+function wholeMillis(nanos: string): number {
+  return nanos.length <= 6 ? 0 : Number(nanos.slice(0, -6));
+}
+
 /** The nanoseconds within the millisecond of a nanosecond decimal string (its last six digits). */
 export function nanosWithinMilli(nanos: string): number {
   return Number(nanos.length <= 6 ? nanos : nanos.slice(-6));
@@ -186,7 +202,15 @@ export function nanosWithinMilli(nanos: string): number {
  * when the addition rounded up to q + 1.
  */
 export function unixNanoText(millis: number, nanosWithin: number): string {
-  const whole = Math.round(millis - nanosWithin / 1e6);
+  return nanoText(wholeMillisOf(millis, nanosWithin), nanosWithin);
+}
+
+/** The whole milliseconds of a time as `millis` and the nanoseconds within its millisecond (see unixNanoText). */
+export function wholeMillisOf(millis: number, nanosWithin: number): number {
+  return Math.round(millis - nanosWithin / 1e6);
+}
+
+function nanoText(whole: number, nanosWithin: number): string {
   if (whole === 0) return String(nanosWithin);
   const within = String(nanosWithin);
   return String(whole) + '000000'.slice(within.length) + within;
@@ -256,35 +280,252 @@ function toAttributeMap(src: Record<string, AttributeValue> | undefined, prototy
 }
 
 /**
+ * What the spans of one ScopeSpans of one request share: their resource, its
+ * service name, the instrumentation scope and where their bytes are. One
+ * field per span instead of four (a buffered span holds one pointer here).
+ * Never modified: a span given another source gets another origin.
+ */
+export interface SpanOrigin {
+  readonly resource: AttributeMap;
+  readonly service: string | undefined;
+  readonly scope: InstrumentationScope;
+  readonly source: SpanSource | null;
+  /**
+   * The whole milliseconds its spans' times count from (see SpanRecord's
+   * times): set by the first span made with this origin (NaN before), then
+   * fixed.
+   */
+  baseMillis: number;
+  /** Set only on an origin of one span whose end is too far from its start for a small integer (see SpanRecord). */
+  readonly farEndMillis?: number;
+}
+
+/** |Offsets| below this are small integers in V8 on every platform (31-bit Smis), stored in a field without a heap number. */
+const SMALL_OFFSET = 2 ** 30;
+/** endOffset of a span whose end is in its own origin's farEndMillis. */
+const FAR_END = SMALL_OFFSET;
+
+function isSmallOffset(n: number): boolean {
+  return n > -SMALL_OFFSET && n < SMALL_OFFSET;
+}
+
+/**
+ * The fields most spans leave empty, in one object that spans without any
+ * share (`NO_EXTRAS`): a buffered span holds one pointer instead of four.
+ */
+export interface SpanExtras {
+  readonly traceState: string;
+  readonly statusMessage: string;
+  readonly events: SpanEvent[];
+  readonly links: SpanLink[];
+}
+
+export const NO_EXTRAS: SpanExtras = Object.freeze({ traceState: '', statusMessage: '', events: NO_EVENTS, links: NO_LINKS });
+
+/** The extras object for these values: NO_EXTRAS when all are empty. */
+export function spanExtras(traceState: string, statusMessage: string, events: SpanEvent[], links: SpanLink[]): SpanExtras {
+  if (traceState === '' && statusMessage === '' && events.length === 0 && links.length === 0) return NO_EXTRAS;
+  return { traceState, statusMessage, events: events.length === 0 ? NO_EVENTS : events, links: links.length === 0 ? NO_LINKS : links };
+}
+
+/**
+ * The start's nanoseconds within its millisecond, the kind and the status in
+ * one small integer (SpanRecord.packed, below 2^25): nanoseconds times 32,
+ * plus the kind's index times 4, plus the status's.
+ */
+function pack(startNanosWithinMilli: number, kind: SpanKind, status: SpanStatus): number {
+  const k = SPAN_KINDS.indexOf(kind);
+  const st = SPAN_STATUSES.indexOf(status);
+  if (k < 0 || st < 0) throw new TypeError(`not a span kind and status: ${String(kind)}, ${String(status)}`);
+  return startNanosWithinMilli * 32 + k * 4 + st;
+}
+
+/**
  * Every span is one of these, made by `createSpan` or a decoder, with the same
  * fields in the same order (one hidden class in V8, which the generated rule
- * predicates rely on). The derived fields are getters (see the module comment).
+ * predicates rely on). The derived fields are getters (see the module comment),
+ * and so are fields kept in a shared or packed form to keep a buffered span
+ * small (docs/performance.md): `resource`, `service`, `scope` and `source`
+ * (SpanOrigin), `traceState`, `statusMessage`, `events` and `links`
+ * (SpanExtras), `kind` and `status` (one small integer), `attributes` (which
+ * may be released and decoded again, see releaseAttributes).
  */
 export class SpanRecord implements Span {
   parent: Span | null = null;
   children: Span[] = NO_CHILDREN;
+  /** The attribute map, or null while released (then the origin's source decodes it again on reading). */
+  attributeMap: AttributeMap | null;
+  /** See SpanExtras; null while released, like attributeMap (NO_EXTRAS is never released: it is shared). */
+  extras: SpanExtras | null;
+  /** See pack(). */
+  packed: number;
+  /**
+   * The times as whole milliseconds after the origin's baseMillis (small
+   * integers: a double field would hold a 16 B heap number each), with the
+   * nanoseconds within the millisecond (`packed` for the start). A span
+   * whose start is too far from its origin's base gets an origin of its own
+   * (based at its start); one whose end is too far from its start keeps the
+   * end in that origin (FAR_END).
+   */
+  private startOffset: number;
+  private endOffset: number;
+  endNanosWithinMilli: number;
   constructor(
     public traceId: string,
     public spanId: string,
     public parentSpanId: string | null,
-    public traceState: string,
     public name: string,
-    public kind: SpanKind,
-    public status: SpanStatus,
-    public statusMessage: string,
-    public startTime: number,
-    public endTime: number,
-    public startNanosWithinMilli: number,
-    public endNanosWithinMilli: number,
-    public attributes: AttributeMap,
-    public resource: AttributeMap,
-    public service: string | undefined,
-    public scope: InstrumentationScope,
-    public events: SpanEvent[],
-    public links: SpanLink[],
-    public source: SpanSource | null,
+    kind: SpanKind,
+    status: SpanStatus,
+    startWholeMillis: number,
+    startNanosWithinMilli: number,
+    endWholeMillis: number,
+    endNanosWithinMilli: number,
+    attributes: AttributeMap,
+    public origin: SpanOrigin,
+    extras: SpanExtras,
     public sourceOffset: number,
-  ) {}
+  ) {
+    this.attributeMap = attributes;
+    this.extras = extras;
+    this.packed = pack(startNanosWithinMilli, kind, status);
+    this.endNanosWithinMilli = endNanosWithinMilli;
+    if (Number.isNaN(origin.baseMillis)) origin.baseMillis = startWholeMillis;
+    let startOffset = startWholeMillis - origin.baseMillis;
+    let endOffset = endWholeMillis - origin.baseMillis;
+    if (!isSmallOffset(startOffset) || !isSmallOffset(endOffset)) {
+      const far = !isSmallOffset(endWholeMillis - startWholeMillis);
+      this.origin = { ...origin, baseMillis: startWholeMillis, ...(far ? { farEndMillis: endWholeMillis } : {}) };
+      startOffset = 0;
+      endOffset = far ? FAR_END : endWholeMillis - startWholeMillis;
+    }
+    this.startOffset = startOffset;
+    this.endOffset = endOffset;
+  }
+
+  /** Whole milliseconds of the start (exact: integers below 2^53). */
+  get startWholeMillis(): number {
+    return this.origin.baseMillis + this.startOffset;
+  }
+
+  get endWholeMillis(): number {
+    return this.endOffset === FAR_END ? this.origin.farEndMillis! : this.origin.baseMillis + this.endOffset;
+  }
+
+  /** The same double as `q + r / 1e6` of the decoders and nanosToMillis, q the whole milliseconds, r the nanoseconds within. */
+  get startTime(): number {
+    return this.origin.baseMillis + this.startOffset + (this.packed >>> 5) / 1e6;
+  }
+
+  get endTime(): number {
+    return this.endWholeMillis + this.endNanosWithinMilli / 1e6;
+  }
+
+  get startNanosWithinMilli(): number {
+    return this.packed >>> 5;
+  }
+
+  get kind(): SpanKind {
+    return SPAN_KINDS[(this.packed >>> 2) & 7];
+  }
+
+  set kind(kind: SpanKind) {
+    this.packed = pack(this.startNanosWithinMilli, kind, this.status);
+  }
+
+  get status(): SpanStatus {
+    return SPAN_STATUSES[this.packed & 3];
+  }
+
+  set status(status: SpanStatus) {
+    this.packed = pack(this.startNanosWithinMilli, this.kind, status);
+  }
+
+  get resource(): AttributeMap {
+    return this.origin.resource;
+  }
+
+  get service(): string | undefined {
+    return this.origin.service;
+  }
+
+  get scope(): InstrumentationScope {
+    return this.origin.scope;
+  }
+
+  get source(): SpanSource | null {
+    return this.origin.source;
+  }
+
+  /** Setting null first decodes a released span's details again: without its source the span could not. */
+  set source(source: SpanSource | null) {
+    if (source === this.origin.source) return;
+    if (source === null && (this.attributeMap === null || this.extras === null)) this.decodeDetails();
+    this.origin = { ...this.origin, source };
+  }
+
+  get traceState(): string {
+    return (this.extras ?? this.decodedExtras()).traceState;
+  }
+
+  set traceState(traceState: string) {
+    this.extras = spanExtras(traceState, this.statusMessage, this.events, this.links);
+  }
+
+  get statusMessage(): string {
+    return (this.extras ?? this.decodedExtras()).statusMessage;
+  }
+
+  set statusMessage(statusMessage: string) {
+    this.extras = spanExtras(this.traceState, statusMessage, this.events, this.links);
+  }
+
+  get events(): SpanEvent[] {
+    return (this.extras ?? this.decodedExtras()).events;
+  }
+
+  set events(events: SpanEvent[]) {
+    this.extras = spanExtras(this.traceState, this.statusMessage, events, this.links);
+  }
+
+  get links(): SpanLink[] {
+    return (this.extras ?? this.decodedExtras()).links;
+  }
+
+  set links(links: SpanLink[]) {
+    this.extras = spanExtras(this.traceState, this.statusMessage, this.events, links);
+  }
+
+  get attributes(): AttributeMap {
+    const map = this.attributeMap;
+    if (map !== null) return map;
+    this.decodeDetails();
+    return this.attributeMap!;
+  }
+
+  set attributes(map: AttributeMap) {
+    this.attributeMap = map;
+  }
+
+  /** Drops the attribute map and extras when the source can decode them again (releaseAttributes). */
+  release(): void {
+    if (this.origin.source === null) return;
+    this.attributeMap = null;
+    if (this.extras !== NO_EXTRAS) this.extras = null;
+  }
+
+  private decodedExtras(): SpanExtras {
+    this.decodeDetails();
+    return this.extras!;
+  }
+
+  /** A released span's details, decoded again from its source and held until the next releaseAttributes(). */
+  private decodeDetails(): void {
+    const details = this.origin.source!.detailsAt(this.sourceOffset);
+    if (this.attributeMap === null) this.attributeMap = details.attributes;
+    if (this.extras === null) this.extras = details.extras;
+    held.push(this);
+  }
 
   get duration(): number {
     return this.endTime - this.startTime;
@@ -295,12 +536,56 @@ export class SpanRecord implements Span {
   }
 
   get startTimeUnixNano(): string {
-    return unixNanoText(this.startTime, this.startNanosWithinMilli);
+    return nanoText(this.startWholeMillis, this.startNanosWithinMilli);
   }
 
   get endTimeUnixNano(): string {
-    return unixNanoText(this.endTime, this.endNanosWithinMilli);
+    return nanoText(this.endWholeMillis, this.endNanosWithinMilli);
   }
+}
+
+/**
+ * Spans whose details (attribute map and extras) the next releaseAttributes()
+ * drops: spans handed to holdAttributes, and released spans read since
+ * (decoded again).
+ */
+let held: SpanRecord[] = [];
+
+/**
+ * Marks spans whose attribute maps and extras (events, links, trace state,
+ * status message) may be dropped at the next releaseAttributes(): those with
+ * a `source` (decoded from OTLP/protobuf), which can decode them again when
+ * read. Others keep theirs.
+ *
+ * Why: a span's attribute map, its values and its events were most of a
+ * buffered span's heap (about 500 of 645 B on the standard workload,
+ * docs/performance.md), while its request's bytes, which hold the same
+ * details in less room, are kept anyway (off the heap) to store the trace as
+ * received. The detector tests a span against its guarded and cached
+ * predicates when it arrives, so most buffered spans are not read again
+ * before their trace completes; there, the rules that need them read them
+ * decoded a second time.
+ *
+ * The marks are per thread (module state), shared by every detector in it:
+ * releasing another detector's spans early is harmless, as they decode
+ * again when read.
+ */
+export function holdAttributes(spans: readonly Span[]): void {
+  for (const span of spans) if (span instanceof SpanRecord && span.source !== null) held.push(span);
+}
+
+/**
+ * Drops the details of the spans marked since the last call (see
+ * holdAttributes); reading one afterwards decodes them again from the span's
+ * source. Callers keep a span's source (its request's bytes) alive while the
+ * span may be read, and immutable; a span whose source is set to null
+ * decodes its details first and keeps them.
+ */
+export function releaseAttributes(): void {
+  if (held.length === 0) return;
+  const spans = held;
+  held = [];
+  for (const span of spans) span.release();
 }
 
 /**
@@ -309,13 +594,45 @@ export class SpanRecord implements Span {
  */
 export function copySpan(span: Span, changes: Partial<Pick<Span, 'parent' | 'children' | 'source' | 'sourceOffset'>> = {}): Span {
   const copy = new SpanRecord(
-    span.traceId, span.spanId, span.parentSpanId, span.traceState, span.name, span.kind, span.status, span.statusMessage,
-    span.startTime, span.endTime, span.startNanosWithinMilli, span.endNanosWithinMilli, span.attributes, span.resource, span.service,
-    span.scope, span.events, span.links, span.source, span.sourceOffset,
+    span.traceId, span.spanId, span.parentSpanId, span.name, span.kind, span.status,
+    wholeMillisOf(span.startTime, span.startNanosWithinMilli), span.startNanosWithinMilli,
+    wholeMillisOf(span.endTime, span.endNanosWithinMilli), span.endNanosWithinMilli, span.attributes,
+    originOf(span), spanExtras(span.traceState, span.statusMessage, span.events, span.links), span.sourceOffset,
   );
   copy.parent = span.parent;
   copy.children = span.children;
   return Object.assign(copy, changes);
+}
+
+function originOf(span: Span): SpanOrigin {
+  return span instanceof SpanRecord ? span.origin : { resource: span.resource, service: span.service, scope: span.scope, source: span.source, baseMillis: NaN };
+}
+
+function newOrigin(resource: AttributeMap, scopeName: string, scopeVersion: string): SpanOrigin {
+  const service = resource['service.name'];
+  return { resource, service: typeof service === 'string' ? service : undefined, scope: { name: scopeName, version: scopeVersion }, source: null, baseMillis: NaN };
+}
+
+/**
+ * Origins of spans made by createSpan, shared by spans with the same resource
+ * object and scope (decoders pass one resource object per ResourceSpans), so
+ * that they cost no more than decoded spans.
+ */
+const createdOrigins = new WeakMap<AttributeMap, Map<string, SpanOrigin>>();
+
+function createdOrigin(resource: AttributeMap, scopeName: string, scopeVersion: string, shared: boolean): SpanOrigin {
+  if (!shared) return newOrigin(resource, scopeName, scopeVersion);
+  let byScope = createdOrigins.get(resource);
+  if (byScope === undefined) createdOrigins.set(resource, (byScope = new Map()));
+  const key = `${scopeName}\u0000${scopeVersion}`;
+  let origin = byScope.get(key);
+  if (origin === undefined) {
+    origin = newOrigin(resource, scopeName, scopeVersion);
+    // Bounded: a resource with more scopes than this starts its table again.
+    if (byScope.size >= 256) byScope.clear();
+    byScope.set(key, origin);
+  }
+  return origin;
 }
 
 const UNSIGNED_DECIMAL = /^\d{1,20}$/;
@@ -335,42 +652,39 @@ function checkNanos(init: SpanInit, field: 'startTimeUnixNano' | 'endTimeUnixNan
 export function createSpan(init: SpanInit): Span {
   checkNanos(init, 'startTimeUnixNano');
   checkNanos(init, 'endTimeUnixNano');
-  const resource = init.resource && Object.getPrototypeOf(init.resource) === null
-    ? (init.resource as AttributeMap)
-    : toAttributeMap(init.resource);
+  const shared = init.resource !== undefined && Object.getPrototypeOf(init.resource) === null;
+  const resource = shared ? (init.resource as AttributeMap) : toAttributeMap(init.resource);
   const attributes = toAttributeMap(init.attributes, resource);
   const parentSpanId = init.parentSpanId ? init.parentSpanId : null;
-  const service = resource['service.name'];
   return new SpanRecord(
     init.traceId,
     init.spanId,
     parentSpanId,
-    init.traceState ?? '',
     init.name,
     init.kind ?? 'INTERNAL',
     init.status ?? 'UNSET',
-    init.statusMessage ?? '',
-    nanosToMillis(init.startTimeUnixNano),
-    nanosToMillis(init.endTimeUnixNano),
+    wholeMillis(init.startTimeUnixNano),
     nanosWithinMilli(init.startTimeUnixNano),
+    wholeMillis(init.endTimeUnixNano),
     nanosWithinMilli(init.endTimeUnixNano),
     attributes,
-    resource,
-    typeof service === 'string' ? service : undefined,
-    { name: init.scope?.name ?? '', version: init.scope?.version ?? '' },
-    init.events === undefined || init.events.length === 0 ? NO_EVENTS : init.events.map((e) => ({
-      name: e.name,
-      time: nanosToMillis(e.timeUnixNano),
-      timeUnixNano: e.timeUnixNano,
-      attributes: toAttributeMap(e.attributes),
-    })),
-    init.links === undefined || init.links.length === 0 ? NO_LINKS : init.links.map((l) => ({
-      traceId: l.traceId,
-      spanId: l.spanId,
-      traceState: l.traceState ?? '',
-      attributes: toAttributeMap(l.attributes),
-    })),
-    null,
+    createdOrigin(resource, init.scope?.name ?? '', init.scope?.version ?? '', shared),
+    spanExtras(
+      init.traceState ?? '',
+      init.statusMessage ?? '',
+      init.events === undefined || init.events.length === 0 ? NO_EVENTS : init.events.map((e) => ({
+        name: e.name,
+        time: nanosToMillis(e.timeUnixNano),
+        timeUnixNano: e.timeUnixNano,
+        attributes: toAttributeMap(e.attributes),
+      })),
+      init.links === undefined || init.links.length === 0 ? NO_LINKS : init.links.map((l) => ({
+        traceId: l.traceId,
+        spanId: l.spanId,
+        traceState: l.traceState ?? '',
+        attributes: toAttributeMap(l.attributes),
+      })),
+    ),
     0,
   );
 }

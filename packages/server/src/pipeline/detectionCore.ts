@@ -130,7 +130,8 @@ export class DetectionCore {
       onTraceCompleted: (trace) => {
         let kept: NewTrace | null = null;
         try {
-          kept = newTrace(trace.traceId, trace.spans, trace.completedAt);
+          // The detector's bytes stay its own (it remembers the trace by them); a copy can move to another thread.
+          kept = newTrace(trace.traceId, trace.spans, trace.completedAt, trace.otlp?.slice());
         } catch (err) {
           // Decoded spans always encode; a span that does not is a bug, reported rather than lost without a word.
           this.problems.push(`trace ${trace.traceId} (${trace.spans.length} spans) cannot be kept: ${describeError(err)}`);

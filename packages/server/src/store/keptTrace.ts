@@ -68,10 +68,10 @@ function summaryOf(traceId: string, spans: readonly SummarySpan[], completedAt: 
 /**
  * The write side's form of a completed trace: summary from the span model,
  * spans as OTLP bytes (as received where the spans know their bytes, see
- * encodeTracesDataAsReceived).
+ * encodeTracesDataAsReceived; `otlp` when the caller has them already).
  */
-export function newTrace(traceId: string, spans: readonly Span[], completedAt: number): NewTrace {
-  return { ...summaryOf(traceId, spans, completedAt), otlp: encodeTracesDataAsReceived(spans) };
+export function newTrace(traceId: string, spans: readonly Span[], completedAt: number, otlp: Uint8Array = encodeTracesDataAsReceived(spans)): NewTrace {
+  return { ...summaryOf(traceId, spans, completedAt), otlp };
 }
 
 /**
