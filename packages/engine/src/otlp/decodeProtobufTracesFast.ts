@@ -556,15 +556,27 @@ class Decoder {
   }
 
   /**
-   * The attributes and extras of the span whose length prefix is at
-   * `offset`, as the first decoding gave them (SpanSource.detailsAt). The
-   * span was accepted, so its bytes were checked and its fields converted
-   * without a problem.
+   * The attributes of the span whose length prefix is at `offset`, as the
+   * first decoding gave them (SpanSource.attributesAt): only its attribute
+   * fields are read, the others skipped. The span was accepted, so its bytes
+   * were checked and its attributes converted without a problem.
    */
-  spanDetailsAt(offset: number, newAttributes: AttributeMapConstructor): { attributes: AttributeMap; extras: SpanExtras } {
+  spanAttributesAt(offset: number, newAttributes: AttributeMapConstructor): AttributeMap {
     this.pos = offset;
-    const f = this.span(this.enter(3, this.buf.length), newAttributes);
-    return { attributes: f.attributes, extras: extrasOf(f) };
+    const end = this.enter(3, this.buf.length);
+    const f = new SpanFields(newAttributes);
+    while (this.pos < end) {
+      const tag = this.tag(end);
+      if (tag === 0x4a) this.spanAttribute(this.enter(4, end), f);
+      else this.skip(tag & 7, 3, tag >>> 3, end);
+    }
+    return f.attributes;
+  }
+
+  /** The extras of the span whose length prefix is at `offset` (SpanSource.extrasAt; see spanAttributesAt). */
+  spanExtrasAt(offset: number, newAttributes: AttributeMapConstructor): SpanExtras {
+    this.pos = offset;
+    return extrasOf(this.span(this.enter(3, this.buf.length), newAttributes));
   }
 
   private status(end: number, f: SpanFields): void {
@@ -1118,8 +1130,12 @@ class DecodedSource implements SpanSource {
     private readonly newAttributes: AttributeMapConstructor,
   ) {}
 
-  detailsAt(offset: number): { attributes: AttributeMap; extras: SpanExtras } {
-    return new Decoder(this.bytes).spanDetailsAt(offset, this.newAttributes);
+  attributesAt(offset: number): AttributeMap {
+    return new Decoder(this.bytes).spanAttributesAt(offset, this.newAttributes);
+  }
+
+  extrasAt(offset: number): SpanExtras {
+    return new Decoder(this.bytes).spanExtrasAt(offset, this.newAttributes);
   }
 }
 

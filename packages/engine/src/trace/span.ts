@@ -93,12 +93,13 @@ export interface SpanSource {
   readonly end: number;
   readonly resource: { readonly start: number; readonly end: number };
   /**
-   * Decodes again the attributes and extras of the span whose length prefix
-   * is at `offset` (Span.sourceOffset), equal to what the first decoding gave
-   * (attributes with the resource as prototype): what a released span reads
-   * (see releaseAttributes).
+   * Decode again the attributes (with the resource as prototype) or the
+   * extras of the span whose length prefix is at `offset`
+   * (Span.sourceOffset), equal to what the first decoding gave: what a
+   * released span reads (see releaseAttributes).
    */
-  detailsAt(offset: number): { attributes: AttributeMap; extras: SpanExtras };
+  attributesAt(offset: number): AttributeMap;
+  extrasAt(offset: number): SpanExtras;
 }
 
 export interface Span {
@@ -460,7 +461,10 @@ export class SpanRecord implements Span {
   /** Setting null first decodes a released span's details again: without its source the span could not. */
   set source(source: SpanSource | null) {
     if (source === this.origin.source) return;
-    if (source === null && (this.attributeMap === null || this.extras === null)) this.decodeDetails();
+    if (source === null) {
+      if (this.attributeMap === null) this.decodeAttributes();
+      if (this.extras === null) this.decodedExtras();
+    }
     this.origin = { ...this.origin, source };
   }
 
@@ -498,9 +502,7 @@ export class SpanRecord implements Span {
 
   get attributes(): AttributeMap {
     const map = this.attributeMap;
-    if (map !== null) return map;
-    this.decodeDetails();
-    return this.attributeMap!;
+    return map !== null ? map : this.decodeAttributes();
   }
 
   set attributes(map: AttributeMap) {
@@ -514,17 +516,20 @@ export class SpanRecord implements Span {
     if (this.extras !== NO_EXTRAS) this.extras = null;
   }
 
-  private decodedExtras(): SpanExtras {
-    this.decodeDetails();
-    return this.extras!;
+  /** A released span's attributes, decoded again from its source and held until the next releaseAttributes(). */
+  private decodeAttributes(): AttributeMap {
+    const map = this.origin.source!.attributesAt(this.sourceOffset);
+    this.attributeMap = map;
+    held.push(this);
+    return map;
   }
 
-  /** A released span's details, decoded again from its source and held until the next releaseAttributes(). */
-  private decodeDetails(): void {
-    const details = this.origin.source!.detailsAt(this.sourceOffset);
-    if (this.attributeMap === null) this.attributeMap = details.attributes;
-    if (this.extras === null) this.extras = details.extras;
+  /** Like decodeAttributes, for the extras. */
+  private decodedExtras(): SpanExtras {
+    const extras = this.origin.source!.extrasAt(this.sourceOffset);
+    this.extras = extras;
     held.push(this);
+    return extras;
   }
 
   get duration(): number {
