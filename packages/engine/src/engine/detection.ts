@@ -19,15 +19,17 @@ export interface CompletedTrace {
    * In start-time order, linked (parent/children set). They hold their
    * requests' bytes (`source`), from which a span whose details were
    * released decodes them again when read (trace/span.ts): a listener
-   * keeping spans long keeps copies without a source
-   * (`copySpan(span, { source: null })`) so as not to keep whole requests.
+   * keeping spans long keeps copies without a source or links
+   * (`copySpan(span, { parent: null, children: [], source: null })`) so as
+   * not to keep whole requests.
    */
   spans: Span[];
   /**
    * The spans as OTLP bytes (`encodeTracesDataAsReceived`), when the detector
    * made them to remember the trace for late spans: a listener storing the
-   * trace reuses them instead of encoding it again. The detector does not
-   * modify them.
+   * trace reuses them instead of encoding it again. They stay the detector's
+   * (it decodes them if a late span reopens the trace): read-only, and
+   * copied before a transfer to another thread.
    */
   otlp?: Uint8Array;
   reason: 'idle' | 'lifetime' | 'memory' | 'flush';

@@ -6,7 +6,7 @@ import { buildTrace, hexId, type SpanSpec } from '../testing/traceBuilder.js';
 import { signalId } from './signal.js';
 import { decodeProtobufTraces } from '../otlp/decodeProtobufTraces.js';
 import { encodeProtobufTraces } from '../otlp/encodeProtobufTraces.js';
-import { NO_EXTRAS } from '../trace/span.js';
+import { createSpan, NO_EXTRAS } from '../trace/span.js';
 
 function rule(id: string, dsl: string, extra: Partial<RuleDefinition> = {}): CompiledRule {
   return compileRule({ id, name: id, severity: 'warning', dsl, ...extra });
@@ -263,6 +263,32 @@ describe('Detector', () => {
     expect(spans[1].attributes['service.name']).toBe('db');
     detector.tick(20);
     expect(ids(detector.tick(2000))).toEqual(['nested@7432']);
+  });
+
+  test('a trace of spans built in code, with ids no encoding accepts, is remembered as its spans and reopens whole', () => {
+    const seen: CompletedTrace[] = [];
+    const detector = new Detector({ idleTimeoutMs: 1000 }, { onTraceCompleted: (t) => seen.push(t) });
+    detector.setRules([PII]);
+    const make = (spanId: string, start: string) => createSpan({ traceId: 'trace-1', spanId, name: 'x', startTimeUnixNano: start, endTimeUnixNano: start, attributes: { k: spanId } });
+    detector.ingest([make('not-hex', '1')], 0);
+    expect(() => detector.tick(2000)).not.toThrow();
+    expect(seen[0]).toMatchObject({ traceId: 'trace-1', otlp: undefined });
+    detector.ingest([make('late', '2')], 2100);
+    expect(detector.stats().tracesReopened).toBe(1);
+    expect(detector.bufferedTrace('trace-1')!.map((s) => [s.spanId, s.attributes.k])).toEqual([['not-hex', 'not-hex'], ['late', 'late']]);
+    detector.close(2200);
+    expect(seen[1]).toMatchObject({ otlp: undefined }); // closing: nothing is remembered, nothing encoded for it
+  });
+
+  test('a completed trace that raised nothing releases its spans\' details at once; set details stay set', () => {
+    const detector = new Detector({ idleTimeoutMs: 1000 });
+    detector.setRules([PII]);
+    const spans = decodeProtobufTraces(encodeProtobufTraces(buildTrace('t4', [{ id: 'a', name: 'x', start: 0, attributes: { k: 'v' } }, { id: 'b', name: 'y', start: 1 }]))).spans;
+    detector.ingest(spans, 0);
+    spans[1].attributes = Object.assign(Object.create(spans[1].resource), { mine: true }); // pins the span's details
+    detector.tick(2000); // completes, no signal
+    expect(spans.map((s) => (s as unknown as { attributeMap: unknown }).attributeMap === null)).toEqual([true, false]);
+    expect([spans[0].attributes.k, spans[1].attributes.mine]).toEqual(['v', true]);
   });
 
   test('a released span given a null source decodes its attributes first and keeps them', () => {

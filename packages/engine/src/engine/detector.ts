@@ -50,7 +50,7 @@
  * synchronous and single-threaded; results are returned from the call that
  * produced them.
  */
-import { holdAttributes, releaseAttributes, type Span } from '../trace/span.js';
+import { holdAttributes, releaseAttributes, releaseSpans, type Span } from '../trace/span.js';
 import { linkSpans } from '../trace/linkSpans.js';
 import { decodeProtobufTraces } from '../otlp/decodeProtobufTraces.js';
 import { encodeTracesDataAsReceived } from '../otlp/encodeTracesDataAsReceived.js';
@@ -293,13 +293,17 @@ interface TraceState {
 }
 
 /**
- * A completed trace kept for late spans: its spans as OTLP bytes
- * (encodeTracesDataAsReceived, also handed to onTraceCompleted), decoded
- * again if a late span reopens it. Span objects would keep their requests'
- * bytes alive (Span.source) or their attribute maps on the heap.
+ * A completed trace kept for late spans. When every span was decoded from
+ * OTLP/protobuf: its spans as OTLP bytes (encodeTracesDataAsReceived, also
+ * handed to onTraceCompleted), decoded again if a late span reopens it; span
+ * objects would keep their requests' bytes alive (Span.source) or their
+ * details on the heap. Otherwise (spans from OTLP/JSON or code, which may not
+ * survive an encoding and a decoding unchanged): the span objects, without
+ * their sources.
  */
 interface RememberedTrace {
-  otlp: Uint8Array;
+  otlp: Uint8Array | null;
+  spans: Span[] | null;
   spanCount: number;
   fired: Set<string>;
   exhausted?: Set<string>;
@@ -437,9 +441,10 @@ export class Detector {
     this.makeRoom(spans.length, newTraces, byTrace, now, detections);
     const touched: TraceState[] = [];
     for (const [traceId, list] of byTrace) {
-      const remembered = this.remembered.get(traceId);
-      const known: { has(spanId: string): boolean } | undefined = this.traces.get(traceId)?.spanIds
-        ?? (remembered === undefined ? undefined : new Set(rememberedSpans(remembered).map((s) => s.spanId)));
+      const buffered = this.traces.get(traceId);
+      const remembered = buffered === undefined ? this.remembered.get(traceId) : undefined;
+      const reopened = remembered === undefined ? undefined : rememberedSpans(remembered);
+      const known: { has(spanId: string): boolean } | undefined = buffered?.spanIds ?? (reopened === undefined ? undefined : new Set(reopened.map((s) => s.spanId)));
       if (known !== undefined) {
         if (list.every((s) => known.has(s.spanId))) {
           // Only spans seen before (a sender's retry): nothing to reopen or refresh.
@@ -447,7 +452,7 @@ export class Detector {
           continue;
         }
       }
-      const trace = this.open(traceId, now);
+      const trace = this.open(traceId, now, reopened);
       let added = 0;
       for (const span of list) {
         if (trace.spanIds.has(span.spanId)) { this.counters.spansDuplicate++; continue; }
@@ -528,8 +533,8 @@ export class Detector {
   /** Flushes and refuses further spans. Idempotent: later calls return nothing. */
   close(now: number): Detection[] {
     if (this.closed) return [];
+    this.closed = true; // first: the traces flushed now are not remembered
     const detections = this.flush(now);
-    this.closed = true;
     this.remembered.clear();
     this.rememberedSpans = 0;
     return detections;
@@ -560,7 +565,8 @@ export class Detector {
     return trace ? linkSpans(trace.spans) : undefined;
   }
 
-  private open(traceId: string, now: number): TraceState {
+  /** The trace's state, made (with `reopened`: the spans of the remembered trace) when it is not buffered. */
+  private open(traceId: string, now: number, reopened?: Span[]): TraceState {
     let trace = this.traces.get(traceId);
     if (trace !== undefined) {
       this.traces.delete(traceId); // re-insert: most recently active last
@@ -568,7 +574,7 @@ export class Detector {
       return trace;
     }
     const remembered = this.remembered.get(traceId);
-    const spans = remembered === undefined ? [] : rememberedSpans(remembered);
+    const spans = remembered === undefined ? [] : (reopened ?? rememberedSpans(remembered));
     trace = {
       traceId,
       spans,
@@ -816,6 +822,7 @@ export class Detector {
   }
 
   private complete(trace: TraceState, reason: CompletedTrace['reason'], now: number, detections: Detection[]): void {
+    const fired = detections.length;
     this.evaluate(trace, now, false, detections);
     this.traces.delete(trace.traceId);
     this.bufferedSpans -= trace.spans.length;
@@ -831,26 +838,36 @@ export class Detector {
       lastReceivedAt: trace.lastReceivedAt,
       completedAt: now,
     });
+    // The details its rules and the listener read go now, not at the next call: a tick completing many
+    // traces would otherwise hold all of theirs at once. Those of a trace that fired stay for the evidence.
+    if (detections.length === fired) releaseSpans(trace.spans);
   }
 
-  /** Remembers a completed trace for late spans, as OTLP bytes (returned), when the bounds allow. */
+  /** Remembers a completed trace for late spans (see RememberedTrace) when the bounds allow; returns its bytes when it has them. */
   private remember(trace: TraceState, now: number): Uint8Array | undefined {
     const { maxCompletedTraces, maxCompletedSpans } = this.options;
     if (maxCompletedTraces === 0 || trace.spans.length > maxCompletedSpans) return undefined;
-    const otlp = encodeTracesDataAsReceived(trace.spans);
-    this.remembered.set(trace.traceId, { otlp, spanCount: trace.spans.length, fired: trace.fired, exhausted: trace.exhausted, completedAt: now });
+    // Spans decoded from OTLP/protobuf are copied as received, which cannot fail and decodes to the same spans.
+    const otlp = trace.spans.every((s) => s.source !== null) ? encodeTracesDataAsReceived(trace.spans) : null;
+    if (otlp === null) for (const span of trace.spans) span.source = null;
+    this.remembered.set(trace.traceId, {
+      otlp, spans: otlp === null ? trace.spans : null, spanCount: trace.spans.length, fired: trace.fired, exhausted: trace.exhausted, completedAt: now,
+    });
     this.rememberedSpans += trace.spans.length;
     for (const [traceId, r] of this.remembered) {
       if (this.remembered.size <= maxCompletedTraces && this.rememberedSpans <= maxCompletedSpans) break;
       this.forget(traceId, r);
     }
-    return otlp;
+    return otlp ?? undefined;
   }
 }
 
-/** A remembered trace's spans, decoded from its bytes (which came from spans that decoded, so they decode). */
+/** A remembered trace's spans (decoded again from its bytes, which came from spans that decoded). */
 function rememberedSpans(r: RememberedTrace): Span[] {
-  return decodeProtobufTraces(r.otlp).spans;
+  if (r.spans !== null) return r.spans;
+  const decoded = decodeProtobufTraces(r.otlp!);
+  if (decoded.rejected.length > 0) throw new Error(`a remembered trace does not decode again: ${decoded.rejected[0].path}: ${decoded.rejected[0].message}`);
+  return decoded.spans;
 }
 
 /** Per evaluation pass: linked index → arrival index. */

@@ -343,7 +343,7 @@ export function learnRefinements(dsl: string, signals: readonly TriagedSignal[],
   compiled(dsl);
   const targets = targetsOf(dsl);
   const examples: Example[] = signals.map((signal) => {
-    const spans = linkSpans(signal.spans.map((s) => copySpan(s, { parent: null, children: [] })));
+    const spans = linkSpans(signal.spans.map((s) => copySpan(s, { parent: null, children: [], source: null })));
     const witnesses = new Set(signal.witnessSpanIds);
     const features = targets.map((t) => {
       const matching = spans.filter((s) => t.fn(s));

@@ -517,7 +517,10 @@ class Decoder {
           continue;
         }
         try {
-          out.spans.push(toSpan(this.buf, fields, context));
+          const span = toSpan(this.buf, fields, context);
+          // Based again at its start (too far from the origin's base): later spans share its origin instead.
+          if (span.origin !== context.origin && span.origin.farEndMillis === undefined) context.origin = span.origin;
+          out.spans.push(span);
         } catch (err) {
           out.rejected.push(fieldProblem(err, `${base}.spans[${index}]`));
         }
@@ -938,17 +941,17 @@ function id(bytes: Uint8Array, at: number, n: number, length: number, field: str
   return length === 16 ? traceIdHex(bytes, at) : spanIdHex(bytes, at);
 }
 
-/**
- * Fractional milliseconds of a fixed64 nanosecond time, equal to
- * nanosToMillis(fixed64ToDecimal(...)) without the decimal text: integral
- * milliseconds and the nanosecond remainder, both exact in doubles.
- */
 /** The whole milliseconds of a fixed64 nanosecond time (fixed64ToMillis's q). */
 function fixed64ToWholeMillis(lo: number, hi: number): number {
   const t = hi * 967296 + lo;
   return hi * 4294 + (t - (t % 1e6)) / 1e6;
 }
 
+/**
+ * Fractional milliseconds of a fixed64 nanosecond time, equal to
+ * nanosToMillis(fixed64ToDecimal(...)) without the decimal text: integral
+ * milliseconds and the nanosecond remainder, both exact in doubles.
+ */
 function fixed64ToMillis(lo: number, hi: number): number {
   const t = hi * 967296 + lo; // 2^32 = 4294·10^6 + 967296; t < 2^53
   const r = t % 1e6;
@@ -1065,7 +1068,7 @@ function convert(v: NestedValue, depth: number): AttributeValue {
   }
 }
 
-function toSpan(buf: Uint8Array, f: SpanFields, context: SpanContext): Span {
+function toSpan(buf: Uint8Array, f: SpanFields, context: SpanContext): SpanRecord {
   const traceId = id(buf, f.traceIdAt, f.traceIdLength, 16, 'traceId');
   const spanId = id(buf, f.spanIdAt, f.spanIdLength, 8, 'spanId');
   const parentSpanId = parentId(buf, f.parentSpanIdAt, f.parentSpanIdLength);

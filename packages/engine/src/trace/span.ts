@@ -38,9 +38,10 @@
  *   attributes and extras and decode them again when read
  *   (holdAttributes/releaseAttributes, below). They hold the request's bytes:
  *   whoever keeps spans longer than the request's own lifetime (correlation
- *   windows, learned refinements) copies them with `source` null, which
- *   decodes a released span's details first. Rules cannot read them
- *   (dsl/checkPredicate.ts).
+ *   windows, learned refinements) copies them with `source` null (and no
+ *   links to other spans, which hold theirs): `copySpan(span, { parent: null,
+ *   children: [], source: null })`, which decodes a released span's details
+ *   first. Rules cannot read them (dsl/checkPredicate.ts).
  */
 
 export type AttributeValue =
@@ -122,9 +123,9 @@ export interface Span {
   readonly startTimeUnixNano: string;
   readonly endTimeUnixNano: string;
   attributes: AttributeMap;
-  resource: AttributeMap;
-  service: string | undefined;
-  scope: InstrumentationScope;
+  readonly resource: AttributeMap;
+  readonly service: string | undefined;
+  readonly scope: InstrumentationScope;
   events: SpanEvent[];
   links: SpanLink[];
   /** Derived: `parentSpanId === null`. */
@@ -282,9 +283,10 @@ function toAttributeMap(src: Record<string, AttributeValue> | undefined, prototy
 
 /**
  * What the spans of one ScopeSpans of one request share: their resource, its
- * service name, the instrumentation scope and where their bytes are. One
- * field per span instead of four (a buffered span holds one pointer here).
- * Never modified: a span given another source gets another origin.
+ * service name, the instrumentation scope, where their bytes are and the base
+ * of their times. One field per span instead of four (a buffered span holds
+ * one pointer here). Not modified once its first span is made (which sets
+ * the base): a span given another source gets another origin.
  */
 export interface SpanOrigin {
   readonly resource: AttributeMap;
@@ -301,10 +303,10 @@ export interface SpanOrigin {
   readonly farEndMillis?: number;
 }
 
-/** |Offsets| below this are small integers in V8 on every platform (31-bit Smis), stored in a field without a heap number. */
+/** |Offsets| below this, and FAR_END, are small integers in V8 on every platform (31-bit Smis), stored in a field without a heap number. */
 const SMALL_OFFSET = 2 ** 30;
 /** endOffset of a span whose end is in its own origin's farEndMillis. */
-const FAR_END = SMALL_OFFSET;
+const FAR_END = -SMALL_OFFSET;
 
 function isSmallOffset(n: number): boolean {
   return n > -SMALL_OFFSET && n < SMALL_OFFSET;
@@ -330,16 +332,19 @@ export function spanExtras(traceState: string, statusMessage: string, events: Sp
 }
 
 /**
- * The start's nanoseconds within its millisecond, the kind and the status in
- * one small integer (SpanRecord.packed, below 2^25): nanoseconds times 32,
- * plus the kind's index times 4, plus the status's.
+ * The start's nanoseconds within its millisecond, whether the span is
+ * pinned, the kind and the status in one small integer (SpanRecord.packed,
+ * below 2^26): nanoseconds times 64, plus 32 when pinned, plus the kind's
+ * index times 4, plus the status's.
  */
-function pack(startNanosWithinMilli: number, kind: SpanKind, status: SpanStatus): number {
+function pack(startNanosWithinMilli: number, pinned: boolean, kind: SpanKind, status: SpanStatus): number {
   const k = SPAN_KINDS.indexOf(kind);
   const st = SPAN_STATUSES.indexOf(status);
   if (k < 0 || st < 0) throw new TypeError(`not a span kind and status: ${String(kind)}, ${String(status)}`);
-  return startNanosWithinMilli * 32 + k * 4 + st;
+  return startNanosWithinMilli * 64 + (pinned ? 32 : 0) + k * 4 + st;
 }
+
+const PINNED = 32;
 
 /**
  * Every span is one of these, made by `createSpan` or a decoder, with the same
@@ -389,7 +394,7 @@ export class SpanRecord implements Span {
   ) {
     this.attributeMap = attributes;
     this.extras = extras;
-    this.packed = pack(startNanosWithinMilli, kind, status);
+    this.packed = pack(startNanosWithinMilli, false, kind, status);
     this.endNanosWithinMilli = endNanosWithinMilli;
     if (Number.isNaN(origin.baseMillis)) origin.baseMillis = startWholeMillis;
     let startOffset = startWholeMillis - origin.baseMillis;
@@ -415,7 +420,7 @@ export class SpanRecord implements Span {
 
   /** The same double as `q + r / 1e6` of the decoders and nanosToMillis, q the whole milliseconds, r the nanoseconds within. */
   get startTime(): number {
-    return this.origin.baseMillis + this.startOffset + (this.packed >>> 5) / 1e6;
+    return this.origin.baseMillis + this.startOffset + (this.packed >>> 6) / 1e6;
   }
 
   get endTime(): number {
@@ -423,7 +428,7 @@ export class SpanRecord implements Span {
   }
 
   get startNanosWithinMilli(): number {
-    return this.packed >>> 5;
+    return this.packed >>> 6;
   }
 
   get kind(): SpanKind {
@@ -431,15 +436,24 @@ export class SpanRecord implements Span {
   }
 
   set kind(kind: SpanKind) {
-    this.packed = pack(this.startNanosWithinMilli, kind, this.status);
+    this.packed = pack(this.startNanosWithinMilli, this.pinned, kind, this.status);
   }
 
   get status(): SpanStatus {
     return SPAN_STATUSES[this.packed & 3];
   }
 
+  /** Set by the setters of details (attributes, extras): a pinned span is never released, so what was set stays. */
+  private get pinned(): boolean {
+    return (this.packed & PINNED) !== 0;
+  }
+
+  private pin(): void {
+    this.packed |= PINNED;
+  }
+
   set status(status: SpanStatus) {
-    this.packed = pack(this.startNanosWithinMilli, this.kind, status);
+    this.packed = pack(this.startNanosWithinMilli, this.pinned, this.kind, status);
   }
 
   get resource(): AttributeMap {
@@ -465,7 +479,7 @@ export class SpanRecord implements Span {
       if (this.attributeMap === null) this.decodeAttributes();
       if (this.extras === null) this.decodedExtras();
     }
-    this.origin = { ...this.origin, source };
+    this.origin = source === null ? withoutSource(this.origin) : { ...this.origin, source };
   }
 
   get traceState(): string {
@@ -473,6 +487,7 @@ export class SpanRecord implements Span {
   }
 
   set traceState(traceState: string) {
+    this.pin();
     this.extras = spanExtras(traceState, this.statusMessage, this.events, this.links);
   }
 
@@ -481,6 +496,7 @@ export class SpanRecord implements Span {
   }
 
   set statusMessage(statusMessage: string) {
+    this.pin();
     this.extras = spanExtras(this.traceState, statusMessage, this.events, this.links);
   }
 
@@ -489,6 +505,7 @@ export class SpanRecord implements Span {
   }
 
   set events(events: SpanEvent[]) {
+    this.pin();
     this.extras = spanExtras(this.traceState, this.statusMessage, events, this.links);
   }
 
@@ -497,6 +514,7 @@ export class SpanRecord implements Span {
   }
 
   set links(links: SpanLink[]) {
+    this.pin();
     this.extras = spanExtras(this.traceState, this.statusMessage, this.events, links);
   }
 
@@ -506,12 +524,13 @@ export class SpanRecord implements Span {
   }
 
   set attributes(map: AttributeMap) {
+    this.pin();
     this.attributeMap = map;
   }
 
   /** Drops the attribute map and extras when the source can decode them again (releaseAttributes). */
   release(): void {
-    if (this.origin.source === null) return;
+    if (this.origin.source === null || this.pinned) return;
     this.attributeMap = null;
     if (this.extras !== NO_EXTRAS) this.extras = null;
   }
@@ -547,6 +566,15 @@ export class SpanRecord implements Span {
   get endTimeUnixNano(): string {
     return nanoText(this.endWholeMillis, this.endNanosWithinMilli);
   }
+}
+
+/** The origin without a source, one per origin (spans copied without their request share it). */
+const sourceless = new WeakMap<SpanOrigin, SpanOrigin>();
+
+function withoutSource(origin: SpanOrigin): SpanOrigin {
+  let copy = sourceless.get(origin);
+  if (copy === undefined) sourceless.set(origin, (copy = { ...origin, source: null }));
+  return copy;
 }
 
 /**
@@ -593,6 +621,11 @@ export function releaseAttributes(): void {
   for (const span of spans) span.release();
 }
 
+/** Releases these spans' details now (see releaseAttributes), where their sources can decode them again. */
+export function releaseSpans(spans: readonly Span[]): void {
+  for (const span of spans) if (span instanceof SpanRecord) span.release();
+}
+
 /**
  * A copy of a span (a new object of the same class, fields shared) with some
  * fields replaced: what `{ ...span, ... }` would be if spread kept getters.
@@ -619,23 +652,26 @@ function newOrigin(resource: AttributeMap, scopeName: string, scopeVersion: stri
 }
 
 /**
- * Origins of spans made by createSpan, shared by spans with the same resource
- * object and scope (decoders pass one resource object per ResourceSpans), so
- * that they cost no more than decoded spans.
+ * Origins of spans made by createSpan, shared by consecutive spans with the
+ * same resource object and scope (decoders pass one resource object per
+ * ResourceSpans), so that they cost no more than decoded spans. One
+ * resource at a time: callers with a resource object per span (read back
+ * from a store) would otherwise pay a table per span.
  */
-const createdOrigins = new WeakMap<AttributeMap, Map<string, SpanOrigin>>();
+let lastResource: AttributeMap | null = null;
+let lastOrigins = new Map<string, SpanOrigin>();
 
-function createdOrigin(resource: AttributeMap, scopeName: string, scopeVersion: string, shared: boolean): SpanOrigin {
-  if (!shared) return newOrigin(resource, scopeName, scopeVersion);
-  let byScope = createdOrigins.get(resource);
-  if (byScope === undefined) createdOrigins.set(resource, (byScope = new Map()));
-  const key = `${scopeName}\u0000${scopeVersion}`;
-  let origin = byScope.get(key);
+function createdOrigin(resource: AttributeMap, scopeKey: string, scopeName: string, scopeVersion: string): SpanOrigin {
+  if (resource !== lastResource) {
+    lastResource = resource;
+    lastOrigins = new Map();
+  }
+  let origin = lastOrigins.get(scopeKey);
   if (origin === undefined) {
     origin = newOrigin(resource, scopeName, scopeVersion);
     // Bounded: a resource with more scopes than this starts its table again.
-    if (byScope.size >= 256) byScope.clear();
-    byScope.set(key, origin);
+    if (lastOrigins.size >= 256) lastOrigins.clear();
+    lastOrigins.set(scopeKey, origin);
   }
   return origin;
 }
@@ -661,7 +697,11 @@ export function createSpan(init: SpanInit): Span {
   const resource = shared ? (init.resource as AttributeMap) : toAttributeMap(init.resource);
   const attributes = toAttributeMap(init.attributes, resource);
   const parentSpanId = init.parentSpanId ? init.parentSpanId : null;
-  return new SpanRecord(
+  const scopeName = init.scope?.name ?? '';
+  const scopeVersion = init.scope?.version ?? '';
+  const scopeKey = `${scopeName}\u0000${scopeVersion}`;
+  const origin = shared ? createdOrigin(resource, scopeKey, scopeName, scopeVersion) : newOrigin(resource, scopeName, scopeVersion);
+  const span = new SpanRecord(
     init.traceId,
     init.spanId,
     parentSpanId,
@@ -673,7 +713,7 @@ export function createSpan(init: SpanInit): Span {
     wholeMillis(init.endTimeUnixNano),
     nanosWithinMilli(init.endTimeUnixNano),
     attributes,
-    createdOrigin(resource, init.scope?.name ?? '', init.scope?.version ?? '', shared),
+    origin,
     spanExtras(
       init.traceState ?? '',
       init.statusMessage ?? '',
@@ -692,4 +732,7 @@ export function createSpan(init: SpanInit): Span {
     ),
     0,
   );
+  // Based again at its start (too far from the origin's base): later spans share its origin instead.
+  if (shared && span.origin !== origin && span.origin.farEndMillis === undefined) lastOrigins.set(scopeKey, span.origin);
+  return span;
 }

@@ -17,7 +17,11 @@
  *   `body` from then on: spans decoded from OTLP/protobuf refer to it until
  *   their trace completes (Span.source), and completed traces are kept as
  *   those bytes (encodeTracesDataAsReceived). The span log's bound on the
- *   bytes of unfinished requests (`--wal-max-bytes`) bounds them too.
+ *   bytes of unfinished requests (`--wal-max-bytes`) bounds them too. Buffered
+ *   spans keep little on the heap (their details are decoded again from
+ *   those bytes when read, engine trace/span.ts); completed traces the
+ *   detector remembers for late spans are copies of their bytes, bounded by
+ *   its maxCompletedSpans.
  * - Every call that may complete traces or raise signals returns a
  *   CoreOutput: completed traces first (in completion order), then signals
  *   (detector's, then correlator's), as the write queue must take them.
@@ -27,7 +31,7 @@
  *   DetectorClosedError); held requests are dropped.
  */
 import {
-  Correlator, Detector, DetectorClosedError, compileRule, decodeJsonTraces, decodeProtobufTraces,
+  Correlator, Detector, DetectorClosedError, compileRule, decodeJsonTraces, decodeProtobufTraces, releaseAttributes,
   type CompiledRule, type CorrelatorStats, type Detection, type DetectorStats, type RejectedSpan, type RuleDefinition, type Signal, type Span,
 } from '@fluohq/engine';
 import { getHeapStatistics } from 'node:v8';
@@ -283,6 +287,8 @@ export class DetectionCore {
     };
     for (const d of detections) out.signals.push({ signal: d.signal, evidence: d.spans.map(serialize) });
     for (const d of correlated) out.signals.push({ signal: d.signal, evidence: d.spans.map(serialize), correlated: true });
+    // The evidence is serialized: the spans' details decoded again for it (and for rules) can go now.
+    releaseAttributes();
     return out;
   }
 }
