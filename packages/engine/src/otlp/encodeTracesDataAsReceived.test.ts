@@ -92,6 +92,12 @@ describe('encodeTracesDataAsReceived', () => {
     const stored = encodeTracesDataAsReceived(trace1);
     expect(decodeProtobufTracesWithProtobufjs(stored).spans.map(plainSpan)).toEqual(trace1.map(plainSpan));
     expect(asObject(stored).resourceSpans.map((r: any) => r.scopeSpans.map((s: any) => s.scope.name))).toEqual([['a1', 'a2'], ['b2']]);
+    // The other trace of the same request, after the first (its messages' own fields are found once per message, then reused).
+    const trace2 = all.filter((s) => s.traceId === '02'.repeat(16));
+    const stored2 = encodeTracesDataAsReceived(trace2);
+    expect(decodeProtobufTracesWithProtobufjs(stored2).spans.map(plainSpan)).toEqual(trace2.map(plainSpan));
+    expect(asObject(stored2).resourceSpans.map((r: any) => r.scopeSpans.map((s: any) => s.scope.name))).toEqual([['a1', 'a2'], ['b1']]);
+    expect(encodeTracesDataAsReceived(trace1)).toEqual(stored);
   });
 
   it('writes spans without a source (OTLP/JSON, built in code) from the model, next to those with one (property, oracle)', () => {

@@ -7,7 +7,7 @@
  * they are, inside a copy of its ScopeSpans' other fields (scope, schema URL,
  * fields FLUO does not know) and of its ResourceSpans' other fields
  * (resource, schema URL, ...), found by walking those two messages' fields
- * (the decoder has checked them) once per call. Spans without a source (OTLP/JSON, spans built
+ * (the decoder has checked them) once per message (cached). Spans without a source (OTLP/JSON, spans built
  * in code or read back from a store) are encoded from the span model by
  * `encodeTracesData` and appended as a second message: two concatenated
  * TracesData messages are one message with both messages' ResourceSpans.
@@ -85,6 +85,21 @@ function valueEnd(bytes: Uint8Array, wireType: number, at: number): number {
   }
 }
 
+/**
+ * fieldsBut of a ScopeSpans (by its SpanSource) or a ResourceSpans (by its
+ * range object), found once per message rather than once per trace: a
+ * request's message holds many traces' spans (a Collector batch, thousands),
+ * and each completed trace would walk all their fields again. Weak: the
+ * entries go with the requests.
+ */
+const fieldsCache = new WeakMap<object, number[]>();
+
+function cachedFieldsBut(key: object, bytes: Uint8Array, start: number, end: number, nested: number): number[] {
+  let fields = fieldsCache.get(key);
+  if (fields === undefined) fieldsCache.set(key, (fields = fieldsBut(bytes, start, end, nested)));
+  return fields;
+}
+
 /** [start, end) ranges of the fields in [start, end) whose tag is not `nested` (the decoder read these fields). */
 function fieldsBut(bytes: Uint8Array, start: number, end: number, nested: number): number[] {
   const ranges: number[] = [];
@@ -122,12 +137,12 @@ export function encodeTracesDataAsReceived(spans: readonly Span[]): Uint8Array {
     const { bytes, resource } = source; // every scope of one resource is in the same request
     let resourceGroup = resources.get(resource);
     if (resourceGroup === undefined) {
-      const fields = fieldsBut(bytes, resource.start, resource.end, TAG_SCOPE_SPANS);
+      const fields = cachedFieldsBut(resource, bytes, resource.start, resource.end, TAG_SCOPE_SPANS);
       resources.set(resource, (resourceGroup = { bytes, fields, scopes: new Map(), length: rangesLength(fields) }));
     }
     let group = resourceGroup.scopes.get(source);
     if (group === undefined) {
-      const fields = fieldsBut(bytes, source.start, source.end, TAG_SPAN);
+      const fields = cachedFieldsBut(source, bytes, source.start, source.end, TAG_SPAN);
       resourceGroup.scopes.set(source, (group = { fields, starts: [], ends: [], length: rangesLength(fields) }));
     }
     const prefix = readVarint(bytes, span.sourceOffset);
