@@ -443,8 +443,8 @@ export class Detector {
     for (const [traceId, list] of byTrace) {
       const buffered = this.traces.get(traceId);
       const remembered = buffered === undefined ? this.remembered.get(traceId) : undefined;
-      const reopened = remembered === undefined ? undefined : rememberedSpans(remembered);
-      const known: { has(spanId: string): boolean } | undefined = buffered?.spanIds ?? (reopened === undefined ? undefined : new Set(reopened.map((s) => s.spanId)));
+      const reopen = remembered === undefined ? undefined : { remembered, spans: rememberedSpans(remembered) };
+      const known: { has(spanId: string): boolean } | undefined = buffered?.spanIds ?? (reopen === undefined ? undefined : new Set(reopen.spans.map((s) => s.spanId)));
       if (known !== undefined) {
         if (list.every((s) => known.has(s.spanId))) {
           // Only spans seen before (a sender's retry): nothing to reopen or refresh.
@@ -452,7 +452,7 @@ export class Detector {
           continue;
         }
       }
-      const trace = this.open(traceId, now, reopened);
+      const trace = this.open(traceId, now, reopen);
       let added = 0;
       for (const span of list) {
         if (trace.spanIds.has(span.spanId)) { this.counters.spansDuplicate++; continue; }
@@ -565,16 +565,15 @@ export class Detector {
     return trace ? linkSpans(trace.spans) : undefined;
   }
 
-  /** The trace's state, made (with `reopened`: the spans of the remembered trace) when it is not buffered. */
-  private open(traceId: string, now: number, reopened?: Span[]): TraceState {
+  /** The trace's state, made when it is not buffered (from `reopen`, the remembered trace and its spans, when it was remembered). */
+  private open(traceId: string, now: number, reopen?: { remembered: RememberedTrace; spans: Span[] }): TraceState {
     let trace = this.traces.get(traceId);
     if (trace !== undefined) {
       this.traces.delete(traceId); // re-insert: most recently active last
       this.traces.set(traceId, trace);
       return trace;
     }
-    const remembered = this.remembered.get(traceId);
-    const spans = remembered === undefined ? [] : (reopened ?? rememberedSpans(remembered));
+    const spans = reopen === undefined ? [] : reopen.spans;
     trace = {
       traceId,
       spans,
@@ -587,7 +586,8 @@ export class Detector {
       routed: 0,
       fired: new Set(),
     };
-    if (remembered !== undefined) {
+    if (reopen !== undefined) {
+      const { remembered } = reopen;
       this.forget(traceId, remembered);
       trace.fired = remembered.fired;
       trace.exhausted = remembered.exhausted;

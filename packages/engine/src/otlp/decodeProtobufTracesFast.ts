@@ -42,6 +42,7 @@ import {
   NO_EVENTS,
   NO_LINKS,
   SpanRecord,
+  originAfter,
   spanExtras,
   type AttributeMap,
   type SpanOrigin,
@@ -518,8 +519,7 @@ class Decoder {
         }
         try {
           const span = toSpan(this.buf, fields, context);
-          // Based again at its start (too far from the origin's base): later spans share its origin instead.
-          if (span.origin !== context.origin && span.origin.farEndMillis === undefined) context.origin = span.origin;
+          context.origin = originAfter(span, context.origin!);
           out.spans.push(span);
         } catch (err) {
           out.rejected.push(fieldProblem(err, `${base}.spans[${index}]`));
@@ -941,9 +941,9 @@ function id(bytes: Uint8Array, at: number, n: number, length: number, field: str
   return length === 16 ? traceIdHex(bytes, at) : spanIdHex(bytes, at);
 }
 
-/** The whole milliseconds of a fixed64 nanosecond time (fixed64ToMillis's q). */
+/** The whole milliseconds of a fixed64 nanosecond time (q, with the nanoseconds within, r: nanosWithinMilli). */
 function fixed64ToWholeMillis(lo: number, hi: number): number {
-  const t = hi * 967296 + lo;
+  const t = hi * 967296 + lo; // 2^32 = 4294·10^6 + 967296; t < 2^53
   return hi * 4294 + (t - (t % 1e6)) / 1e6;
 }
 
@@ -953,10 +953,7 @@ function fixed64ToWholeMillis(lo: number, hi: number): number {
  * milliseconds and the nanosecond remainder, both exact in doubles.
  */
 function fixed64ToMillis(lo: number, hi: number): number {
-  const t = hi * 967296 + lo; // 2^32 = 4294·10^6 + 967296; t < 2^53
-  const r = t % 1e6;
-  const q = hi * 4294 + (t - r) / 1e6;
-  return q + r / 1e6;
+  return fixed64ToWholeMillis(lo, hi) + nanosWithinMilli(lo, hi) / 1e6;
 }
 
 /** The nanoseconds within the millisecond of a fixed64 nanosecond time (fixed64ToMillis's remainder). */

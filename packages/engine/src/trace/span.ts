@@ -420,7 +420,7 @@ export class SpanRecord implements Span {
 
   /** The same double as `q + r / 1e6` of the decoders and nanosToMillis, q the whole milliseconds, r the nanoseconds within. */
   get startTime(): number {
-    return this.origin.baseMillis + this.startOffset + (this.packed >>> 6) / 1e6;
+    return this.startWholeMillis + this.startNanosWithinMilli / 1e6;
   }
 
   get endTime(): number {
@@ -477,45 +477,48 @@ export class SpanRecord implements Span {
     if (source === this.origin.source) return;
     if (source === null) {
       if (this.attributeMap === null) this.decodeAttributes();
-      if (this.extras === null) this.decodedExtras();
+      if (this.extras === null) this.decodeExtras();
     }
     this.origin = source === null ? withoutSource(this.origin) : { ...this.origin, source };
   }
 
   get traceState(): string {
-    return (this.extras ?? this.decodedExtras()).traceState;
+    return (this.extras ?? this.decodeExtras()).traceState;
   }
 
   set traceState(traceState: string) {
-    this.pin();
-    this.extras = spanExtras(traceState, this.statusMessage, this.events, this.links);
+    this.setExtras({ traceState });
   }
 
   get statusMessage(): string {
-    return (this.extras ?? this.decodedExtras()).statusMessage;
+    return (this.extras ?? this.decodeExtras()).statusMessage;
   }
 
   set statusMessage(statusMessage: string) {
-    this.pin();
-    this.extras = spanExtras(this.traceState, statusMessage, this.events, this.links);
+    this.setExtras({ statusMessage });
   }
 
   get events(): SpanEvent[] {
-    return (this.extras ?? this.decodedExtras()).events;
+    return (this.extras ?? this.decodeExtras()).events;
   }
 
   set events(events: SpanEvent[]) {
-    this.pin();
-    this.extras = spanExtras(this.traceState, this.statusMessage, events, this.links);
+    this.setExtras({ events });
   }
 
   get links(): SpanLink[] {
-    return (this.extras ?? this.decodedExtras()).links;
+    return (this.extras ?? this.decodeExtras()).links;
   }
 
   set links(links: SpanLink[]) {
+    this.setExtras({ links });
+  }
+
+  /** The setters of the extras: the others kept, the span pinned (see pinned). */
+  private setExtras(changes: Partial<SpanExtras>): void {
+    const e = this.extras ?? this.decodeExtras();
     this.pin();
-    this.extras = spanExtras(this.traceState, this.statusMessage, this.events, links);
+    this.extras = spanExtras(changes.traceState ?? e.traceState, changes.statusMessage ?? e.statusMessage, changes.events ?? e.events, changes.links ?? e.links);
   }
 
   get attributes(): AttributeMap {
@@ -544,7 +547,7 @@ export class SpanRecord implements Span {
   }
 
   /** Like decodeAttributes, for the extras. */
-  private decodedExtras(): SpanExtras {
+  private decodeExtras(): SpanExtras {
     const extras = this.origin.source!.extrasAt(this.sourceOffset);
     this.extras = extras;
     held.push(this);
@@ -566,6 +569,15 @@ export class SpanRecord implements Span {
   get endTimeUnixNano(): string {
     return nanoText(this.endWholeMillis, this.endNanosWithinMilli);
   }
+}
+
+/**
+ * The origin the spans made after `span` with `origin` share: the span's own
+ * when it was based again at its start (too far from the origin's base), so
+ * that one outlier does not give every later span an origin of its own.
+ */
+export function originAfter(span: SpanRecord, origin: SpanOrigin): SpanOrigin {
+  return span.origin !== origin && span.origin.farEndMillis === undefined ? span.origin : origin;
 }
 
 /** The origin without a source, one per origin (spans copied without their request share it). */
@@ -732,7 +744,6 @@ export function createSpan(init: SpanInit): Span {
     ),
     0,
   );
-  // Based again at its start (too far from the origin's base): later spans share its origin instead.
-  if (shared && span.origin !== origin && span.origin.farEndMillis === undefined) lastOrigins.set(scopeKey, span.origin);
+  if (shared) lastOrigins.set(scopeKey, originAfter(span, origin));
   return span;
 }
