@@ -50,7 +50,13 @@ export type PExpr =
    * plain read); nullSafe: the object is such a value or null/undefined
    * (emitted as a null-checked plain read); neither: H.get.
    */
-  | { t: 'member'; object: PExpr; key: PExpr | string; direct: boolean; nullSafe?: boolean }
+  /**
+   * spanAttribute: a direct read of a span's attribute by a literal key
+   * (`span.attributes['k']`, the span never null): emitted as
+   * H.attribute(span, k), which reads one attribute of a span whose details
+   * were released without decoding them all (trace/span.ts).
+   */
+  | { t: 'member'; object: PExpr; key: PExpr | string; direct: boolean; nullSafe?: boolean; spanAttribute?: true }
   | { t: 'unary'; op: '!' | '-' | '+' | 'typeof'; arg: PExpr }
   | { t: 'binary'; op: BinaryOp; left: PExpr; right: PExpr }
   | { t: 'logical'; op: '&&' | '||' | '??'; left: PExpr; right: PExpr }
@@ -210,6 +216,8 @@ class PredicateChecker {
   private regexIndex = new Map<string, number>();
   structural = false;
   private depth = 0;
+  /** `span.attributes` of a span that is never null: reads of them by a literal key are marked spanAttribute. */
+  private readonly spanAttributeMaps = new WeakSet<PExpr>();
 
   checkArrow(node: EsNode, paramType: PType, role: string): { slot: number; body: Typed } {
     if (node.type === 'FunctionExpression') {
@@ -472,6 +480,8 @@ class PredicateChecker {
     // canonical indices), without H.get's checks.
     const nullSafe = !direct && (shape !== null || object.type === 'attributes' || (isArrayType(object.type) && (key === 'length' || /^(0|[1-9]\d{0,8})$/.test(key))));
     const expr: PExpr = nullSafe ? { t: 'member', object: object.expr, key, direct, nullSafe } : { t: 'member', object: object.expr, key, direct };
+    if (direct && shape?.what === 'span' && key === 'attributes') this.spanAttributeMaps.add(expr);
+    else if (direct && this.spanAttributeMaps.has(object.expr)) (expr as { spanAttribute?: true }).spanAttribute = true;
     return { expr, type: type === 'maybeSpan' ? 'maybeSpan' : type, nonNull };
   }
 

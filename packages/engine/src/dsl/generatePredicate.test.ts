@@ -11,6 +11,8 @@ import fc from 'fast-check';
 import { parseExpressionAt } from 'acorn';
 import { checkPredicate } from './checkPredicate.js';
 import { generatePredicate, mayThrow } from './generatePredicate.js';
+import { generatePredicateGroup } from './generatePredicateGroup.js';
+import { BUDGET_EXCEEDED, meter, withBudget } from './runtime.js';
 import type { EsNode } from './parseRule.js';
 import { buildTrace } from '../testing/traceBuilder.js';
 import { linkSpans } from '../trace/linkSpans.js';
@@ -108,5 +110,40 @@ describe('shared subexpressions', () => {
     expect([twins.fn(root), single.fn(root)]).toEqual([false, true]);
     linkSpans([root, one, two]);
     expect([twins.fn(root), single.fn(root)]).toEqual([true, false]);
+  });
+});
+
+describe('predicate groups (generatePredicateGroup.ts)', () => {
+  test('answer for every member as its own predicate does, and count the same errors per member', () => {
+    let shared = 0;
+    // Members differing in a constant, as a thousand rules often are, and unrelated ones.
+    const member = fc.oneof(body, fc.tuple(atom, fc.integer({ min: -1, max: 3 })).map(([a, n]) => `${a} && s.attributes.x !== ${n}`));
+    fc.assert(fc.property(fc.array(member, { minLength: 1, maxLength: 70 }), (texts) => {
+      const members = texts.map((text) => checked(`s => ${text}`));
+      const states = members.map((c) => ({ re: c.regexes, errors: 0 }));
+      const group = generatePredicateGroup<Span>(members.map((c, j) => ({ body: c.body, state: states[j] })));
+      const own = members.map((c) => generatePredicate<Span>(c.body, c.regexes, 'oracle'));
+      if (/\bc0\b/.test(group.source)) shared++;
+      const out = new Uint8Array(members.length);
+      for (const span of spans) {
+        out.fill(7);
+        group.fn(span, out);
+        own.forEach((o, j) => expect(out[j], `${texts[j]} on ${span.spanId}`).toBe(o.fn(span) ? 1 : 0));
+      }
+      expect(states.map((x) => x.errors)).toEqual(own.map((o) => o.state.errors));
+    }), { numRuns: 300 });
+    expect(shared).toBeGreaterThan(50); // reads met by several members are made once
+  });
+
+  test('count errors in each member\'s own state, and charge one unit of the budget per member', () => {
+    const texts = ['s.attributes.x > 0', 's.duration > 10', 's.attributes.x > 0 && s.name === "12"'];
+    const members = texts.map((text) => checked(`s => ${text}`)).map((c) => ({ body: c.body, state: { re: c.regexes, errors: 0 } }));
+    const group = generatePredicateGroup<Span>(members);
+    const out = new Uint8Array(3);
+    group.fn(spans[1], out); // x is a key-value list: comparing it throws
+    expect([...out]).toEqual([0, 1, 0]);
+    expect(members.map((m) => m.state.errors)).toEqual([1, 0, 1]);
+    expect(withBudget(10, () => { group.fn(spans[0], out); return meter.remaining; })).toBe(7);
+    expect(withBudget(2, () => group.fn(spans[0], out))).toBe(BUDGET_EXCEEDED);
   });
 });

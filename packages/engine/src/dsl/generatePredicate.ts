@@ -41,8 +41,29 @@ function literal(value: string | number | boolean | null | undefined): string {
   return Object.is(value, -0) ? '(-0)' : String(value);
 }
 
-/** Where emit puts the subexpressions it shares (see the module comment); null: share none. */
-interface SharedFunctions { sources: string[] }
+/** Where emit puts the subexpressions it shares (see the module comment). */
+interface SharedFunctions {
+  sources: string[];
+  /** source text → index in sources: a text met twice is one function */
+  indexes: Map<string, number>;
+}
+
+/**
+ * How emit writes a tree. `shared`: where shareable subexpressions go (null:
+ * share none). `regex`: the reference to regex `index` of the predicate being
+ * emitted. `common`: in a predicate group (generatePredicateGroup.ts), how a
+ * read of the span met by several members is written once (null: emitted
+ * where it is met).
+ */
+export interface EmitContext {
+  shared: SharedFunctions | null;
+  regex: (index: number) => string;
+  common: ((e: PExpr, emitted: () => string) => string) | null;
+}
+
+export function sharedFunctions(): SharedFunctions {
+  return { sources: [], indexes: new Map() };
+}
 
 /**
  * Ids of shared subexpressions by their canonical text. Ids are never reused
@@ -70,19 +91,45 @@ function sharedIdOf(text: string): number {
   return id;
 }
 
+const PLAIN: EmitContext = { shared: null, regex: (index) => `R.re[${index}]`, common: null };
+
 /** Emits source for a validated expression. */
 export function emit(e: PExpr, shared: SharedFunctions | null = null): string {
-  if (shared !== null && isShareable(e)) {
-    const text = emit(canonicalSlots(e));
-    shared.sources.push(`(p0) => ${text}`);
-    return `H.shared(${sharedIdOf(text)}, p0, S[${shared.sources.length - 1}])`;
+  return emitIn(e, shared === null ? PLAIN : { ...PLAIN, shared });
+}
+
+/** The canonical text of a shareable subexpression (the identity H.shared caches it by). */
+export function shareableText(e: PExpr): string {
+  return emit(canonicalSlots(e));
+}
+
+export function emitIn(e: PExpr, ctx: EmitContext): string {
+  if (ctx.common !== null) {
+    const common = ctx.common;
+    return common(e, () => emitNode(e, ctx));
   }
-  const emit1 = (x: PExpr): string => emit(x, shared);
+  return emitNode(e, ctx);
+}
+
+function emitNode(e: PExpr, ctx: EmitContext): string {
+  const shared = ctx.shared;
+  if (shared !== null && isShareable(e)) {
+    const text = shareableText(e);
+    const source = `(p0) => ${text}`;
+    let index = shared.indexes.get(source);
+    if (index === undefined) {
+      index = shared.sources.push(source) - 1;
+      shared.indexes.set(source, index);
+    }
+    return `H.shared(${sharedIdOf(text)}, p0, S[${index}])`;
+  }
+  const emit1 = (x: PExpr): string => emitIn(x, ctx);
   switch (e.t) {
     case 'literal': return literal(e.value);
-    case 'regex': return `R.re[${e.index}]`;
+    case 'regex': return ctx.regex(e.index);
     case 'param': return `p${e.slot}`;
     case 'member': {
+      if (e.spanAttribute === true && e.object.t === 'member') return `H.attribute(${emit1(e.object.object)}, ${JSON.stringify(e.key)})`;
       const object = emit1(e.object);
       if (typeof e.key === 'string') {
         if (e.direct) return `${object}[${JSON.stringify(e.key)}]`;
@@ -107,7 +154,8 @@ export function emit(e: PExpr, shared: SharedFunctions | null = null): string {
     case 'method':
       if (e.name === 'test') return `H.test(${emit1(e.target)}, ${emit1(e.args[0])})`;
       return `H.${e.name}(${[emit1(e.target), ...e.args.map(emit1)].join(', ')})`;
-    case 'iterate': return `H.${e.name}(${emit1(e.target)}, (p${e.slot}) => ${emit1(e.body)})`;
+    // An arrow's body reads nothing in common: a local it closed over would cost a context per call.
+    case 'iterate': return `H.${e.name}(${emit1(e.target)}, (p${e.slot}) => ${emitIn(e.body, { ...ctx, common: null })})`;
     case 'global':
       switch (e.name) {
         case 'Array.isArray': return `H.isArray(${emit1(e.args[0])})`;
@@ -158,7 +206,7 @@ function readsOnlyTheSpan(e: PExpr): boolean {
  * span: `some`, `every`, `find`, or the length of a `filter` (the array itself
  * is not shared: two filters give two arrays, which a rule could compare).
  */
-function isShareable(e: PExpr): boolean {
+export function isShareable(e: PExpr): boolean {
   const iteration = e.t === 'iterate' ? (e.name === 'filter' ? null : e)
     : e.t === 'member' && e.key === 'length' && e.object.t === 'iterate' && e.object.name === 'filter' ? e.object : null;
   if (iteration === null) return false;
@@ -276,7 +324,7 @@ export function generatePredicate<T>(
   /** 'oracle': wrap in try/catch even where mayThrow says it cannot throw, and share no subexpression (the test oracle). */
   mode: 'auto' | 'oracle' = 'auto',
 ): { fn: SpanPredicate<T>; source: string; state: PredicateState } {
-  const shared: SharedFunctions | null = mode === 'oracle' ? null : { sources: [] };
+  const shared: SharedFunctions | null = mode === 'oracle' ? null : sharedFunctions();
   const source = emit(body, shared);
   const state: PredicateState = { re: regexes, errors: 0 };
   const evaluate = mode === 'oracle' || mayThrow(body)
@@ -284,13 +332,13 @@ export function generatePredicate<T>(
     : `return !!(${source});`;
   // eslint-disable-next-line no-new-func -- input is the validated tree, never user text (see module comment)
   // The meter is passed as its own parameter: one load fewer per call than H.meter (measured, docs/performance.md).
-  const sharedFunctions = shared === null || shared.sources.length === 0 ? '' : `const S = [${shared.sources.join(', ')}];\n`;
-  const factory = new Function('H', 'R', 'M', `"use strict";\n${sharedFunctions}return function predicate(p0) {\n  if (--M.remaining < 0) throw H.BUDGET_EXCEEDED;\n  ${evaluate}\n};`) as (
+  const sharedSource = shared === null || shared.sources.length === 0 ? '' : `const S = [${shared.sources.join(', ')}];\n`;
+  const factory = new Function('H', 'R', 'M', `"use strict";\n${sharedSource}return function predicate(p0) {\n  if (--M.remaining < 0) throw H.BUDGET_EXCEEDED;\n  ${evaluate}\n};`) as (
     h: typeof runtime,
     r: PredicateState,
     m: typeof runtime.meter,
   ) => SpanPredicate<T>;
   // The source names the predicate (its key): with the shared functions' text, not only their ids.
-  const named = sharedFunctions === '' ? source : `${source}\n${sharedFunctions}`;
+  const named = sharedSource === '' ? source : `${source}\n${sharedSource}`;
   return { fn: factory(runtime, state, runtime.meter), source: named, state };
 }

@@ -81,6 +81,16 @@ function isData(object: object): boolean {
   return false;
 }
 
+/**
+ * `span.attributes[key]` where the checker knows `span` is a span and never
+ * null (PExpr member `spanAttribute`): a SpanRecord whose details were
+ * released reads this one attribute from its request's bytes instead of
+ * decoding its whole attribute map (SpanRecord.attribute).
+ */
+export function attribute(span: unknown, key: string): unknown {
+  return span instanceof SpanRecord ? span.attribute(key) : (span as { attributes: Record<string, unknown> }).attributes[key];
+}
+
 /** Null-safe, sandboxed `object[key]`. */
 export function get(object: unknown, key: unknown): unknown {
   if (object === null || object === undefined) return undefined;
@@ -289,7 +299,7 @@ export function releaseShared(): void {
 }
 
 export const runtime = {
-  meter, BUDGET_EXCEEDED, shared,
+  meter, BUDGET_EXCEEDED, shared, attribute,
   get, field, has, startsWith, endsWith, includes, toLowerCase, toUpperCase, trim, match, test, some, every, filter, find,
   isArray: Array.isArray,
   Number: (x: unknown) => Number(x),

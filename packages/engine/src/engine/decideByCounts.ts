@@ -24,7 +24,10 @@
  * - followedBy(a, b) is false when a or b is false; otherwise undecided.
  * - within(c) restricts has and count to windows, where counts differ from
  *   the whole trace's: false when c's required match counts
- *   (requiredPredicates.ts) are not met, otherwise undecided.
+ *   (requiredPredicates.ts) are not met, otherwise what an earlier
+ *   evaluation on the same spans learnt of the same item in another window
+ *   (MatchCounts.within), or undecided. A within that decideByCounts meets
+ *   is never inside another window (it does not look into a within's item).
  */
 import type { Condition, Scope } from '../dsl/compileCondition.js';
 import { compare } from './evaluateCondition.js';
@@ -36,7 +39,14 @@ export interface MatchCounts {
   upper(pred: number): number;
   /** Whether upper(pred) is the exact count. */
   exact(pred: number): boolean;
+  /**
+   * Whether a `within` holds, when an earlier evaluation on the same spans
+   * decided it (evaluateCondition.ts, WindowMemo); undefined when unknown.
+   */
+  within?(c: WithinCondition): boolean | undefined;
 }
+
+export type WithinCondition = Extract<Condition, { k: 'within' }>;
 
 /** requiredMatchCounts of each within's item, computed once per compiled condition. */
 const withinRequirements = new WeakMap<Condition, Array<[number, number]>>();
@@ -95,7 +105,7 @@ export function decideByCounts(c: Condition, counts: MatchCounts): boolean | und
       let required = withinRequirements.get(c);
       if (required === undefined) withinRequirements.set(c, (required = [...requiredMatchCounts(c.item)]));
       for (const [pred, min] of required) if (counts.upper(pred) < min) return false;
-      return undefined;
+      return counts.within?.(c);
     }
   }
 }

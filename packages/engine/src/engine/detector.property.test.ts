@@ -15,6 +15,8 @@ import { linkSpans } from '../trace/linkSpans.js';
 import type { Detection } from './detection.js';
 import { requiredMatchCounts } from './requiredPredicates.js';
 import { decideByCounts } from './decideByCounts.js';
+import { decodeProtobufTraces } from '../otlp/decodeProtobufTraces.js';
+import { encodeProtobufTraces } from '../otlp/encodeProtobufTraces.js';
 
 const NAMES = ['a', 'b', 'c', 'd'];
 const SERVICES = ['s1', 's2', 's3'];
@@ -29,7 +31,9 @@ const spanPredicate: fc.Arbitrary<string> = fc.oneof(
   // equalities on an attribute: guarded predicates routed by attribute value (detector.ts GuardRouting)
   fc.constantFrom(0, 1, 2).map((x) => `s.attributes.x === ${x}`),
   fc.constant("s.parent?.name === 'a'"),
-  fc.constant('s.children.length > 0'),
+  // structural predicates differing only in a constant: tested together (detector.ts, TestedTogether)
+  fc.constantFrom(0, 1, 2).map((n) => `s.children.length > ${n}`),
+  fc.constantFrom(0, 1, 2).map((n) => `s.name === 'b' && s.parent !== null && s.parent.children.filter(c => c.attributes.x === s.attributes.x).length > ${n}`),
   // structural predicates with two guard equalities (the detector counts spans passing both)
   fc.constantFrom("s.name === 'a' && s.status === 'ERROR' && s.parent !== null", "s.status === 'OK' && s.service === 's1' && s.children.length > 0"),
 );
@@ -98,7 +102,9 @@ const scenario: fc.Arbitrary<Scenario> = fc
     }
     return {
       traces: built,
-      rules: conditions.map((dsl, i) => compileRule({ id: `r${i}`, name: `r${i}`, severity: 'info', dsl })),
+      // Rules differing only in a window's length, which a pass decides together (evaluateCondition.ts, WindowMemo).
+      rules: [...conditions, ...conditions.filter((dsl) => dsl.includes('.within(')).map((dsl) => dsl.replace(/\.within\((\d+)\)/g, (_, d: string) => `.within(${Number(d) * 3})`))]
+        .map((dsl, i) => compileRule({ id: `r${i}`, name: `r${i}`, severity: 'info', dsl })),
       order,
       cuts,
     };
@@ -172,6 +178,25 @@ describe('incremental evaluation equals whole-trace evaluation', () => {
         }
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  test('the same with spans decoded from OTLP/protobuf: released between calls, their attributes read again one by one', () => {
+    fc.assert(
+      fc.property(scenario, (s) => {
+        const detector = new Detector({ idleTimeoutMs: 1000 });
+        detector.setRules(s.rules);
+        const detections: Detection[] = [];
+        let now = 0;
+        for (const batch of batches(s)) {
+          detections.push(...detector.ingest(decodeProtobufTraces(encodeProtobufTraces(batch)).spans, now).detections);
+          now += 10;
+        }
+        detections.push(...detector.tick(now + 1000));
+        const actual = signalsByTrace(detections);
+        for (const [traceId, fired] of oracle(s)) expect(new Set(actual.get(traceId) ?? [])).toEqual(fired);
+      }),
+      { numRuns: 500 },
     );
   });
 

@@ -240,6 +240,21 @@ describe('Detector', () => {
     expect(seen[1].spans.map((s) => s.spanId)).toEqual([a.spanId, b.spanId]);
   });
 
+  test('rules differing only in a window decide one another in a pass, but not where a longer window can fail (count <)', () => {
+    // A longer window holds wherever a shorter one does, unless a count that more spans can make false is restricted.
+    const longerFirst = [
+      rule('w-long', "trace.has(s => s.name === 'q').and(trace.count(s => s.name === 'p') < 1).within(1000)"),
+      rule('w-short', "trace.has(s => s.name === 'q').and(trace.count(s => s.name === 'p') < 1).within(100)"),
+      rule('f-long', "trace.not(trace.has(s => s.name === 'q').followedBy(trace.has(s => s.name === 'p')).within(1000))"),
+      rule('f-short', "trace.not(trace.has(s => s.name === 'q').followedBy(trace.has(s => s.name === 'p')).within(100))"),
+      rule('f-shorter', "trace.not(trace.has(s => s.name === 'q').followedBy(trace.has(s => s.name === 'p')).within(50))"),
+    ];
+    const detector = new Detector({ idleTimeoutMs: 1000 });
+    detector.setRules(longerFirst);
+    detector.ingest(buildTrace('tw', [{ id: 'q', name: 'q', start: 0, duration: 10 }, { id: 'p', name: 'p', start: 500, duration: 10 }]), 0);
+    expect(detector.tick(5000).map((d) => d.signal.ruleId)).toEqual(['w-short', 'f-short', 'f-shorter']);
+  });
+
   test('buffered spans release their attribute maps after a call and read them decoded again, equal, while their trace is open', () => {
     // A structural rule reads other spans' attributes when the trace completes, long after they arrived.
     const NESTED = rule('nested', "trace.has(s => s.attributes['db.system'] === 'postgresql' && s.parent !== null && s.parent.attributes['http.route'] === '/pay')");

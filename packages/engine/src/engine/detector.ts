@@ -35,7 +35,12 @@
  * with a guard (an equality on the span's name, kind, status, service or an
  * attribute that it cannot hold without, dsl/predicateGuard.ts) is called
  * only on spans that pass the guard, found by a hash lookup of the span's
- * value (GuardRouting) rather than a guard test per predicate.
+ * value (GuardRouting) rather than a guard test per predicate; the
+ * predicates a span is routed to together, and structural predicates that
+ * differ only in literals, are tested by one generated function each
+ * (TestedTogether; both in predicateRouting.ts). Within a pass over a trace,
+ * what one rule's evaluation computed decides others by counts: structural
+ * predicates' results, and windows (evaluateCondition.ts, WindowMemo).
  *
  * Buffered spans decoded from OTLP/protobuf let go of their attributes and
  * extras at the start of the next call (holdAttributes/releaseAttributes in
@@ -57,12 +62,14 @@ import { encodeTracesDataAsReceived } from '../otlp/encodeTracesDataAsReceived.j
 import type { CompiledRule } from './rule.js';
 import { signalId, type Signal } from './signal.js';
 import type { CompletedTrace, Detection, IngestResult, RejectedSpan } from './detection.js';
-import { evaluateCondition, witnessesOf, type TraceMatches } from './evaluateCondition.js';
+import { evaluateCondition, windowKey, witnessesOf, type TraceMatches, type WindowMemo } from './evaluateCondition.js';
 import { BudgetExceededError, releaseShared, withBudget } from '../dsl/runtime.js';
 import { requiredMatchCounts } from './requiredPredicates.js';
 import { decideByCounts, type MatchCounts } from './decideByCounts.js';
-import type { GuardTest, PredicateGuard } from '../dsl/predicateGuard.js';
 import { SpanIdIndex } from './spanIdIndex.js';
+import type { Condition } from '../dsl/compileCondition.js';
+import type { WithinCondition } from './decideByCounts.js';
+import { buildGuardRouting, buildStructuralGroups, passesAlso, passesGuard, testTogether, type GuardRouting, type RouteList, type SharedPredicate, type TestedTogether } from './predicateRouting.js';
 
 export interface DetectorOptions {
   /** A trace is complete when no span arrived for this long. */
@@ -137,33 +144,6 @@ export class DetectorClosedError extends Error {
   }
 }
 
-/** A distinct predicate across all rules. */
-interface SharedPredicate {
-  fn: (span: Span) => boolean;
-  structural: boolean;
-  /** Tested before fn on each span (see dsl/predicateGuard.ts). */
-  guard: PredicateGuard | null;
-}
-
-/** Whether a span passes a predicate's guard (every equality of it); a span failing it cannot match the predicate. */
-function passesGuard(guard: PredicateGuard, span: Span): boolean {
-  return passesTest(guard, span) && (guard.also === undefined || passesAlso(guard.also, span));
-}
-
-function passesAlso(also: readonly GuardTest[], span: Span): boolean {
-  for (let i = 0; i < also.length; i++) if (!passesTest(also[i], span)) return false;
-  return true;
-}
-
-function passesTest(guard: GuardTest, span: Span): boolean {
-  switch (guard.field) {
-    case null: return span.attributes[guard.attribute!] === guard.value;
-    case 'name': return span.name === guard.value;
-    case 'kind': return span.kind === guard.value;
-    case 'status': return span.status === guard.value;
-    case 'service': return span.service === guard.value;
-  }
-}
 
 interface RuleEntry {
   rule: CompiledRule;
@@ -214,58 +194,6 @@ function buildRuleIndex(entries: readonly RuleEntry[], include: (entry: RuleEntr
   };
 }
 
-/**
- * Guarded non-structural predicates by the value their guard requires, so a
- * span is tested only against predicates whose guard it passes (a hash
- * lookup per guarded field and attribute key instead of a guard test per
- * predicate): see Detector.route.
- */
-interface GuardRouting {
-  /**
-   * by shared predicate id: 1 when the predicate is routed (its results and
-   * match count are kept up to date by route); 2 for a structural predicate,
-   * whose guard alone is routed: its `matched` counts the spans passing the
-   * guard, a cheap necessary condition (the predicate itself needs the whole
-   * trace linked and is tested when a rule is evaluated).
-   */
-  routed: Uint8Array;
-  name: Map<unknown, number[]>;
-  kind: Map<unknown, number[]>;
-  status: Map<unknown, number[]>;
-  service: Map<unknown, number[]>;
-  /** attribute keys, each with its predicates by value */
-  attributeKeys: string[];
-  attributes: Array<Map<unknown, number[]>>;
-}
-
-function buildGuardRouting(predicates: readonly SharedPredicate[]): GuardRouting {
-  const routing: GuardRouting = {
-    routed: new Uint8Array(predicates.length), name: new Map(), kind: new Map(), status: new Map(), service: new Map(), attributeKeys: [], attributes: [],
-  };
-  const byKey = new Map<string, Map<unknown, number[]>>();
-  predicates.forEach((p, id) => {
-    const guard = p.guard;
-    // NaN never equals itself: a Map lookup would find it, the guard would not.
-    if (guard === null || Number.isNaN(guard.value)) return;
-    let map: Map<unknown, number[]>;
-    if (guard.field === null) {
-      let byValue = byKey.get(guard.attribute!);
-      if (byValue === undefined) {
-        byKey.set(guard.attribute!, (byValue = new Map()));
-        routing.attributeKeys.push(guard.attribute!);
-        routing.attributes.push(byValue);
-      }
-      map = byValue;
-    } else {
-      map = routing[guard.field];
-    }
-    let list = map.get(guard.value);
-    if (list === undefined) map.set(guard.value, (list = []));
-    list.push(id);
-    routing.routed[id] = p.structural ? 2 : 1;
-  });
-  return routing;
-}
 
 interface TraceState {
   traceId: string;
@@ -320,6 +248,9 @@ export class Detector {
   private earliestFirstReceivedAt = Infinity;
   private predicates: SharedPredicate[] = [];
   private routing: GuardRouting = buildGuardRouting([]);
+  private structuralGroups: Array<TestedTogether | undefined> = [];
+  /** windowKey of within items, by condition (the rules' predicate ids are this rule set's: renewed by setRules) */
+  private windowKeys = new WeakMap<Condition, string>();
   private predicateStates: Array<{ errors: number }> = [];
   /** shared predicate id → key, so cached results survive a rule-set change */
   private predicateKeys: string[] = [];
@@ -362,7 +293,7 @@ export class Detector {
         if (id === undefined) {
           id = predicates.length;
           byKey.set(p.key, id);
-          predicates.push({ fn: p.fn, structural: p.structural, guard: p.guard ?? null });
+          predicates.push({ fn: p.fn, structural: p.structural, guard: p.guard ?? null, body: p.body ?? null, state: p.state });
           states.push(p.state);
           keys.push(p.key);
         }
@@ -414,6 +345,8 @@ export class Detector {
     this.completionIndex = buildRuleIndex(entries, () => true);
     this.predicates = predicates;
     this.routing = routing;
+    this.structuralGroups = buildStructuralGroups(predicates);
+    this.windowKeys = new WeakMap();
     this.predicateStates = states;
     this.predicateKeys = keys;
   }
@@ -615,15 +548,25 @@ export class Detector {
     }
   }
 
-  /** `structuralCache`: predicate results in linked order for this pass, by shared id (structural and cached ones alike). */
-  private matchesFor(trace: TraceState, linked: Span[], entry: RuleEntry, structuralCache: Map<number, Uint8Array>): TraceMatches {
+  /**
+   * `structuralCache`: predicate results in linked order for this pass, by
+   * shared id (structural and cached ones alike); `windows`: what this pass's
+   * within-evaluations learnt (see WindowMemo).
+   */
+  private matchesFor(trace: TraceState, linked: Span[], entry: RuleEntry, structuralCache: Map<number, Uint8Array>, windows: WindowMemo['bounds']): TraceMatches {
     return {
       spans: linked,
+      windows: {
+        bounds: windows,
+        keyOf: (item) => this.windowKeyOf(item, entry),
+      },
       matches: (local: number): Uint8Array => {
         const id = entry.predicateIds[local];
         const predicate = this.predicates[id];
         if (predicate.structural) {
           let r = structuralCache.get(id);
+          const together = this.structuralGroups[id];
+          if (r === undefined && together !== undefined) r = testTogether(together, predicate.guard, linked, structuralCache)?.get(id);
           if (r === undefined) {
             r = new Uint8Array(linked.length);
             const guard = predicate.guard;
@@ -703,29 +646,36 @@ export class Detector {
     trace.routed = n;
   }
 
-  private routeTo(trace: TraceState, i: number, span: Span, ids: number[] | undefined): void {
-    if (ids === undefined) return;
-    const n = trace.spans.length;
-    const routed = this.routing.routed;
-    for (let j = 0; j < ids.length; j++) {
-      const id = ids[j];
-      if (routed[id] === 2) {
-        // A structural predicate: count the spans passing its whole guard (routing checked the first equality).
-        const also = this.predicates[id].guard!.also;
-        if (also === undefined || passesAlso(also, span)) trace.matched[id]++;
-        continue;
-      }
-      if (!this.predicates[id].fn(span)) continue;
-      let results = trace.results.get(id);
-      if (results === undefined || results.length < n) {
-        const grown = new Uint8Array(Math.max(n, (results?.length ?? 0) * 2, 8));
-        if (results !== undefined) grown.set(results);
-        results = grown;
-        trace.results.set(id, results);
-      }
-      results[i] = 1;
-      trace.matched[id]++;
+  private routeTo(trace: TraceState, i: number, span: Span, list: RouteList | undefined): void {
+    if (list === undefined) return;
+    const counted = list.counted;
+    for (let c = 0; c < counted.length; c++) {
+      // Structural predicates: count the spans passing their whole guard (routing checked the first equality).
+      const { also, ids } = counted[c];
+      if (also !== undefined && !passesAlso(also, span)) continue;
+      for (let j = 0; j < ids.length; j++) trace.matched[ids[j]]++;
     }
+    const { ids, group, out } = list.tested;
+    if (group !== null) {
+      group(span, out);
+      for (let j = 0; j < ids.length; j++) if (out[j] !== 0) this.record(trace, i, ids[j]);
+    } else {
+      for (let j = 0; j < ids.length; j++) if (this.predicates[ids[j]].fn(span)) this.record(trace, i, ids[j]);
+    }
+  }
+
+  /** Records that span i of the trace matches routed predicate `id`. */
+  private record(trace: TraceState, i: number, id: number): void {
+    const n = trace.spans.length;
+    let results = trace.results.get(id);
+    if (results === undefined || results.length < n) {
+      const grown = new Uint8Array(Math.max(n, (results?.length ?? 0) * 2, 8));
+      if (results !== undefined) grown.set(results);
+      results = grown;
+      trace.results.set(id, results);
+    }
+    results[i] = 1;
+    trace.matched[id]++;
   }
 
   /** Whether every predicate the rule cannot hold without matches enough spans of the trace. */
@@ -743,7 +693,15 @@ export class Detector {
   private readonly counts = new RuleMatchCounts(
     (trace, id) => this.matchCount(trace, id),
     (id) => this.predicates[id].structural,
+    (item, entry) => this.windowKeyOf(item, entry),
   );
+
+  /** WindowMemo.keyOf for a within item of `entry`'s rule (its predicates by shared id), remembered per item until the rule set changes. */
+  private windowKeyOf(item: Condition, entry: RuleEntry): string {
+    let key = this.windowKeys.get(item);
+    if (key === undefined) this.windowKeys.set(item, (key = windowKey(item, (local) => entry.predicateIds[local])));
+    return key;
+  }
 
   /** See RuleMatchCounts. */
   private matchCount(trace: TraceState, id: number): number {
@@ -784,6 +742,7 @@ export class Detector {
   private evaluate(trace: TraceState, now: number, monotoneOnly: boolean, detections: Detection[]): void {
     let linked: Span[] | null = null;
     const structuralCache = new Map<number, Uint8Array>();
+    const windows: WindowMemo['bounds'] = new Map();
     const candidates = this.candidates(trace, monotoneOnly ? this.monotoneIndex : this.completionIndex);
     for (let c = 0; c < candidates.length; c++) {
       const entry = this.rules[candidates[c]];
@@ -792,9 +751,11 @@ export class Detector {
       if (!this.mayHold(trace, entry)) continue;
       this.counts.trace = trace;
       this.counts.entry = entry;
+      this.counts.pass = structuralCache;
+      this.counts.windows = windows;
       if (decideByCounts(rule.condition.root, this.counts) === false) continue;
       if (linked === null) linked = linkSpans(trace.spans);
-      const matches = this.matchesFor(trace, linked, entry, structuralCache);
+      const matches = this.matchesFor(trace, linked, entry, structuralCache, windows);
       this.counters.ruleEvaluations++;
       let detection: Detection;
       try {
@@ -817,6 +778,8 @@ export class Detector {
       this.counters.signals++;
       detections.push(detection);
     }
+    this.counts.pass = null;
+    this.counts.windows = null;
     // Values shared between this pass's predicates hold this trace's spans (dsl/runtime.ts).
     if (linked !== null) releaseShared();
   }
@@ -927,16 +890,39 @@ function describeSignal(ruleName: string, witnesses: Span[], services: string[])
 class RuleMatchCounts implements MatchCounts {
   trace!: TraceState;
   entry!: RuleEntry;
+  /**
+   * The results this pass over the trace has computed (Detector.evaluate),
+   * by shared id: a structural predicate found there has an exact count
+   * (rules sharing it, or differing only in a constant and so tested
+   * together, are then decided by counts).
+   */
+  pass: Map<number, Uint8Array> | null = null;
+  /** What this pass's within-evaluations learnt (WindowMemo): decides a window variant of a rule evaluated before. */
+  windows: WindowMemo['bounds'] | null = null;
   constructor(
     private readonly matchCount: (trace: TraceState, id: number) => number,
     private readonly isStructural: (id: number) => boolean,
+    private readonly windowKeyOf: (item: Condition, entry: RuleEntry) => string,
   ) {}
 
+  within(c: WithinCondition): boolean | undefined {
+    const bounds = this.windows?.get(this.windowKeyOf(c.item, this.entry));
+    if (bounds === undefined) return undefined;
+    if (c.ms <= bounds.failedUpTo) return false;
+    return c.ms >= bounds.heldFrom ? true : undefined;
+  }
+
   upper(local: number): number {
-    return this.matchCount(this.trace, this.entry.predicateIds[local]);
+    const id = this.entry.predicateIds[local];
+    const computed = this.isStructural(id) ? this.pass?.get(id) : undefined;
+    if (computed === undefined) return this.matchCount(this.trace, id);
+    let count = 0;
+    for (let i = 0; i < computed.length; i++) count += computed[i];
+    return count;
   }
 
   exact(local: number): boolean {
-    return !this.isStructural(this.entry.predicateIds[local]);
+    const id = this.entry.predicateIds[local];
+    return !this.isStructural(id) || this.pass?.has(id) === true;
   }
 }

@@ -35,6 +35,26 @@ export interface TraceMatches {
   readonly spans: readonly Span[];
   /** For predicate `pred` of the condition: 1 where spans[i] matches, else 0. */
   matches(pred: number): Uint8Array;
+  /** Shared by the evaluations of several rules on the same spans: see WindowMemo. */
+  readonly windows?: WindowMemo;
+}
+
+/**
+ * What the `within` evaluations of one pass over a trace learnt, for the
+ * rules evaluated after it on the same spans (the detector's pass): rules
+ * that differ only in a window's length (`.within('30 seconds')`,
+ * `.within('45 seconds')`) decide one another. An item whose truth can only
+ * grow with its window (windowMonotone) that held in a window of length d
+ * holds in every longer one, and one that did not hold does not in any
+ * shorter one; the memo keeps, per item, the longest length it failed in and
+ * the shortest it held in. A length it failed in decides a shorter window
+ * false outright; a length it held in decides a longer one only where the
+ * witnesses are not needed (under `not`), as they differ with the length.
+ */
+export interface WindowMemo {
+  /** A key equal for items over the same predicates and scopes of the pass (windowKey, with the pass's predicate ids). */
+  keyOf(item: Condition): string;
+  readonly bounds: Map<string, { failedUpTo: number; heldFrom: number }>;
 }
 
 export interface Outcome {
@@ -51,6 +71,8 @@ interface Window { lo: number; hi: number }
 interface Found { indices: readonly number[]; sorted: boolean }
 
 const FALSE: Outcome = { holds: false, witnesses: [] };
+/** Holds, witnesses left out (the caller reads only holds). */
+const HOLDS: Outcome = { holds: true, witnesses: [] };
 
 class Evaluation {
   /** Memberships of where-scopes, built on first use. */
@@ -157,7 +179,8 @@ class Evaluation {
     return out;
   }
 
-  evaluate(c: Condition, window: Window | null): Outcome {
+  /** `holdsOnly`: the caller reads only `holds` (under not), so witnesses may be left out. */
+  evaluate(c: Condition, window: Window | null, holdsOnly = false): Outcome {
     switch (c.k) {
       case 'has': {
         const found = this.matching(c.scope, c.pred, window);
@@ -176,7 +199,7 @@ class Evaluation {
       case 'and': {
         const witnesses: number[] = [];
         for (const item of c.items) {
-          const o = this.evaluate(item, window);
+          const o = this.evaluate(item, window, holdsOnly);
           if (!o.holds) return FALSE;
           for (const w of o.witnesses) witnesses.push(w);
         }
@@ -186,7 +209,7 @@ class Evaluation {
         let holds = false;
         const witnesses: number[] = [];
         for (const item of c.items) {
-          const o = this.evaluate(item, window);
+          const o = this.evaluate(item, window, holdsOnly);
           if (!o.holds) continue;
           holds = true;
           for (const w of o.witnesses) witnesses.push(w);
@@ -194,9 +217,9 @@ class Evaluation {
         return holds ? { holds, witnesses } : FALSE;
       }
       case 'not':
-        return this.evaluate(c.item, null).holds ? FALSE : { holds: true, witnesses: [] };
+        return this.evaluate(c.item, null, true).holds ? FALSE : { holds: true, witnesses: [] };
       case 'within':
-        return this.within(c.item, c.ms, window);
+        return this.within(c.item, c.ms, window, holdsOnly);
       case 'followedBy': {
         const a = this.evaluate(c.first, window);
         if (!a.holds || a.witnesses.length === 0) return FALSE;
@@ -226,7 +249,21 @@ class Evaluation {
     }
   }
 
-  private within(item: Condition, ms: number, outer: Window | null): Outcome {
+  private within(item: Condition, ms: number, outer: Window | null, holdsOnly: boolean): Outcome {
+    const memo = this.trace.windows;
+    if (memo === undefined || !windowMonotone(item)) return this.withinAlone(item, ms, outer, holdsOnly);
+    const key = outer === null ? memo.keyOf(item) : `${memo.keyOf(item)}@${outer.lo},${outer.hi}`;
+    let bounds = memo.bounds.get(key);
+    if (bounds === undefined) memo.bounds.set(key, (bounds = { failedUpTo: -Infinity, heldFrom: Infinity }));
+    if (ms <= bounds.failedUpTo) return FALSE;
+    if (holdsOnly && ms >= bounds.heldFrom) return HOLDS;
+    const outcome = this.withinAlone(item, ms, outer, holdsOnly);
+    if (outcome.holds) bounds.heldFrom = Math.min(bounds.heldFrom, ms);
+    else bounds.failedUpTo = Math.max(bounds.failedUpTo, ms);
+    return outcome;
+  }
+
+  private withinAlone(item: Condition, ms: number, outer: Window | null, holdsOnly: boolean): Outcome {
     let restricted = restrictedOf.get(item);
     if (restricted === undefined) restrictedOf.set(item, (restricted = collectRestricted(item, [])));
     const starts = new Set<number>();
@@ -245,8 +282,9 @@ class Evaluation {
       const lo = outer ? Math.max(outer.lo, t) : t;
       const hi = outer ? Math.min(outer.hi, t + ms) : t + ms;
       if (hi < lo) continue;
-      const o = this.evaluate(item, { lo, hi });
+      const o = this.evaluate(item, { lo, hi }, holdsOnly);
       if (!o.holds) continue;
+      if (holdsOnly) return HOLDS;
       holds = true;
       for (const w of o.witnesses) witnesses.push(w);
     }
@@ -265,6 +303,48 @@ function firstStartingAt(spans: readonly Span[], found: readonly number[], t: nu
     else hi = mid;
   }
   return lo;
+}
+
+/** windowMonotone of each within's item, computed once per compiled condition. */
+const monotoneInWindow = new WeakMap<Condition, boolean>();
+
+/**
+ * Whether a condition that holds in a window holds in every window
+ * containing it: what a window restricts (has, count, followedBy) can only
+ * gain spans, so it is true unless a count that more spans can make false
+ * (<, <=, ===, !==) is restricted; not and missing look at the whole scope.
+ */
+export function windowMonotone(c: Condition): boolean {
+  let known = monotoneInWindow.get(c);
+  if (known === undefined) monotoneInWindow.set(c, (known = isWindowMonotone(c)));
+  return known;
+}
+
+function isWindowMonotone(c: Condition): boolean {
+  switch (c.k) {
+    case 'has': case 'missing': case 'not': return true;
+    case 'count': return c.op === '>' || c.op === '>=';
+    case 'and': case 'or': return c.items.every(isWindowMonotone);
+    case 'within': return isWindowMonotone(c.item);
+    case 'followedBy': return isWindowMonotone(c.first) && isWindowMonotone(c.then);
+  }
+}
+
+/**
+ * A text equal for conditions of the same form over the same predicates and
+ * scopes, where `id` names a condition's predicate index across rules (the
+ * detector's shared predicate ids): WindowMemo.keyOf.
+ */
+export function windowKey(c: Condition, id: (pred: number) => number): string {
+  const scope = (s: Scope | null): string => (s === null ? '*' : `${id(s.where)}<${scope(s.parent)}`);
+  switch (c.k) {
+    case 'has': case 'missing': return `${c.k}(${scope(c.scope)},${id(c.pred)})`;
+    case 'count': return `count(${scope(c.scope)},${id(c.pred)},${c.op},${c.n})`;
+    case 'and': case 'or': return `${c.k}(${c.items.map((x) => windowKey(x, id)).join(',')})`;
+    case 'not': return `not(${windowKey(c.item, id)})`;
+    case 'within': return `within(${c.ms},${windowKey(c.item, id)})`;
+    case 'followedBy': return `followedBy(${windowKey(c.first, id)},${windowKey(c.then, id)})`;
+  }
 }
 
 /** collectRestricted of each within's item, computed once per compiled condition. */

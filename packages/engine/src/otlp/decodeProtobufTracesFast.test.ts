@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
-import type { AttributeValue, Span } from '../trace/span.js';
+import { releaseAttributes, releaseSpans, type AttributeValue, type Span, type SpanRecord } from '../trace/span.js';
 import { decodeProtobufTracesWithProtobufjs } from './decodeProtobufTraces.js';
 import { decodeProtobufTracesFast } from './decodeProtobufTracesFast.js';
 import { encodeTracesDataAsReceived } from './encodeTracesDataAsReceived.js';
@@ -83,6 +83,16 @@ function expectSameAsOracle(bytes: Uint8Array): void {
   const stored = run(decodeProtobufTracesWithProtobufjs, encodeTracesDataAsReceived(decodeProtobufTracesFast(bytes).spans));
   if (!stored.ok) throw new Error(`the spans written as received do not decode (${(stored.error as Error).message}): ${Buffer.from(bytes).toString('hex')}`);
   expect(stored.value).toEqual({ spans: (oracle.value as { spans: unknown[] }).spans, rejected: [] });
+  // A released span reads one attribute from its bytes (SpanRecord.attribute) as the oracle decoded it, its resource's included.
+  const oracleSpans = decodeProtobufTracesWithProtobufjs(bytes).spans;
+  decodeProtobufTracesFast(bytes).spans.forEach((span, i) => {
+    releaseSpans([span]);
+    const expected = oracleSpans[i].attributes;
+    const keys = new Set<string>(['absent', '', '__proto__']);
+    for (const key in expected) keys.add(key);
+    for (const key of keys) expect((span as SpanRecord).attribute(key), `attribute '${key}'`).toEqual(expected[key]);
+    releaseAttributes();
+  });
 }
 
 const idBytes = (length: number) => fc.oneof(

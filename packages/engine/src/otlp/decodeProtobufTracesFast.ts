@@ -74,6 +74,7 @@ class WireError extends Error {
 /** The engine is built without DOM types; TextDecoder exists in Node and every browser. */
 declare const TextDecoder: new (label: string, options: { fatal: boolean; ignoreBOM: boolean }) => { decode(bytes: Uint8Array): string };
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+declare const TextEncoder: new () => { encode(text: string): Uint8Array };
 const EMPTY_BYTES = new Uint8Array(0);
 
 /** Scratch for reading a wire double (little-endian) without a DataView per value. */
@@ -576,6 +577,47 @@ class Decoder {
     return f.attributes;
   }
 
+  /**
+   * Attribute `key` (given as its UTF-8 bytes) of the span whose length
+   * prefix is at `offset`, as spanAttributesAt would give it, or undefined
+   * when the span has none by that key (SpanSource.attributeAt). Keys are
+   * compared as bytes; only the value of the last match is decoded.
+   */
+  spanAttributeAt(offset: number, key: Uint8Array): AttributeValue | undefined {
+    this.pos = offset;
+    const end = this.enter(3, this.buf.length);
+    let found = -1;
+    while (this.pos < end) {
+      const tag = this.tag(end);
+      if (tag !== 0x4a) { this.skip(tag & 7, 3, tag >>> 3, end); continue; }
+      const at = this.pos;
+      const kvEnd = this.enter(4, end);
+      if (this.keyIs(kvEnd, key)) found = at;
+      this.pos = kvEnd;
+    }
+    if (found < 0) return undefined;
+    this.pos = found;
+    const kvEnd = this.enter(4, end);
+    this.keyValueInPlace(kvEnd, 4);
+    return this.keyValueAttribute();
+  }
+
+  /** Whether the KeyValue ending at `end` has the key `key` (its last key field, as keyValueInPlace reads it; none is ''). */
+  private keyIs(end: number, key: Uint8Array): boolean {
+    let is = key.length === 0;
+    const buf = this.buf;
+    while (this.pos < end) {
+      const tag = this.tag(end);
+      if (tag !== 0x0a) { this.skip(tag & 7, 5, tag >>> 3, end); continue; }
+      const n = this.length(end);
+      const start = this.pos;
+      this.pos = start + n;
+      is = n === key.length;
+      for (let i = 0; is && i < n; i++) is = buf[start + i] === key[i];
+    }
+    return is;
+  }
+
   /** The extras of the span whose length prefix is at `offset` (SpanSource.extrasAt; see spanAttributesAt). */
   spanExtrasAt(offset: number, newAttributes: AttributeMapConstructor): SpanExtras {
     this.pos = offset;
@@ -730,19 +772,21 @@ class Decoder {
   private spanAttribute(end: number, f: SpanFields): void {
     const key = this.keyValueInPlace(end, 4);
     const index = f.attributeCount++;
-    const nested = this.keyValueNested;
     let value: AttributeValue;
-    if (nested !== null) {
-      try {
-        value = convert(nested, 1);
-      } catch (err) {
-        if (f.attributeProblem === null) f.attributeProblem = rethrowAt(err, 'value', index, 'attributes');
-        return;
-      }
-    } else {
-      value = this.keyValueSeen && isScalarCase(this.scalarCase) ? this.scalarValue : null;
+    try {
+      value = this.keyValueAttribute();
+    } catch (err) {
+      if (f.attributeProblem === null) f.attributeProblem = rethrowAt(err, 'value', index, 'attributes');
+      return;
     }
     if (f.attributeProblem === null) setAttribute(f.attributes, key, value);
+  }
+
+  /** The attribute value of the KeyValue keyValueInPlace just read (throws what convert throws for a nested value it refuses). */
+  private keyValueAttribute(): AttributeValue {
+    const nested = this.keyValueNested;
+    if (nested !== null) return convert(nested, 1);
+    return this.keyValueSeen && isScalarCase(this.scalarCase) ? this.scalarValue : null;
   }
 }
 
@@ -1137,6 +1181,30 @@ class DecodedSource implements SpanSource {
   extrasAt(offset: number): SpanExtras {
     return new Decoder(this.bytes).spanExtrasAt(offset, this.newAttributes);
   }
+
+  attributeAt(offset: number, key: string): AttributeValue | undefined {
+    const bytes = utf8Key(key);
+    return bytes === null ? undefined : new Decoder(this.bytes).spanAttributeAt(offset, bytes);
+  }
+}
+
+/** UTF-8 bytes of attribute keys rules read (a few per rule set; emptied past KEY_BYTES_MAX so that it stays bounded). */
+const keyBytes = new Map<string, Uint8Array>();
+const KEY_BYTES_MAX = 4096;
+const utf8Encoder = new TextEncoder();
+
+/** A lone surrogate: no key decoded from UTF-8 has one (and TextEncoder would write U+FFFD for it). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The UTF-8 bytes of `key`, or null when no decoded key can equal it. */
+function utf8Key(key: string): Uint8Array | null {
+  const known = keyBytes.get(key);
+  if (known !== undefined) return known;
+  if (LONE_SURROGATE.test(key)) return null;
+  if (keyBytes.size >= KEY_BYTES_MAX) keyBytes.clear();
+  const bytes = utf8Encoder.encode(key);
+  keyBytes.set(key, bytes);
+  return bytes;
 }
 
 /** Decodes an OTLP/protobuf ExportTraceServiceRequest (see the module comment). */

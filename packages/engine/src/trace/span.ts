@@ -36,7 +36,8 @@
  *   otherwise), so a kept trace is stored as it was received
  *   (otlp/encodeTracesDataAsReceived.ts) and a span can let go of its
  *   attributes and extras and decode them again when read
- *   (holdAttributes/releaseAttributes, below). They hold the request's bytes:
+ *   (holdAttributes/releaseAttributes, below), or read one attribute of them
+ *   from the bytes (SpanRecord.attribute). They hold the request's bytes:
  *   whoever keeps spans longer than the request's own lifetime (correlation
  *   windows, learned refinements) copies them with `source` null (and no
  *   links to other spans, which hold theirs): `copySpan(span, { parent: null,
@@ -101,6 +102,13 @@ export interface SpanSource {
    */
   attributesAt(offset: number): AttributeMap;
   extrasAt(offset: number): SpanExtras;
+  /**
+   * The span's own attribute `key` as attributesAt would give it (the last
+   * one when the key repeats), or undefined when the span has none by that
+   * key (the resource's is then read, as the map's prototype would give it;
+   * a decoded value is never undefined, an empty one is null).
+   */
+  attributeAt(offset: number, key: string): AttributeValue | undefined;
 }
 
 export interface Span {
@@ -302,6 +310,17 @@ export interface SpanOrigin {
   /** Set only on an origin of one span whose end is too far from its start for a small integer (see SpanRecord). */
   readonly farEndMillis?: number;
 }
+
+/**
+ * Attributes read from released spans (SpanRecord.attribute): a direct-mapped
+ * table by span and key, emptied by releaseAttributes so that it never keeps
+ * a span (and its request's bytes) past the call that read it.
+ */
+const ATTRIBUTE_READ_SLOTS = 1024;
+const attributeReadSpans: Array<SpanRecord | null> = new Array<SpanRecord | null>(ATTRIBUTE_READ_SLOTS).fill(null);
+const attributeReadKeys: string[] = new Array<string>(ATTRIBUTE_READ_SLOTS).fill('');
+const attributeReadValues: Array<AttributeValue | undefined> = new Array<AttributeValue | undefined>(ATTRIBUTE_READ_SLOTS).fill(undefined);
+let attributeReadsHeld = false;
 
 /** |Offsets| below this, and FAR_END, are small integers in V8 on every platform (31-bit Smis), stored in a field without a heap number. */
 const SMALL_OFFSET = 2 ** 30;
@@ -526,6 +545,28 @@ export class SpanRecord implements Span {
     return map !== null ? map : this.decodeAttributes();
   }
 
+  /**
+   * `attributes[key]`. A released span reads that one attribute from its
+   * source instead of decoding its whole map again: rules at a trace's
+   * completion read one or two attributes of many spans. The reads are
+   * remembered (attributeReads) until the next releaseAttributes, as a
+   * rule reads the same attribute of a span again (a sibling filter reads
+   * each sibling's once per span it is evaluated for).
+   */
+  attribute(key: string): AttributeValue | undefined {
+    const map = this.attributeMap;
+    if (map !== null) return map[key];
+    const slot = (this.sourceOffset * 31 + key.length * 257 + key.charCodeAt(key.length - 1)) & (ATTRIBUTE_READ_SLOTS - 1);
+    if (attributeReadSpans[slot] === this && attributeReadKeys[slot] === key) return attributeReadValues[slot];
+    const own = this.origin.source!.attributeAt(this.sourceOffset, key);
+    const value = own !== undefined ? own : this.origin.resource[key];
+    attributeReadSpans[slot] = this;
+    attributeReadKeys[slot] = key;
+    attributeReadValues[slot] = value;
+    attributeReadsHeld = true;
+    return value;
+  }
+
   set attributes(map: AttributeMap) {
     this.pin();
     this.attributeMap = map;
@@ -627,6 +668,11 @@ export function holdAttributes(spans: readonly Span[]): void {
  * decodes its details first and keeps them.
  */
 export function releaseAttributes(): void {
+  if (attributeReadsHeld) {
+    attributeReadSpans.fill(null);
+    attributeReadValues.fill(undefined);
+    attributeReadsHeld = false;
+  }
   if (held.length === 0) return;
   const spans = held;
   held = [];

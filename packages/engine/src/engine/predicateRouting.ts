@@ -1,0 +1,221 @@
+/**
+ * Which predicates a span is tested against, and how: the detector's side of
+ * the rule set's distinct predicates (SharedPredicate), computed when rules
+ * are set.
+ *
+ * - Guard routing: a predicate with a guard (an equality it cannot hold
+ *   without, dsl/predicateGuard.ts) is found by a hash lookup of the span's
+ *   value for that field (GuardRouting), not by testing every guard.
+ * - Tested together: the non-structural predicates a span is routed to, and
+ *   structural predicates that differ only in literals, are generated as one
+ *   function each that reads what they share once (TestedTogether,
+ *   dsl/generatePredicateGroup.ts).
+ *
+ * Pure functions of the rule set; the per-trace state stays in detector.ts.
+ */
+import type { Span } from '../trace/span.js';
+import type { PExpr } from '../dsl/checkPredicate.js';
+import type { PredicateState } from '../dsl/generatePredicate.js';
+import { generatePredicateGroup, type PredicateGroup } from '../dsl/generatePredicateGroup.js';
+import type { GuardTest, PredicateGuard } from '../dsl/predicateGuard.js';
+import { BUDGET_EXCEEDED, meter } from '../dsl/runtime.js';
+
+/** A distinct predicate across all rules. */
+export interface SharedPredicate {
+  fn: (span: Span) => boolean;
+  structural: boolean;
+  /** Tested before fn on each span (see dsl/predicateGuard.ts). */
+  guard: PredicateGuard | null;
+  /** The tree fn was generated from (null when the compiled predicate did not carry it): predicate groups are generated from it. */
+  body: PExpr | null;
+  state: PredicateState;
+}
+
+/**
+ * Predicates tested on a span together, as one generated function that reads
+ * what they share once (dsl/generatePredicateGroup.ts): the non-structural
+ * predicates of a routing list, or structural predicates with the same guard
+ * and the same shape (differing only in literals), which the rules of a pass
+ * ask for one after the other.
+ */
+export interface TestedTogether {
+  /** shared predicate ids, in the group's member order */
+  ids: Int32Array;
+  /** one generated function for all of them, or null (fewer than two, or one without a tree): each fn called */
+  group: PredicateGroup<Span> | null;
+  /** the group's answers for the last span */
+  out: Uint8Array;
+}
+
+export function testedTogether(ids: readonly number[], predicates: readonly SharedPredicate[]): TestedTogether {
+  const members = ids.map((id) => predicates[id]);
+  const groupable = members.length >= 2 && members.every((p) => p.body !== null);
+  return {
+    ids: Int32Array.from(ids),
+    group: groupable ? generatePredicateGroup<Span>(members.map((p) => ({ body: p.body!, state: p.state }))).fn : null,
+    out: new Uint8Array(ids.length),
+  };
+}
+
+/** The shape of a predicate: its tree with every literal's value left out (regexes are kept by index). */
+function shapeOf(body: PExpr): string {
+  return JSON.stringify(body, (key: string, value: unknown) => (key === 'value' ? null : value));
+}
+
+/** Structural predicates with a group of their own (TestedTogether), by shared predicate id. */
+export function buildStructuralGroups(predicates: readonly SharedPredicate[]): Array<TestedTogether | undefined> {
+  const byShape = new Map<string, number[]>();
+  predicates.forEach((p, id) => {
+    if (!p.structural || p.body === null) return;
+    const key = `${JSON.stringify(p.guard)}\u0000${shapeOf(p.body)}`;
+    let ids = byShape.get(key);
+    if (ids === undefined) byShape.set(key, (ids = []));
+    ids.push(id);
+  });
+  const out = new Array<TestedTogether | undefined>(predicates.length);
+  for (const ids of byShape.values()) {
+    if (ids.length < 2) continue;
+    const together = testedTogether(ids, predicates);
+    for (const id of ids) out[id] = together;
+  }
+  return out;
+}
+
+/**
+ * Tests the linked spans against a group of structural predicates sharing
+ * `guard`, and caches every member's results in `cache` (the rules of a
+ * pass ask for them one after the other). The work is charged to the
+ * evaluation that asked first, as a structural predicate's results shared by
+ * several rules are; when its budget cannot pay for the whole group, the
+ * meter is restored and null returned, so the caller tests its predicate
+ * alone, as it would without the group.
+ */
+export function testTogether(together: TestedTogether, guard: PredicateGuard | null, linked: readonly Span[], cache: Map<number, Uint8Array>): Map<number, Uint8Array> | null {
+  const { ids, group, out } = together;
+  const saved = meter.remaining;
+  const results = Array.from(ids, () => new Uint8Array(linked.length));
+  try {
+    for (let i = 0; i < linked.length; i++) {
+      const span = linked[i];
+      if (guard !== null && !passesGuard(guard, span)) continue;
+      group!(span, out);
+      for (let j = 0; j < ids.length; j++) results[j][i] = out[j];
+    }
+  } catch (err) {
+    if (err !== BUDGET_EXCEEDED) throw err;
+    meter.remaining = saved;
+    return null;
+  }
+  for (let j = 0; j < ids.length; j++) cache.set(ids[j], results[j]);
+  return cache;
+}
+
+/** Whether a span passes a predicate's guard (every equality of it); a span failing it cannot match the predicate. */
+export function passesGuard(guard: PredicateGuard, span: Span): boolean {
+  return passesTest(guard, span) && (guard.also === undefined || passesAlso(guard.also, span));
+}
+
+export function passesAlso(also: readonly GuardTest[], span: Span): boolean {
+  for (let i = 0; i < also.length; i++) if (!passesTest(also[i], span)) return false;
+  return true;
+}
+
+function passesTest(guard: GuardTest, span: Span): boolean {
+  switch (guard.field) {
+    case null: return span.attributes[guard.attribute!] === guard.value;
+    case 'name': return span.name === guard.value;
+    case 'kind': return span.kind === guard.value;
+    case 'status': return span.status === guard.value;
+    case 'service': return span.service === guard.value;
+  }
+}
+
+/**
+ * Guarded non-structural predicates by the value their guard requires, so a
+ * span is tested only against predicates whose guard it passes (a hash
+ * lookup per guarded field and attribute key instead of a guard test per
+ * predicate): see Detector.route.
+ */
+export interface GuardRouting {
+  /**
+   * by shared predicate id: 1 when the predicate is routed (its results and
+   * match count are kept up to date by route); 2 for a structural predicate,
+   * whose guard alone is routed: its `matched` counts the spans passing the
+   * guard, a cheap necessary condition (the predicate itself needs the whole
+   * trace linked and is tested when a rule is evaluated).
+   */
+  routed: Uint8Array;
+  name: Map<unknown, RouteList>;
+  kind: Map<unknown, RouteList>;
+  status: Map<unknown, RouteList>;
+  service: Map<unknown, RouteList>;
+  /** attribute keys, each with its predicates by value */
+  attributeKeys: string[];
+  attributes: Array<Map<unknown, RouteList>>;
+}
+
+/** The predicates whose guard's first equality a span's value passes. */
+export interface RouteList {
+  /** the non-structural ones, tested on the span */
+  tested: TestedTogether;
+  /**
+   * the structural ones, counted when the span passes the rest of their
+   * guard: by distinct rest (`also`), each tested once per span
+   */
+  counted: Array<{ also: readonly GuardTest[] | undefined; ids: Int32Array }>;
+}
+
+function routeList(ids: readonly number[], predicates: readonly SharedPredicate[]): RouteList {
+  const byAlso = new Map<string, { also: readonly GuardTest[] | undefined; ids: number[] }>();
+  const tested: number[] = [];
+  for (const id of ids) {
+    const p = predicates[id];
+    if (!p.structural) { tested.push(id); continue; }
+    const also = p.guard!.also;
+    const key = JSON.stringify(also ?? []);
+    let counted = byAlso.get(key);
+    if (counted === undefined) byAlso.set(key, (counted = { also, ids: [] }));
+    counted.ids.push(id);
+  }
+  return {
+    tested: testedTogether(tested, predicates),
+    counted: [...byAlso.values()].map((c) => ({ also: c.also, ids: Int32Array.from(c.ids) })),
+  };
+}
+
+export function buildGuardRouting(predicates: readonly SharedPredicate[]): GuardRouting {
+  const routing: GuardRouting = {
+    routed: new Uint8Array(predicates.length), name: new Map(), kind: new Map(), status: new Map(), service: new Map(), attributeKeys: [], attributes: [],
+  };
+  const byKey = new Map<string, Map<unknown, RouteList>>();
+  const lists = new Map<Map<unknown, RouteList>, Map<unknown, number[]>>();
+  const idsOf = (map: Map<unknown, RouteList>): Map<unknown, number[]> => {
+    let ids = lists.get(map);
+    if (ids === undefined) lists.set(map, (ids = new Map()));
+    return ids;
+  };
+  predicates.forEach((p, id) => {
+    const guard = p.guard;
+    // NaN never equals itself: a Map lookup would find it, the guard would not.
+    if (guard === null || Number.isNaN(guard.value)) return;
+    let map: Map<unknown, RouteList>;
+    if (guard.field === null) {
+      let byValue = byKey.get(guard.attribute!);
+      if (byValue === undefined) {
+        byKey.set(guard.attribute!, (byValue = new Map()));
+        routing.attributeKeys.push(guard.attribute!);
+        routing.attributes.push(byValue);
+      }
+      map = byValue;
+    } else {
+      map = routing[guard.field];
+    }
+    const byValue = idsOf(map);
+    let list = byValue.get(guard.value);
+    if (list === undefined) byValue.set(guard.value, (list = []));
+    list.push(id);
+    routing.routed[id] = p.structural ? 2 : 1;
+  });
+  for (const [map, byValue] of lists) for (const [value, ids] of byValue) map.set(value, routeList(ids, predicates));
+  return routing;
+}
