@@ -93,7 +93,10 @@ export function buildStructuralGroups(predicates: readonly SharedPredicate[]): A
 export function testTogether(together: TestedTogether, guard: PredicateGuard | null, linked: readonly Span[], cache: Map<number, Uint8Array>): Map<number, Uint8Array> | null {
   const { ids, group, out } = together;
   const saved = meter.remaining;
-  const results = Array.from(ids, () => new Uint8Array(linked.length));
+  // One allocation for all members (a typed array's backing store is what costs), a view each.
+  const n = linked.length;
+  const buffer = new Uint8Array(ids.length * n);
+  const results = Array.from(ids, (_, j) => buffer.subarray(j * n, (j + 1) * n));
   try {
     for (let i = 0; i < linked.length; i++) {
       const span = linked[i];
