@@ -7,6 +7,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 // @ts-expect-error: a plain ES module script, without types
 import { loadTrace } from '../../../scripts/otlpLoad.mjs';
 
@@ -28,8 +29,19 @@ export interface ChildRun {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/**
+ * Children still running, killed when the test file ends: a test that fails
+ * before it stops its `fluo serve` must not leave the process behind.
+ */
+const running = new Set<ChildProcessWithoutNullStreams>();
+afterAll(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export function runNode(args: string[], options: { nodeArgs?: string[]; cwd?: string } = {}): ChildRun {
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...args], { env: cleanEnv(), cwd: options.cwd ?? HERE });
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => { stdout += d; });

@@ -20,7 +20,7 @@
  */
 import { parseRule, positionOf, type EsNode } from './parseRule.js';
 import { RuleError } from './ruleError.js';
-import { checkPredicate, suggest, type PExpr } from './checkPredicate.js';
+import { checkPredicate, suggest } from './checkPredicate.js';
 import { generatePredicate, generatedKey, type PredicateState } from './generatePredicate.js';
 import { predicateGuard, type PredicateGuard } from './predicateGuard.js';
 import { parseDuration, DURATION_HELP } from './duration.js';
@@ -57,8 +57,6 @@ export interface CompiledPredicate {
   /** An equality the predicate cannot hold without, tested before calling it (predicateGuard.ts); null or absent when none. */
   guard?: PredicateGuard | null;
   state: PredicateState;
-  /** The validated tree fn was generated from: the detector generates predicate groups from it (dsl/generatePredicateGroup.ts). */
-  body?: PExpr;
 }
 
 export interface CompiledCondition {
@@ -121,7 +119,6 @@ class ConditionCompiler {
       text: this.text.slice(node.start, node.end),
       guard: predicateGuard(checked.body),
       state: generated.state,
-      body: checked.body,
     });
     this.byKey.set(key, index);
     return index;

@@ -300,6 +300,20 @@ export interface PredicateState {
 
 export type SpanPredicate<T = unknown> = (span: T) => boolean;
 
+/** What each generated predicate was generated from: see generatedFrom. */
+const sources = new WeakMap<SpanPredicate<never>, { body: PExpr; state: PredicateState }>();
+
+/**
+ * The validated tree and state a function was generated from by
+ * generatePredicate, or undefined for any other function (a predicate
+ * written by hand, or a compiled predicate object whose fn was replaced):
+ * what a predicate group is generated from (generatePredicateGroup.ts), so
+ * that a group never stands in for a function it was not made from.
+ */
+export function generatedFrom(fn: SpanPredicate<never>): { body: PExpr; state: PredicateState } | undefined {
+  return sources.get(fn);
+}
+
 /**
  * The identity of generated code: its source and its regexes (compiled to
  * objects held by index, so the source alone does not tell them apart).
@@ -340,5 +354,7 @@ export function generatePredicate<T>(
   ) => SpanPredicate<T>;
   // The source names the predicate (its key): with the shared functions' text, not only their ids.
   const named = sharedSource === '' ? source : `${source}\n${sharedSource}`;
-  return { fn: factory(runtime, state, runtime.meter), source: named, state };
+  const fn = factory(runtime, state, runtime.meter);
+  sources.set(fn as SpanPredicate<never>, { body, state });
+  return { fn, source: named, state };
 }

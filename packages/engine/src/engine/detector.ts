@@ -69,6 +69,7 @@ import { decideByCounts, type MatchCounts } from './decideByCounts.js';
 import { SpanIdIndex } from './spanIdIndex.js';
 import type { Condition } from '../dsl/compileCondition.js';
 import type { WithinCondition } from './decideByCounts.js';
+import { generatedFrom } from '../dsl/generatePredicate.js';
 import { buildGuardRouting, buildStructuralGroups, passesAlso, passesGuard, testTogether, type GuardRouting, type RouteList, type SharedPredicate, type TestedTogether } from './predicateRouting.js';
 
 export interface DetectorOptions {
@@ -293,7 +294,8 @@ export class Detector {
         if (id === undefined) {
           id = predicates.length;
           byKey.set(p.key, id);
-          predicates.push({ fn: p.fn, structural: p.structural, guard: p.guard ?? null, body: p.body ?? null, state: p.state });
+          const generated = generatedFrom(p.fn);
+          predicates.push({ fn: p.fn, structural: p.structural, guard: p.guard ?? null, body: generated?.body ?? null, state: generated?.state ?? p.state });
           states.push(p.state);
           keys.push(p.key);
         }

@@ -26,7 +26,7 @@ export interface SharedPredicate {
   structural: boolean;
   /** Tested before fn on each span (see dsl/predicateGuard.ts). */
   guard: PredicateGuard | null;
-  /** The tree fn was generated from (null when the compiled predicate did not carry it): predicate groups are generated from it. */
+  /** The tree fn was generated from (generatedFrom), null for a function written by hand: only generated ones are tested together. */
   body: PExpr | null;
   state: PredicateState;
 }
