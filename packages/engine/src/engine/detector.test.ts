@@ -240,6 +240,21 @@ describe('Detector', () => {
     expect(seen[1].spans.map((s) => s.spanId)).toEqual([a.spanId, b.spanId]);
   });
 
+  test('a compiled predicate given a function written by hand is called as it is, never replaced by a generated group', () => {
+    // Two predicates routed together (same guard) would be tested as one generated group; the functions here are not generated.
+    const compiled = [rule('x0', "trace.has(s => s.kind === 'SERVER' && s.attributes.x > 0)"), rule('x1', "trace.has(s => s.kind === 'SERVER' && s.attributes.x > 1)")];
+    let calls = 0;
+    const byHand = compiled.map((r) => ({
+      ...r,
+      condition: { ...r.condition, predicates: r.condition.predicates.map((p) => ({ ...p, fn: () => { calls++; return true; } })) },
+    }));
+    const detector = new Detector({ idleTimeoutMs: 1000 });
+    detector.setRules(byHand);
+    const { detections } = detector.ingest(buildTrace('th', [{ id: 'a', name: 'GET /', kind: 'SERVER', start: 0 }]), 0);
+    expect(detections.map((d) => d.signal.ruleId)).toEqual(['x0', 'x1']);
+    expect(calls).toBe(2);
+  });
+
   test('rules differing only in a window decide one another in a pass, but not where a longer window can fail (count <)', () => {
     // A longer window holds wherever a shorter one does, unless a count that more spans can make false is restricted.
     const longerFirst = [
