@@ -144,20 +144,25 @@ function signalsByTrace(detections: Detection[]): Map<string, string[]> {
   return out;
 }
 
+/** Ingests the scenario's batches, as `received` makes them into spans, inside the idle timeout, then completes every trace. */
+function detect(s: Scenario, received: (batch: Span[]) => Span[] = (batch) => batch): { detector: Detector; detections: Detection[] } {
+  const detector = new Detector({ idleTimeoutMs: 1000 });
+  detector.setRules(s.rules);
+  const detections: Detection[] = [];
+  let now = 0;
+  for (const batch of batches(s)) {
+    detections.push(...detector.ingest(received(batch), now).detections);
+    now += 10; // well inside the idle timeout: no trace completes early
+  }
+  detections.push(...detector.tick(now + 1000));
+  return { detector, detections };
+}
+
 describe('incremental evaluation equals whole-trace evaluation', () => {
   test('random traces, rules, batches and arrival orders', () => {
     fc.assert(
       fc.property(scenario, (s) => {
-        // Clone spans per run: linking mutates parent/children.
-        const detector = new Detector({ idleTimeoutMs: 1000 });
-        detector.setRules(s.rules);
-        const detections: Detection[] = [];
-        let now = 0;
-        for (const batch of batches(s)) {
-          detections.push(...detector.ingest(batch, now).detections);
-          now += 10; // well inside the idle timeout: no trace completes early
-        }
-        detections.push(...detector.tick(now + 1000));
+        const { detector, detections } = detect(s);
         expect(detector.stats().bufferedTraces).toBe(0);
         const expected = oracle(s);
         const actual = signalsByTrace(detections);
@@ -184,15 +189,7 @@ describe('incremental evaluation equals whole-trace evaluation', () => {
   test('the same with spans decoded from OTLP/protobuf: released between calls, their attributes read again one by one', () => {
     fc.assert(
       fc.property(scenario, (s) => {
-        const detector = new Detector({ idleTimeoutMs: 1000 });
-        detector.setRules(s.rules);
-        const detections: Detection[] = [];
-        let now = 0;
-        for (const batch of batches(s)) {
-          detections.push(...detector.ingest(decodeProtobufTraces(encodeProtobufTraces(batch)).spans, now).detections);
-          now += 10;
-        }
-        detections.push(...detector.tick(now + 1000));
+        const { detections } = detect(s, (batch) => decodeProtobufTraces(encodeProtobufTraces(batch)).spans);
         const actual = signalsByTrace(detections);
         for (const [traceId, fired] of oracle(s)) expect(new Set(actual.get(traceId) ?? [])).toEqual(fired);
       }),
