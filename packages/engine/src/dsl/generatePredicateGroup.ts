@@ -40,7 +40,8 @@ export interface PredicateGroupMember {
  * Sets `out[j]` to 1 when member j holds for `span` and to 0 when it does
  * not, for every member, exactly as calling each member's own predicate
  * would: an evaluation that throws counts as 0 and increments that member's
- * `state.errors`; each member charges one unit of the evaluation budget, and
+ * `state.errors` (so errors are counted for every member tested, whether or
+ * not a rule reads its answer); each member charges one unit of the evaluation budget, and
  * BUDGET_EXCEEDED propagates, leaving `out` partly written.
  */
 export type PredicateGroup<T> = (span: T, out: Uint8Array) => void;

@@ -255,6 +255,28 @@ describe('Detector', () => {
     expect(calls).toBe(2);
   });
 
+  test('a family of structural predicates tested together costs no rule more budget than it alone would', () => {
+    // Alone, each rule costs 300 predicate calls and a 300-span scan: 600 units of 1,000. Three members tested
+    // together cost 900, four 1,200 (more than a rule's budget: then each member is tested alone).
+    for (const names of [['a', 'b', 'c'], ['a', 'b', 'c', 'd']]) {
+      const detector = new Detector({ idleTimeoutMs: 1000, ruleBudget: 1000 });
+      detector.setRules(names.map((n) => rule(`parent-${n}`, `trace.has(s => s.parent !== null && s.parent.name === '${n}')`)));
+      const spans = buildTrace(`tb${names.length}`, [{ id: 'r', name: 'a', start: 0 }, ...Array.from({ length: 299 }, (_, i) => ({ id: `c${i}`, name: 'q', parent: 'r', start: i + 1 }))]);
+      detector.ingest(spans, 0);
+      expect(detector.tick(5000).map((d) => d.signal.ruleId), names.join()).toEqual(['parent-a']);
+      expect(detector.stats().budgetExceeded).toBe(0);
+    }
+  });
+
+  test('a released span\'s array attribute read twice is one object, as on a span not released', () => {
+    const detector = new Detector({ idleTimeoutMs: 1000 });
+    // Structural (parent): decided at completion, on spans released since they arrived.
+    detector.setRules([rule('same', "trace.has(s => s.parent === null && s.attributes.tags === s.attributes['ta' + 'gs'])")]);
+    const spans = decodeProtobufTraces(encodeProtobufTraces(buildTrace('ta', [{ id: 'r', name: 'root', start: 0, attributes: { tags: ['x', 'y'] } }]))).spans;
+    detector.ingest(spans, 0);
+    expect(detector.tick(5000).map((d) => d.signal.ruleId)).toEqual(['same']);
+  });
+
   test('rules differing only in a window decide one another in a pass, but not where a longer window can fail (count <)', () => {
     // A longer window holds wherever a shorter one does, unless a count that more spans can make false is restricted.
     const longerFirst = [

@@ -250,6 +250,8 @@ export class Detector {
   private predicates: SharedPredicate[] = [];
   private routing: GuardRouting = buildGuardRouting([]);
   private structuralGroups: Array<TestedTogether | undefined> = [];
+  /** Structural groups that needed more than a rule's budget in the current pass: their members are tested alone (testTogether). */
+  private readonly groupsOverBudget = new Set<TestedTogether>();
   /** windowKey of within items, by condition (the rules' predicate ids are this rule set's: renewed by setRules) */
   private windowKeys = new WeakMap<Condition, string>();
   private predicateStates: Array<{ errors: number }> = [];
@@ -568,7 +570,10 @@ export class Detector {
         if (predicate.structural) {
           let r = structuralCache.get(id);
           const together = this.structuralGroups[id];
-          if (r === undefined && together !== undefined) r = testTogether(together, predicate.guard, linked, structuralCache)?.get(id);
+          if (r === undefined && together !== undefined && !this.groupsOverBudget.has(together)) {
+            if (testTogether(together, predicate.guard, linked, structuralCache, this.options.ruleBudget)) r = structuralCache.get(id);
+            else this.groupsOverBudget.add(together);
+          }
           if (r === undefined) {
             r = new Uint8Array(linked.length);
             const guard = predicate.guard;
@@ -745,6 +750,7 @@ export class Detector {
     let linked: Span[] | null = null;
     const structuralCache = new Map<number, Uint8Array>();
     const windows: WindowMemo['bounds'] = new Map();
+    this.groupsOverBudget.clear();
     const candidates = this.candidates(trace, monotoneOnly ? this.monotoneIndex : this.completionIndex);
     for (let c = 0; c < candidates.length; c++) {
       const entry = this.rules[candidates[c]];

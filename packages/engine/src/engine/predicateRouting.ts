@@ -18,7 +18,7 @@ import type { PExpr } from '../dsl/checkPredicate.js';
 import type { PredicateState } from '../dsl/generatePredicate.js';
 import { generatePredicateGroup, type PredicateGroup } from '../dsl/generatePredicateGroup.js';
 import type { GuardTest, PredicateGuard } from '../dsl/predicateGuard.js';
-import { BUDGET_EXCEEDED, meter } from '../dsl/runtime.js';
+import { BUDGET_EXCEEDED, withBudget } from '../dsl/runtime.js';
 
 /** A distinct predicate across all rules. */
 export interface SharedPredicate {
@@ -84,33 +84,33 @@ export function buildStructuralGroups(predicates: readonly SharedPredicate[]): A
 /**
  * Tests the linked spans against a group of structural predicates sharing
  * `guard`, and caches every member's results in `cache` (the rules of a
- * pass ask for them one after the other). The work is charged to the
- * evaluation that asked first, as a structural predicate's results shared by
- * several rules are; when its budget cannot pay for the whole group, the
- * meter is restored and null returned, so the caller tests its predicate
- * alone, as it would without the group.
+ * pass ask for them one after the other). The group runs on a budget of its
+ * own (`budget` units, the meter of the evaluation that asked is left as it
+ * was): its work is shared by the rules of the family, as a shared
+ * subexpression's is, and charging it to the rule that asked first could
+ * exhaust that rule where it alone would not. When the group needs more,
+ * nothing is cached and false returned: the caller tests its predicate
+ * alone, charged to its rule as without the group, and should not try the
+ * group again in this pass.
  */
-export function testTogether(together: TestedTogether, guard: PredicateGuard | null, linked: readonly Span[], cache: Map<number, Uint8Array>): Map<number, Uint8Array> | null {
+export function testTogether(together: TestedTogether, guard: PredicateGuard | null, linked: readonly Span[], cache: Map<number, Uint8Array>, budget: number): boolean {
   const { ids, group, out } = together;
-  const saved = meter.remaining;
   // One allocation for all members (a typed array's backing store is what costs), a view each.
   const n = linked.length;
   const buffer = new Uint8Array(ids.length * n);
   const results = Array.from(ids, (_, j) => buffer.subarray(j * n, (j + 1) * n));
-  try {
-    for (let i = 0; i < linked.length; i++) {
+  const done = withBudget(budget, () => {
+    for (let i = 0; i < n; i++) {
       const span = linked[i];
       if (guard !== null && !passesGuard(guard, span)) continue;
       group!(span, out);
       for (let j = 0; j < ids.length; j++) results[j][i] = out[j];
     }
-  } catch (err) {
-    if (err !== BUDGET_EXCEEDED) throw err;
-    meter.remaining = saved;
-    return null;
-  }
+    return true;
+  });
+  if (done === BUDGET_EXCEEDED) return false;
   for (let j = 0; j < ids.length; j++) cache.set(ids[j], results[j]);
-  return cache;
+  return true;
 }
 
 /** Whether a span passes a predicate's guard (every equality of it); a span failing it cannot match the predicate. */

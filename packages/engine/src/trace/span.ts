@@ -105,8 +105,9 @@ export interface SpanSource {
   /**
    * The span's own attribute `key` as attributesAt would give it (the last
    * one when the key repeats), or undefined when the span has none by that
-   * key (the resource's is then read, as the map's prototype would give it;
-   * a decoded value is never undefined, an empty one is null).
+   * key, in which case the caller reads the resource's, as the map's
+   * prototype would give it (a decoded value is never undefined; an empty
+   * one is null).
    */
   attributeAt(offset: number, key: string): AttributeValue | undefined;
 }
@@ -312,11 +313,13 @@ export interface SpanOrigin {
 }
 
 /**
- * Attributes read from released spans (SpanRecord.attribute): a direct-mapped
- * table by span and key, emptied by releaseAttributes so that it never keeps
- * a span (and its request's bytes) past the call that read it.
+ * Primitive attributes read from released spans (SpanRecord.attribute): a
+ * direct-mapped table by span and key. It keeps at most its slots' spans
+ * (and their requests' bytes) alive, until the next releaseAttributes (the
+ * detector's next call), as the spans held with decoded details are.
  */
-const ATTRIBUTE_READ_SLOTS = 1024;
+const ATTRIBUTE_READ_BITS = 10;
+const ATTRIBUTE_READ_SLOTS = 1 << ATTRIBUTE_READ_BITS;
 const attributeReadSpans: Array<SpanRecord | null> = new Array<SpanRecord | null>(ATTRIBUTE_READ_SLOTS).fill(null);
 const attributeReadKeys: string[] = new Array<string>(ATTRIBUTE_READ_SLOTS).fill('');
 const attributeReadValues: Array<AttributeValue | undefined> = new Array<AttributeValue | undefined>(ATTRIBUTE_READ_SLOTS).fill(undefined);
@@ -556,9 +559,12 @@ export class SpanRecord implements Span {
   attribute(key: string): AttributeValue | undefined {
     const map = this.attributeMap;
     if (map !== null) return map[key];
-    const slot = (this.sourceOffset * 31 + key.length * 257 + key.charCodeAt(key.length - 1)) & (ATTRIBUTE_READ_SLOTS - 1);
+    const slot = Math.imul(this.sourceOffset ^ (key.length << 20) ^ (key.charCodeAt(key.length - 1) << 12), 0x9e3779b1) >>> (32 - ATTRIBUTE_READ_BITS);
     if (attributeReadSpans[slot] === this && attributeReadKeys[slot] === key) return attributeReadValues[slot];
     const own = this.origin.source!.attributeAt(this.sourceOffset, key);
+    // An array or key-value list comes from the whole map, decoded and held as the getter does it: two reads of it are
+    // one object, as on a span not released (a rule may compare them with ===).
+    if (own !== null && typeof own === 'object') return this.decodeAttributes()[key];
     const value = own !== undefined ? own : this.origin.resource[key];
     attributeReadSpans[slot] = this;
     attributeReadKeys[slot] = key;
