@@ -8,8 +8,9 @@
  * Usage: node bench/compareBuilds.mjs --base DIR [--only detector,store,memory,scaling] [--runs 3] [--rules 1,100,1000] [--load-ms 3000]
  *
  * - detector: the whole Detector of each build in this process (the same
- *   spans, batches and rule texts; each build compiles its own rules),
- *   interleaved pass by pass; ns per span per rule.
+ *   spans, batches and rule texts; each build compiles its own rules and
+ *   sets them once per detector, outside the timed passes: evaluate.mjs,
+ *   detectorPasses), interleaved pass by pass; ns per span per rule.
  * - store: the SQLite store of each build writing batches of completed
  *   traces into a new file (building the stored form included, one write
  *   in flight while the next batch is built); spans/s, and the main
@@ -25,6 +26,7 @@ import { pathToFileURL } from 'node:url';
 import * as current from '@fluohq/engine';
 import { interleavedRates, lastJsonLine, runNode, summarize } from './harness.mjs';
 import { throughput } from './endToEnd.mjs';
+import { detectorPasses } from './evaluate.mjs';
 import { REPO_ROOT, generateTraces, ruleSet } from './workload.mjs';
 
 const { values } = parseArgs({
@@ -60,14 +62,7 @@ if (only.includes('detector')) {
   }
   if (batch.length > 0) batches.push(batch);
   const spans = batches.reduce((n, b) => n + b.length, 0);
-  const pass = (engine, rules) => () => {
-    const detector = new engine.Detector({ idleTimeoutMs: 1e12, maxTraceLifetimeMs: 1e12, maxBufferedSpans: 1e8, maxBufferedTraces: 1e7, completedTraceRetentionMs: 0, maxCompletedTraces: 0 });
-    detector.setRules(rules);
-    let now = 0;
-    let signals = 0;
-    for (const b of batches) signals += detector.ingest(b, ++now).detections.length;
-    return signals + detector.flush(++now).length;
-  };
+  const pass = (engine, rules) => detectorPasses(engine.Detector, rules, batches);
   for (const n of ruleCounts) {
     const definitions = ruleSet(n);
     const baseRules = definitions.map((d) => baseEngine.compileRule(d));
