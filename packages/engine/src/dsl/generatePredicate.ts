@@ -168,7 +168,7 @@ function emitNode(e: PExpr, ctx: EmitContext): string {
 }
 
 /** The subexpressions of `e`, in source order. */
-function childrenOf(e: PExpr): readonly PExpr[] {
+export function childrenOf(e: PExpr): readonly PExpr[] {
   switch (e.t) {
     case 'member': return typeof e.key === 'string' ? [e.object] : [e.object, e.key];
     case 'unary': return [e.arg];

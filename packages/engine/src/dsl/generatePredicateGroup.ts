@@ -26,7 +26,7 @@
  * operators and re-serialised literals, never user text.
  */
 import type { PExpr } from './checkPredicate.js';
-import { emit, emitIn, isShareable, mayThrow, shareableText, sharedFunctions, type EmitContext, type PredicateState } from './generatePredicate.js';
+import { childrenOf, emit, emitIn, isShareable, mayThrow, shareableText, sharedFunctions, type EmitContext, type PredicateState } from './generatePredicate.js';
 import { runtime } from './runtime.js';
 
 export interface PredicateGroupMember {
@@ -115,20 +115,7 @@ function countReads(e: PExpr, counts: Map<string, number>): void {
   const key = readKey(e);
   if (key !== null) counts.set(key, (counts.get(key) ?? 0) + 1);
   if (isShareable(e)) return;
-  switch (e.t) {
-    case 'member':
-      if (e.spanAttribute === true && e.object.t === 'member') { countReads(e.object.object, counts); return; } // emitted without its map (emitIn)
-      countReads(e.object, counts);
-      if (typeof e.key !== 'string') countReads(e.key, counts);
-      return;
-    case 'unary': countReads(e.arg, counts); return;
-    case 'binary': case 'logical': countReads(e.left, counts); countReads(e.right, counts); return;
-    case 'conditional': countReads(e.test, counts); countReads(e.consequent, counts); countReads(e.alternate, counts); return;
-    case 'array': e.elements.forEach((x) => countReads(x, counts)); return;
-    case 'template': e.expressions.forEach((x) => countReads(x, counts)); return;
-    case 'method': countReads(e.target, counts); e.args.forEach((x) => countReads(x, counts)); return;
-    case 'iterate': countReads(e.target, counts); return; // not the body: see emitIn
-    case 'global': e.args.forEach((x) => countReads(x, counts)); return;
-    default: return;
-  }
+  // A span attribute is emitted without its map, an arrow's body without common reads (emitIn).
+  const read = e.t === 'member' && e.spanAttribute === true && e.object.t === 'member' ? [e.object.object] : e.t === 'iterate' ? [e.target] : childrenOf(e);
+  for (const x of read) countReads(x, counts);
 }

@@ -380,8 +380,8 @@ export class Detector {
     for (const [traceId, list] of byTrace) {
       const buffered = this.traces.get(traceId);
       const remembered = buffered === undefined ? this.remembered.get(traceId) : undefined;
-      const reopen = remembered === undefined ? undefined : { remembered, spans: rememberedSpans(remembered) };
-      const known: { has(spanId: string): boolean } | undefined = buffered?.spanIds ?? (reopen === undefined ? undefined : new Set(reopen.spans.map((s) => s.spanId)));
+      const reopen = remembered === undefined ? undefined : reopenedSpans(remembered);
+      const known = buffered?.spanIds ?? reopen?.spanIds;
       if (known !== undefined) {
         if (list.every((s) => known.has(s.spanId))) {
           // Only spans seen before (a sender's retry): nothing to reopen or refresh.
@@ -502,8 +502,8 @@ export class Detector {
     return trace ? linkSpans(trace.spans) : undefined;
   }
 
-  /** The trace's state, made when it is not buffered (from `reopen`, the remembered trace and its spans, when it was remembered). */
-  private open(traceId: string, now: number, reopen?: { remembered: RememberedTrace; spans: Span[] }): TraceState {
+  /** The trace's state, made when it is not buffered (from `reopen`, the remembered trace with its spans, when it was remembered). */
+  private open(traceId: string, now: number, reopen?: ReopenedTrace): TraceState {
     let trace = this.traces.get(traceId);
     if (trace !== undefined) {
       this.traces.delete(traceId); // re-insert: most recently active last
@@ -514,7 +514,7 @@ export class Detector {
     trace = {
       traceId,
       spans,
-      spanIds: new SpanIdIndex(spans),
+      spanIds: reopen === undefined ? new SpanIdIndex(spans) : reopen.spanIds,
       firstReceivedAt: now,
       lastReceivedAt: now,
       results: new Map(),
@@ -751,6 +751,8 @@ export class Detector {
     const structuralCache = new Map<number, Uint8Array>();
     const windows: WindowMemo['bounds'] = new Map();
     this.groupsOverBudget.clear();
+    this.counts.pass = structuralCache;
+    this.counts.windows = windows;
     const candidates = this.candidates(trace, monotoneOnly ? this.monotoneIndex : this.completionIndex);
     for (let c = 0; c < candidates.length; c++) {
       const entry = this.rules[candidates[c]];
@@ -759,8 +761,6 @@ export class Detector {
       if (!this.mayHold(trace, entry)) continue;
       this.counts.trace = trace;
       this.counts.entry = entry;
-      this.counts.pass = structuralCache;
-      this.counts.windows = windows;
       if (decideByCounts(rule.condition.root, this.counts) === false) continue;
       if (linked === null) linked = linkSpans(trace.spans);
       const matches = this.matchesFor(trace, linked, entry, structuralCache, windows);
@@ -833,12 +833,17 @@ export class Detector {
   }
 }
 
-/** A remembered trace's spans (decoded again from its bytes, which came from spans that decoded). */
-function rememberedSpans(r: RememberedTrace): Span[] {
-  if (r.spans !== null) return r.spans;
-  const decoded = decodeProtobufTraces(r.otlp!);
-  if (decoded.rejected.length > 0) throw new Error(`a remembered trace does not decode again: ${decoded.rejected[0].path}: ${decoded.rejected[0].message}`);
-  return decoded.spans;
+/** A remembered trace a late span reopens: its spans (decoded again from its bytes, which came from spans that decoded) and their ids. */
+interface ReopenedTrace { remembered: RememberedTrace; spans: Span[]; spanIds: SpanIdIndex }
+
+function reopenedSpans(remembered: RememberedTrace): ReopenedTrace {
+  let spans = remembered.spans;
+  if (spans === null) {
+    const decoded = decodeProtobufTraces(remembered.otlp!);
+    if (decoded.rejected.length > 0) throw new Error(`a remembered trace does not decode again: ${decoded.rejected[0].path}: ${decoded.rejected[0].message}`);
+    spans = decoded.spans;
+  }
+  return { remembered, spans, spanIds: new SpanIdIndex(spans) };
 }
 
 /** Per evaluation pass: linked index → arrival index. */

@@ -18,7 +18,7 @@ import type { PExpr } from '../dsl/checkPredicate.js';
 import type { PredicateState } from '../dsl/generatePredicate.js';
 import { generatePredicateGroup, type PredicateGroup } from '../dsl/generatePredicateGroup.js';
 import type { GuardTest, PredicateGuard } from '../dsl/predicateGuard.js';
-import { BUDGET_EXCEEDED, withBudget } from '../dsl/runtime.js';
+import { attribute, BUDGET_EXCEEDED, withBudget } from '../dsl/runtime.js';
 
 /** A distinct predicate across all rules. */
 export interface SharedPredicate {
@@ -125,7 +125,8 @@ export function passesAlso(also: readonly GuardTest[], span: Span): boolean {
 
 function passesTest(guard: GuardTest, span: Span): boolean {
   switch (guard.field) {
-    case null: return span.attributes[guard.attribute!] === guard.value;
+    // One attribute, read from the bytes of a span whose details were released (SpanRecord.attribute), as predicates read it.
+    case null: return attribute(span, guard.attribute!) === guard.value;
     case 'name': return span.name === guard.value;
     case 'kind': return span.kind === guard.value;
     case 'status': return span.status === guard.value;
