@@ -32,7 +32,9 @@ export interface TraceParams {
 }
 
 export interface BatchMessage {
-  signals: Array<{ params: Record<string, unknown>; notifications: NotificationParams[] }>;
+  /** `evidence`: index into `evidence`, the batch's distinct evidence texts (JSON), each stored once. */
+  signals: Array<{ params: Record<string, unknown>; evidence: number; notifications: NotificationParams[] }>;
+  evidence: string[];
   traces: Array<{
     params: TraceParams;
     offset: number;

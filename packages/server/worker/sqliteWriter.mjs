@@ -6,7 +6,13 @@
  * - `createBatchWriter(db)` returns `writeBatch(batch)`, which runs in one
  *   IMMEDIATE transaction, in this order: every signal (INSERT OR IGNORE by
  *   id; for a newly inserted one, its notification rows, throttled as
- *   store.ts says), then every trace. It returns `[{ index, seq }]` for the
+ *   store.ts says), then every trace.
+ * - A signal's evidence is `batch.evidence[signal.evidence]` (JSON text),
+ *   which several signals share. It is stored once, in the evidence table,
+ *   under the id of the first of them that is newly inserted (signal ids
+ *   are unique and signals are never deleted, so that id names no other
+ *   evidence); the signals store its id (evidence_id) and '' in their own
+ *   evidence column, which only rows from before schema 7 fill. It returns `[{ index, seq }]` for the
  *   signals newly stored (index into batch.signals). Any error rolls the whole
  *   batch back and is thrown.
  * - A trace is `{ params, offset, length, expected }`: its spans are
@@ -94,9 +100,10 @@ function raced(traceId) {
 export function createBatchWriter(db) {
   const stmt = statementCache(db);
   const insertSignal = stmt(`INSERT OR IGNORE INTO signals (id, rule_id, rule_name, rule_version, severity, mode, trace_id, span_ids, message,
-    detected_at, first_span_time, last_span_time, services, status, status_updated_at, evidence, trace_ids, correlation_key, window_start, window_end)
-    VALUES (@id, @ruleId, @ruleName, @ruleVersion, @severity, @mode, @traceId, @spanIds, @message, @detectedAt, @firstSpanTime, @lastSpanTime,
-    @services, 'open', @detectedAt, @evidence, @traceIds, @correlationKey, @windowStart, @windowEnd)`);
+    detected_at, first_span_time, last_span_time, services, status, status_updated_at, evidence, trace_ids, correlation_key, window_start, window_end,
+    evidence_id) VALUES (@id, @ruleId, @ruleName, @ruleVersion, @severity, @mode, @traceId, @spanIds, @message, @detectedAt, @firstSpanTime, @lastSpanTime,
+    @services, 'open', @detectedAt, '', @traceIds, @correlationKey, @windowStart, @windowEnd, @evidenceId)`);
+  const insertEvidence = stmt('INSERT OR REPLACE INTO evidence (id, spans) VALUES (?, ?)');
   const insertTrace = stmt(`INSERT INTO traces (trace_id, root_name, services, span_count, error_count, start_time, end_time, completed_at, span_names, spans_otlp)
     VALUES (@traceId, @rootName, @services, @spanCount, @errorCount, @startTime, @endTime, @completedAt, @spanNames, @otlp) ON CONFLICT (trace_id) DO NOTHING`);
   const replaceTrace = stmt(`UPDATE traces SET root_name = @rootName, services = @services, span_count = @spanCount, error_count = @errorCount,
@@ -104,10 +111,17 @@ export function createBatchWriter(db) {
     WHERE trace_id = @traceId AND span_count = @expectedSpanCount AND completed_at = @expectedCompletedAt AND spans_otlp IS @expectedOtlp`);
   const transaction = db.transaction((batch) => {
     const inserted = [];
+    /** By index into batch.evidence: the id it is stored under, once stored. */
+    const evidenceIds = new Array(batch.evidence.length);
     for (let i = 0; i < batch.signals.length; i++) {
-      const { params, notifications } = batch.signals[i];
-      const result = insertSignal.run(params);
+      const { params, evidence, notifications } = batch.signals[i];
+      const evidenceId = evidenceIds[evidence];
+      const result = insertSignal.run({ ...params, evidenceId: evidenceId ?? params.id });
       if (result.changes !== 1) continue;
+      if (evidenceId === undefined) {
+        insertEvidence.run(params.id, batch.evidence[evidence]);
+        evidenceIds[evidence] = params.id;
+      }
       inserted.push({ index: i, seq: Number(result.lastInsertRowid) });
       for (const row of notifications) insertNotification(stmt, row);
     }

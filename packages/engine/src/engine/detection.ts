@@ -7,7 +7,9 @@ export interface Detection {
   /**
    * Snapshot of the trace's spans at detection time, in start-time order
    * (correlated rules: the key's spans in the window, from several traces).
-   * Like CompletedTrace.spans, they hold their requests' bytes.
+   * Like CompletedTrace.spans, they hold their requests' bytes. Read-only:
+   * the detections one evaluation of a trace raises share one array, so a
+   * listener can store their common evidence once (by identity).
    */
   spans: Span[];
 }

@@ -748,6 +748,8 @@ export class Detector {
 
   private evaluate(trace: TraceState, now: number, monotoneOnly: boolean, detections: Detection[]): void {
     let linked: Span[] | null = null;
+    // The evidence of this pass's detections: one snapshot, shared (read-only; see Detection.spans).
+    let snapshot: Span[] | null = null;
     const structuralCache = new Map<number, Uint8Array>();
     const windows: WindowMemo['bounds'] = new Map();
     this.groupsOverBudget.clear();
@@ -775,7 +777,7 @@ export class Detector {
           continue;
         }
         if (!outcome.holds) continue;
-        detection = { signal: buildSignal(rule, trace.traceId, linked, witnessesOf(matches, outcome), now), spans: linked.slice() };
+        detection = { signal: buildSignal(rule, trace.traceId, linked, witnessesOf(matches, outcome), now), spans: snapshot ??= linked.slice() };
       } catch (err) {
         // One rule failing (e.g. a stack overflow on a pathological rule) must
         // not stop the others or the trace's completion.

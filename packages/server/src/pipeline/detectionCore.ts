@@ -26,7 +26,8 @@
  *   CoreOutput: completed traces first (in completion order), then signals
  *   (detector's, then correlator's), as the write queue must take them.
  * - Signals of one call share the serialized objects of their common
- *   evidence spans.
+ *   evidence spans, and signals of one evaluation of a trace share one
+ *   evidence array (the store writes it once).
  * - After `close()` the detector refuses spans (`ingest` throws
  *   DetectorClosedError); held requests are dropped.
  */
@@ -285,8 +286,19 @@ export class DetectionCore {
       }
       return s;
     };
-    for (const d of detections) out.signals.push({ signal: d.signal, evidence: d.spans.map(serialize) });
-    for (const d of correlated) out.signals.push({ signal: d.signal, evidence: d.spans.map(serialize), correlated: true });
+    // Detections of one evaluation share their snapshot (Detection.spans); their signals share one evidence array, which
+    // the store writes once (NewSignal.evidence) and a structured clone keeps shared.
+    const evidenceOf = new Map<Span[], SerializedSpan[]>();
+    const evidence = (spans: Span[]): SerializedSpan[] => {
+      let e = evidenceOf.get(spans);
+      if (e === undefined) {
+        e = spans.map(serialize);
+        evidenceOf.set(spans, e);
+      }
+      return e;
+    };
+    for (const d of detections) out.signals.push({ signal: d.signal, evidence: evidence(d.spans) });
+    for (const d of correlated) out.signals.push({ signal: d.signal, evidence: evidence(d.spans), correlated: true });
     // The evidence is serialized: the spans' details decoded again for it (and for rules) can go now.
     releaseAttributes();
     return out;

@@ -100,6 +100,24 @@ describe('detection hosts', () => {
     expect((byLabel.get('close')!.out as CoreOutput).stats.closed).toBe(true);
   });
 
+  it('gives the signals one evaluation of a trace raises one evidence array, on either side of the thread boundary', async () => {
+    const rules = [
+      compileRule({ id: 'charge', name: 'Charge', severity: 'info', dsl: "trace.has(s => s.name === 'charge')" }),
+      compileRule({ id: 'error', name: 'Error', severity: 'high', dsl: "trace.has(s => s.status === 'ERROR')" }),
+    ];
+    for (const host of [new InlineDetection(OPTIONS), new ThreadDetection(OPTIONS)]) {
+      host.setRules(rules);
+      let out: CoreOutput | undefined;
+      await host.call('decode', [1, 'protobuf', request('shared', [{ id: 'root', name: 'checkout', start: 0 }, { id: 'c', name: 'charge', parent: 'root', start: 1, status: 'ERROR' }])]);
+      await host.call('ingest', [1, NOW], (o) => { out = o; });
+      expect(out!.signals.map((s) => s.signal.ruleId)).toEqual(['charge', 'error']);
+      expect(out!.signals[0].evidence.map((s) => s.name)).toEqual(['checkout', 'charge']);
+      // The store writes an array shared by identity once (NewSignal.evidence).
+      expect(out!.signals[1].evidence).toBe(out!.signals[0].evidence);
+      await host.close(NOW, () => {});
+    }
+  });
+
   it('refuses spans after close, with the detector-closed code the receivers map to 503', async () => {
     for (const host of [new InlineDetection(OPTIONS), new ThreadDetection(OPTIONS)]) {
       await host.call('decode', [1, 'protobuf', request('late', [{ id: 'a', name: 'late', start: 0 }])]);

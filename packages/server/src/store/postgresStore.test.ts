@@ -50,6 +50,10 @@ describe('PostgresStore', () => {
     await server.query(`INSERT INTO rules VALUES ('r1', 'R1', '', 'warning', 'trace.has(s => true)', true, 'alert', '["a"]', 3, 1, 2)`, db);
     const spans = JSON.stringify([testSpan('a'.repeat(32), '1'.repeat(16), { name: 'db.query' }), testSpan('a'.repeat(32), '2'.repeat(16), { name: 'odd\0name' })]);
     await server.query(`INSERT INTO traces VALUES ('${'a'.repeat(32)}', 'span', '{auth}', 2, 0, 1, 2, 3, '${spans.replaceAll("'", "''")}')`, db);
+    // A signal stored with its evidence in its own row, as before migration 7.
+    const old = testSignal(1);
+    await server.query(`INSERT INTO signals VALUES (1, 'sig-1', 'rule-a', 'warning', '{auth}', 1, 'open', 1,
+      '${JSON.stringify(old.signal).replaceAll("'", "''")}', '${JSON.stringify(old.evidence).replaceAll("'", "''")}')`, db);
     const store = await openStore(url, context);
     try {
       expect(await (store as PostgresStore).schemaVersion()).toBe(MIGRATIONS.length);
@@ -65,6 +69,7 @@ describe('PostgresStore', () => {
       const merged = (await store.getTrace('a'.repeat(32)))!;
       expect(merged.spans.map((s) => s.name)).toEqual(['db.query', 'odd\0name', 'late']);
       expect(merged).toMatchObject({ spanCount: 3, completedAt: 4 });
+      expect(JSON.parse(JSON.stringify((await store.getSignal('sig-1'))!.evidence))).toEqual(JSON.parse(JSON.stringify(old.evidence)));
     } finally {
       await store.close();
     }

@@ -280,6 +280,17 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE traces ALTER COLUMN spans DROP NOT NULL;
   ALTER TABLE traces ADD CONSTRAINT traces_spans_one_form CHECK ((spans_otlp IS NULL) <> (spans IS NULL));
   `,
+  // 7: evidence stored once for the signals that share it (one evaluation of a trace raises several), in its own table,
+  // under the id of the first of them stored; signals.evidence_id names it. Rows stored before keep theirs in signals.evidence.
+  `
+  CREATE TABLE evidence (
+    id text COLLATE "C" PRIMARY KEY,
+    spans text NOT NULL
+  );
+  ALTER TABLE signals ADD COLUMN evidence_id text;
+  ALTER TABLE signals ALTER COLUMN evidence DROP NOT NULL;
+  ALTER TABLE signals ADD CONSTRAINT signals_evidence_one_form CHECK ((evidence_id IS NULL) <> (evidence IS NULL));
+  `,
 ];
 
 const SIGNAL_COLUMNS = 'seq, status, status_updated_at, signal';
@@ -641,7 +652,7 @@ export class PostgresStore implements Store {
 
   async write(batch: WriteBatch): Promise<SignalRecord[]> {
     if (this.closed) throw new Error('the store is closed');
-    let prepared: { signals: PreparedSignal[]; traces: NewTrace[] };
+    let prepared: ReturnType<typeof prepareBatch>;
     try {
       prepared = prepareBatch(batch);
     } catch (err) {
@@ -651,7 +662,7 @@ export class PostgresStore implements Store {
     try {
       return await this.transaction(async (client) => {
         if (prepared.traces.length > 0) await writeTraces(client, prepared.traces);
-        return prepared.signals.length > 0 ? await writeSignals(client, prepared.signals) : [];
+        return prepared.signals.length > 0 ? await writeSignals(client, prepared.signals, prepared.evidence) : [];
       });
     } catch (err) {
       throw permanentOrNot(err);
@@ -659,7 +670,8 @@ export class PostgresStore implements Store {
   }
 
   async getSignal(id: string): Promise<SignalDetail | null> {
-    const [row] = await this.rows<SignalRow>(`SELECT ${SIGNAL_COLUMNS}, evidence FROM signals WHERE id = $1`, [filterText(id)]);
+    const [row] = await this.rows<SignalRow>(`SELECT ${SIGNAL_COLUMNS}, COALESCE(e.spans, s.evidence) AS evidence
+      FROM signals s LEFT JOIN evidence e ON e.id = s.evidence_id WHERE s.id = $1`, [filterText(id)]);
     if (!row) return null;
     const history = (await this.rows<HistoryRow>('SELECT at, by, from_status, to_status, note FROM signal_history WHERE signal_id = $1 ORDER BY n', [id]))
       .map((h): StatusChange => ({ at: h.at, by: h.by, from: h.from_status as SignalStatus, to: h.to_status as SignalStatus, note: h.note }));
@@ -919,19 +931,27 @@ interface PreparedSignal {
   services: string[];
   detectedAt: number;
   json: string;
-  evidence: string;
+  /** Index into the batch's evidence texts (signals of one evaluation share one). */
+  evidence: number;
   signal: Signal;
 }
 
 /** Serializes first (outside the transaction), merges repeats of one trace and drops repeats of one signal id within the batch. */
-function prepareBatch(batch: WriteBatch): { signals: PreparedSignal[]; traces: NewTrace[] } {
+function prepareBatch(batch: WriteBatch): { signals: PreparedSignal[]; evidence: string[]; traces: NewTrace[] } {
   const signals = new Map<string, PreparedSignal>();
   const evidenceText = new Map<SerializedSpan, string>();
-  for (const { signal, evidence, notifications } of batch.signals as NewSignal[]) {
+  const evidence: string[] = [];
+  const evidenceIndex = new Map<readonly SerializedSpan[], number>();
+  for (const { signal, evidence: spans, notifications } of batch.signals as NewSignal[]) {
     if (signals.has(signal.id)) continue;
+    let index = evidenceIndex.get(spans);
+    if (index === undefined) {
+      index = evidence.push(evidenceJson(spans, evidenceText)) - 1;
+      evidenceIndex.set(spans, index);
+    }
     signals.set(signal.id, {
       notifications: prepareNotifications(notifications ?? []), id: signal.id, ruleId: filterText(signal.ruleId), severity: signal.severity, services: signal.services.map(filterText),
-      detectedAt: signal.detectedAt, json: JSON.stringify(signal), evidence: evidenceJson(evidence, evidenceText), signal,
+      detectedAt: signal.detectedAt, json: JSON.stringify(signal), evidence: index, signal,
     });
   }
   const traces = new Map<string, NewTrace>();
@@ -939,7 +959,7 @@ function prepareBatch(batch: WriteBatch): { signals: PreparedSignal[]; traces: N
     const earlier = traces.get(trace.traceId);
     traces.set(trace.traceId, earlier ? mergeNewTraces(earlier, trace) : trace);
   }
-  return { signals: [...signals.values()], traces: [...traces.values()].sort((a, b) => (a.traceId < b.traceId ? -1 : a.traceId > b.traceId ? 1 : 0)) };
+  return { signals: [...signals.values()], evidence, traces: [...traces.values()].sort((a, b) => (a.traceId < b.traceId ? -1 : a.traceId > b.traceId ? 1 : 0)) };
 }
 
 /**
@@ -1011,18 +1031,31 @@ async function lockedTraces(client: pg.PoolClient, ids: readonly string[]): Prom
 }
 
 const SIGNAL_CASTS = ['bigint', 'text', 'text', 'text', 'text[]', 'float8', 'text', 'float8', 'text', 'text'];
+const EVIDENCE_CASTS = ['text', 'text'];
 
-/** Numbers and inserts the batch's new signals under the counter's row lock (see the module comment). */
-async function writeSignals(client: pg.PoolClient, signals: readonly PreparedSignal[]): Promise<SignalRecord[]> {
+/**
+ * Numbers and inserts the batch's new signals under the counter's row lock
+ * (see the module comment). Evidence several of them share is stored once,
+ * under the id of the first of them (signal ids are unique and signals are
+ * never deleted, so that id names no other evidence).
+ */
+async function writeSignals(client: pg.PoolClient, signals: readonly PreparedSignal[], evidence: readonly string[]): Promise<SignalRecord[]> {
   const [counter] = (await client.query<{ last: number }>('SELECT last FROM fluo_signal_counter FOR UPDATE')).rows;
   const known = new Set((await client.query<{ id: string }>('SELECT id FROM signals WHERE id = ANY($1::text[])', [signals.map((s) => s.id)])).rows.map((r) => r.id));
   const fresh = signals.filter((s) => !known.has(s.id));
   if (fresh.length === 0) return [];
   const seqs = fresh.map((_, i) => counter.last + i + 1);
-  const rows = fresh.map((s, i) => [seqs[i], s.id, s.ruleId, s.severity, s.services, s.detectedAt, 'open', s.detectedAt, s.json, s.evidence]);
+  const evidenceIds = new Map<number, string>();
+  for (const s of fresh) if (!evidenceIds.has(s.evidence)) evidenceIds.set(s.evidence, s.id);
+  for (const chunk of chunks([...evidenceIds].map(([index, id]) => [id, evidence[index]]), EVIDENCE_CASTS.length)) {
+    const params: unknown[] = [];
+    await client.query(`INSERT INTO evidence (id, spans) VALUES ${values(chunk, EVIDENCE_CASTS, params)}
+      ON CONFLICT (id) DO UPDATE SET spans = excluded.spans`, params);
+  }
+  const rows = fresh.map((s, i) => [seqs[i], s.id, s.ruleId, s.severity, s.services, s.detectedAt, 'open', s.detectedAt, s.json, evidenceIds.get(s.evidence)]);
   for (const chunk of chunks(rows, SIGNAL_CASTS.length)) {
     const params: unknown[] = [];
-    await client.query(`INSERT INTO signals (seq, id, rule_id, severity, services, detected_at, status, status_updated_at, signal, evidence)
+    await client.query(`INSERT INTO signals (seq, id, rule_id, severity, services, detected_at, status, status_updated_at, signal, evidence_id)
       VALUES ${values(chunk, SIGNAL_CASTS, params)}`, params);
   }
   await client.query('UPDATE fluo_signal_counter SET last = $1', [seqs[seqs.length - 1]]);

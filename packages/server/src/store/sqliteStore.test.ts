@@ -52,6 +52,7 @@ describe('SqliteStore', () => {
 
   it('migrates a version 1 database: existing rules get their current version recorded, its signals read back as per-trace signals', async () => {
     const file = path.join(root, 'v1.db');
+    const oldEvidence = [testSpan('t'.padStart(32, '0'), 's'.padStart(16, '0'), { name: 'stored in the signal row' })];
     const db = new Database(file);
     db.exec(MIGRATIONS[0]);
     db.pragma('user_version = 1');
@@ -59,7 +60,7 @@ describe('SqliteStore', () => {
       VALUES ('old', 'Old', '', 'info', 'trace.has(s => true)', 1, 'alert', '[]', 4, 10, 20)`).run();
     db.prepare(`INSERT INTO signals (id, rule_id, rule_name, rule_version, severity, mode, trace_id, span_ids, message, detected_at,
       first_span_time, last_span_time, services, status, status_updated_at, evidence)
-      VALUES ('old', 'r', 'R', 1, 'info', 'alert', 't', '["s"]', 'm', 1, 1, 2, '[]', 'open', 1, '[]')`).run();
+      VALUES ('old', 'r', 'R', 1, 'info', 'alert', 't', '["s"]', 'm', 1, 1, 2, '[]', 'open', 1, ?)`).run(JSON.stringify(oldEvidence));
     db.close();
     const store = SqliteStore.open({ path: file, busyTimeout: 100 });
     expect(store.schemaVersion).toBe(MIGRATIONS.length);
@@ -69,6 +70,7 @@ describe('SqliteStore', () => {
     const old = await store.getSignal('old');
     expect(old).toMatchObject({ id: 'old', traceId: 't', spanIds: ['s'] });
     expect(old!.traceIds).toBeUndefined();
+    expect(JSON.parse(JSON.stringify(old!.evidence))).toEqual(JSON.parse(JSON.stringify(oldEvidence)));
     await store.close();
   });
 
@@ -116,6 +118,23 @@ describe('SqliteStore', () => {
     }
   });
 
+  it('stores the evidence the signals of a batch share once', async () => {
+    const store = SqliteStore.open({ path: path.join(root, 'evidence.db'), busyTimeout: 100 });
+    const db = new Database(store.path, { readonly: true });
+    try {
+      const traceId = 'c'.repeat(32);
+      const shared = Array.from({ length: 30 }, (_, i) => testSpan(traceId, (i + 1).toString(16).padStart(16, '0')));
+      await store.write({ signals: [1, 2, 3].map((n) => ({ ...testSignal(n, { traceId }), evidence: shared })), traces: [] });
+      expect(db.prepare('SELECT id, length(spans) > 0 AS kept FROM evidence').all()).toEqual([{ id: 'sig-1', kept: 1 }]);
+      expect(db.prepare("SELECT id, evidence_id, evidence FROM signals ORDER BY seq").all()).toEqual(
+        [1, 2, 3].map((n) => ({ id: `sig-${n}`, evidence_id: 'sig-1', evidence: '' })));
+      expect((await store.getSignal('sig-3'))!.evidence.map((s) => s.spanId)).toEqual(shared.map((s) => s.spanId));
+    } finally {
+      db.close();
+      await store.close();
+    }
+  });
+
   it('stores a trace completed again and again once: its bytes do not grow with each completion', async () => {
     const store = SqliteStore.open({ path: path.join(root, 'recompleted.db'), busyTimeout: 100 });
     const db = new Database(store.path, { readonly: true });
@@ -157,7 +176,7 @@ describe('SqliteStore', () => {
         bytes.set(replacement, 0);
         bytes.set(expectedBytes, replacement.length);
         const expected = { spanCount: row.span_count, completedAt: row.completed_at, offset: replacement.length, length: expectedBytes.length };
-        return () => writeBatch({ signals: [], traces: [{ params, offset: 0, length: replacement.length, expected }], bytes });
+        return () => writeBatch({ signals: [], evidence: [], traces: [{ params, offset: 0, length: replacement.length, expected }], bytes });
       };
       // Same span count, completion time and length, one byte different: another write changed the row.
       const changed = Uint8Array.from(row.spans_otlp);

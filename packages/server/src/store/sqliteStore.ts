@@ -228,6 +228,15 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX traces_by_start ON traces (start_time, trace_id);
   CREATE INDEX traces_by_completed ON traces (completed_at);
   `,
+  // 7: evidence stored once for the signals that share it (one evaluation of a trace raises several), in its own table;
+  // signals.evidence_id names it. Rows stored before keep their evidence in signals.evidence ('' in the new rows).
+  `
+  CREATE TABLE evidence (
+    id TEXT PRIMARY KEY,
+    spans TEXT NOT NULL
+  );
+  ALTER TABLE signals ADD COLUMN evidence_id TEXT;
+  `,
 ];
 
 const SIGNAL_COLUMNS = `seq, id, rule_id, rule_name, rule_version, severity, mode, trace_id, span_ids, message,
@@ -545,12 +554,23 @@ export class SqliteStore implements Store {
 
   private batchMessage(batch: WriteBatch): BatchMessage {
     const evidenceText = new Map<SerializedSpan, string>();
-    const signals = batch.signals.map(({ signal, evidence, notifications }) => ({
+    const evidence: string[] = [];
+    const evidenceIndex = new Map<readonly SerializedSpan[], number>();
+    const indexOf = (spans: readonly SerializedSpan[]): number => {
+      let i = evidenceIndex.get(spans);
+      if (i === undefined) {
+        i = evidence.push(evidenceJson(spans, evidenceText)) - 1;
+        evidenceIndex.set(spans, i);
+      }
+      return i;
+    };
+    const signals = batch.signals.map(({ signal, evidence: spans, notifications }) => ({
+      evidence: indexOf(spans),
       params: {
         id: signal.id, ruleId: signal.ruleId, ruleName: signal.ruleName, ruleVersion: signal.ruleVersion, severity: signal.severity,
         mode: signal.mode, traceId: signal.traceId, spanIds: JSON.stringify(signal.spanIds), message: signal.message,
         detectedAt: signal.detectedAt, firstSpanTime: signal.firstSpanTime, lastSpanTime: signal.lastSpanTime,
-        services: JSON.stringify(signal.services), evidence: evidenceJson(evidence, evidenceText),
+        services: JSON.stringify(signal.services),
         traceIds: signal.traceIds === undefined ? null : JSON.stringify(signal.traceIds), correlationKey: signal.correlationKey ?? null,
         windowStart: signal.windowStart ?? null, windowEnd: signal.windowEnd ?? null,
       },
@@ -594,7 +614,7 @@ export class SqliteStore implements Store {
       });
       offset += t.otlp.length + (e?.otlp?.length ?? 0);
     }
-    return { signals, traces, bytes };
+    return { signals, evidence, traces, bytes };
   }
 
   private async runBatch(message: BatchMessage): Promise<Array<{ index: number; seq: number }>> {
@@ -628,7 +648,8 @@ export class SqliteStore implements Store {
   }
 
   async getSignal(id: string): Promise<SignalDetail | null> {
-    const row = this.stmt(`SELECT ${SIGNAL_COLUMNS}, evidence FROM signals WHERE id = ?`).get(id) as SignalRow | undefined;
+    const row = this.stmt(`SELECT ${SIGNAL_COLUMNS}, COALESCE((SELECT spans FROM evidence WHERE evidence.id = signals.evidence_id), evidence) AS evidence
+      FROM signals WHERE id = ?`).get(id) as SignalRow | undefined;
     if (!row) return null;
     const history = (this.stmt('SELECT at, by, from_status, to_status, note FROM signal_history WHERE signal_id = ? ORDER BY n').all(id) as HistoryRow[])
       .map((h): StatusChange => ({ at: h.at, by: h.by, from: h.from_status as SignalStatus, to: h.to_status as SignalStatus, note: h.note }));

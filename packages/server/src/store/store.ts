@@ -123,6 +123,11 @@ export interface SignalDetail extends SignalRecord {
 
 export interface NewSignal {
   signal: Signal;
+  /**
+   * The signals of one batch that share one array (by identity: those one
+   * evaluation of a trace raised) share the stored copy: with many rules a
+   * trace raises several signals, each with the whole trace as evidence.
+   */
   evidence: SerializedSpan[];
   /** Outbox rows for this signal, stored in the same transaction if and only if the signal is new (see the outbox contract below). */
   notifications?: NewNotification[];

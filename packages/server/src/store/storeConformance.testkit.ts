@@ -208,6 +208,29 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       void seq; void status; void statusUpdatedAt;
     });
 
+    it('gives every signal of a batch that shares one evidence array that evidence, also when a repeat of a stored signal comes first', async () => {
+      const store = await open();
+      const traceId = '2f'.padStart(32, '0');
+      const earlier = testSignal(32, { traceId });
+      await store.write({ signals: [earlier], traces: [] });
+      // One evaluation of a trace raised these: the pipeline gives them the same array (NewSignal.evidence).
+      const shared = [testSpan(traceId, '1'.repeat(16), { name: 'first' }), testSpan(traceId, '2'.repeat(16), { name: 'second' })];
+      const repeat = { ...testSignal(32, { traceId }), evidence: shared };
+      const batch = [repeat, { ...testSignal(33, { traceId }), evidence: shared }, testSignal(34), { ...testSignal(35, { traceId }), evidence: shared }];
+      expect((await store.write({ signals: batch, traces: [] })).map((s) => s.id)).toEqual(['sig-33', 'sig-34', 'sig-35']);
+      const evidenceOf = async (id: string) => JSON.parse(JSON.stringify((await store.getSignal(id))!.evidence)) as unknown;
+      const plain = (spans: SerializedSpan[]) => JSON.parse(JSON.stringify(spans)) as unknown;
+      expect(await evidenceOf('sig-32'), 'a repeat changes nothing').toEqual(plain(earlier.evidence));
+      expect(await evidenceOf('sig-33')).toEqual(plain(shared));
+      expect(await evidenceOf('sig-35')).toEqual(plain(shared));
+      expect(await evidenceOf('sig-34')).toEqual(plain(testSignal(34).evidence));
+      // The next batch's shared evidence is its own, though its signals' trace is the same.
+      const later = [testSpan(traceId, '3'.repeat(16), { name: 'third' })];
+      await store.write({ signals: [{ ...testSignal(36, { traceId }), evidence: later }, { ...testSignal(37, { traceId }), evidence: later }], traces: [] });
+      expect(await evidenceOf('sig-37')).toEqual(plain(later));
+      expect(await evidenceOf('sig-33')).toEqual(plain(shared));
+    });
+
     it('keeps a correlated signal\'s traces, key and window, and evidence from several traces', async () => {
       const store = await open();
       const a = '0a'.padStart(32, '0');
