@@ -6,15 +6,15 @@
  * - `createBatchWriter(db)` returns `writeBatch(batch)`, which runs in one
  *   IMMEDIATE transaction, in this order: every signal (INSERT OR IGNORE by
  *   id; for a newly inserted one, its notification rows, throttled as
- *   store.ts says), then every trace.
+ *   store.ts says), then every trace. It returns `[{ index, seq }]` for the
+ *   signals newly stored (index into batch.signals). Any error rolls the whole
+ *   batch back and is thrown.
  * - A signal's evidence is `batch.evidence[signal.evidence]` (JSON text),
  *   which several signals share. It is stored once, in the evidence table,
  *   under the id of the first of them that is newly inserted (signal ids
  *   are unique and signals are never deleted, so that id names no other
  *   evidence); the signals store its id (evidence_id) and '' in their own
- *   evidence column, which only rows from before schema 7 fill. It returns `[{ index, seq }]` for the
- *   signals newly stored (index into batch.signals). Any error rolls the whole
- *   batch back and is thrown.
+ *   evidence column, which only rows from before schema 7 fill.
  * - A trace is `{ params, offset, length, expected }`: its spans are
  *   `batch.bytes.subarray(offset, offset + length)` (OTLP TracesData). Without
  *   `expected` it is new and inserted; a row that exists already means another

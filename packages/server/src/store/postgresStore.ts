@@ -55,7 +55,7 @@
 import pg from 'pg';
 import { FluoError } from '../errors.js';
 import { keptTraceFromRow, mergeNewTraces, storedSpansOtlp } from './keptTrace.js';
-import { evidenceJson, nullPrototypeReviver, type SerializedSpan } from './serializedSpan.js';
+import { evidenceTexts, nullPrototypeReviver, type SerializedSpan } from './serializedSpan.js';
 import { PermanentWriteError } from './store.js';
 import type {
   ActivityCounts, ActivityQuery, AuditEntry, AuditQuery, ChannelRecord, DeliveryOutcomeRecord, KeptTrace, NewAuditEntry, NewNotification, NewTrace,
@@ -939,19 +939,12 @@ interface PreparedSignal {
 /** Serializes first (outside the transaction), merges repeats of one trace and drops repeats of one signal id within the batch. */
 function prepareBatch(batch: WriteBatch): { signals: PreparedSignal[]; evidence: string[]; traces: NewTrace[] } {
   const signals = new Map<string, PreparedSignal>();
-  const evidenceText = new Map<SerializedSpan, string>();
-  const evidence: string[] = [];
-  const evidenceIndex = new Map<readonly SerializedSpan[], number>();
+  const evidence = evidenceTexts();
   for (const { signal, evidence: spans, notifications } of batch.signals as NewSignal[]) {
     if (signals.has(signal.id)) continue;
-    let index = evidenceIndex.get(spans);
-    if (index === undefined) {
-      index = evidence.push(evidenceJson(spans, evidenceText)) - 1;
-      evidenceIndex.set(spans, index);
-    }
     signals.set(signal.id, {
       notifications: prepareNotifications(notifications ?? []), id: signal.id, ruleId: filterText(signal.ruleId), severity: signal.severity, services: signal.services.map(filterText),
-      detectedAt: signal.detectedAt, json: JSON.stringify(signal), evidence: index, signal,
+      detectedAt: signal.detectedAt, json: JSON.stringify(signal), evidence: evidence.indexOf(spans), signal,
     });
   }
   const traces = new Map<string, NewTrace>();
@@ -959,7 +952,7 @@ function prepareBatch(batch: WriteBatch): { signals: PreparedSignal[]; evidence:
     const earlier = traces.get(trace.traceId);
     traces.set(trace.traceId, earlier ? mergeNewTraces(earlier, trace) : trace);
   }
-  return { signals: [...signals.values()], evidence, traces: [...traces.values()].sort((a, b) => (a.traceId < b.traceId ? -1 : a.traceId > b.traceId ? 1 : 0)) };
+  return { signals: [...signals.values()], evidence: evidence.texts, traces: [...traces.values()].sort((a, b) => (a.traceId < b.traceId ? -1 : a.traceId > b.traceId ? 1 : 0)) };
 }
 
 /**

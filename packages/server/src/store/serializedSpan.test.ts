@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evidenceJson, type SerializedSpan } from './serializedSpan.js';
+import { evidenceJson, evidenceTexts, type SerializedSpan } from './serializedSpan.js';
 import { testSpan } from './storeConformance.testkit.js';
 
 describe('evidenceJson', () => {
@@ -27,5 +27,13 @@ describe('evidenceJson', () => {
     expect(calls).toBe(1);
     evidenceJson([counted], new Map());
     expect(calls).toBe(2);
+  });
+
+  it('evidenceTexts: one text per evidence array, told apart by identity, each exactly its JSON', () => {
+    const shared = [spans[0], spans[1]];
+    const equalButOther = [spans[0], spans[1]];
+    const evidence = evidenceTexts();
+    expect([shared, spans.slice(2), shared, equalButOther, shared].map((e) => evidence.indexOf(e))).toEqual([0, 1, 0, 2, 0]);
+    expect(evidence.texts).toEqual([JSON.stringify(shared), JSON.stringify(spans.slice(2)), JSON.stringify(equalButOther)]);
   });
 });

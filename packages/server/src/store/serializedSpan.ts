@@ -50,6 +50,30 @@ export function evidenceJson(evidence: readonly SerializedSpan[], cache: Map<Ser
   return `${text}]`;
 }
 
+/**
+ * A batch's distinct evidence texts: `indexOf(evidence)` is the index in
+ * `texts` of that array's JSON (evidenceJson), made the first time the array
+ * is seen. Arrays are told apart by identity: the signals one evaluation of
+ * a trace raises share one (NewSignal.evidence), and a store writes each
+ * text once.
+ */
+export function evidenceTexts(): { texts: string[]; indexOf(evidence: readonly SerializedSpan[]): number } {
+  const texts: string[] = [];
+  const indexes = new Map<readonly SerializedSpan[], number>();
+  const spanText = new Map<SerializedSpan, string>();
+  return {
+    texts,
+    indexOf(evidence) {
+      let i = indexes.get(evidence);
+      if (i === undefined) {
+        i = texts.push(evidenceJson(evidence, spanText)) - 1;
+        indexes.set(evidence, i);
+      }
+      return i;
+    },
+  };
+}
+
 export function serializeSpan(span: Span): SerializedSpan {
   return {
     traceId: span.traceId,

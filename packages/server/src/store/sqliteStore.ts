@@ -26,7 +26,7 @@ import { FluoError } from '../errors.js';
 import { Worker } from 'node:worker_threads';
 import { createBatchWriter, insertNotification, statementCache, type BatchMessage, type NotificationParams, type StatementCache } from '../../worker/sqliteWriter.mjs';
 import { keptTraceFromRow, mergeNewTraces, storedSpansOtlp } from './keptTrace.js';
-import { evidenceJson, nullPrototypeReviver, type SerializedSpan } from './serializedSpan.js';
+import { evidenceTexts, nullPrototypeReviver, type SerializedSpan } from './serializedSpan.js';
 import { PermanentWriteError } from './store.js';
 import type {
   ChannelRecord, DeliveryOutcomeRecord, NewNotification, NotificationQuery, NotificationRecord,
@@ -553,19 +553,9 @@ export class SqliteStore implements Store {
   }
 
   private batchMessage(batch: WriteBatch): BatchMessage {
-    const evidenceText = new Map<SerializedSpan, string>();
-    const evidence: string[] = [];
-    const evidenceIndex = new Map<readonly SerializedSpan[], number>();
-    const indexOf = (spans: readonly SerializedSpan[]): number => {
-      let i = evidenceIndex.get(spans);
-      if (i === undefined) {
-        i = evidence.push(evidenceJson(spans, evidenceText)) - 1;
-        evidenceIndex.set(spans, i);
-      }
-      return i;
-    };
+    const evidence = evidenceTexts();
     const signals = batch.signals.map(({ signal, evidence: spans, notifications }) => ({
-      evidence: indexOf(spans),
+      evidence: evidence.indexOf(spans),
       params: {
         id: signal.id, ruleId: signal.ruleId, ruleName: signal.ruleName, ruleVersion: signal.ruleVersion, severity: signal.severity,
         mode: signal.mode, traceId: signal.traceId, spanIds: JSON.stringify(signal.spanIds), message: signal.message,
@@ -614,7 +604,7 @@ export class SqliteStore implements Store {
       });
       offset += t.otlp.length + (e?.otlp?.length ?? 0);
     }
-    return { signals, evidence, traces, bytes };
+    return { signals, evidence: evidence.texts, traces, bytes };
   }
 
   private async runBatch(message: BatchMessage): Promise<Array<{ index: number; seq: number }>> {
