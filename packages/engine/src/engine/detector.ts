@@ -145,7 +145,6 @@ export class DetectorClosedError extends Error {
   }
 }
 
-
 interface RuleEntry {
   rule: CompiledRule;
   /** local predicate index → shared predicate id */
@@ -194,7 +193,6 @@ function buildRuleIndex(entries: readonly RuleEntry[], include: (entry: RuleEntr
     anchoredRules: [...byAnchor.values()].map((list) => Int32Array.from(list)),
   };
 }
-
 
 interface TraceState {
   traceId: string;
@@ -354,7 +352,6 @@ export class Detector {
     this.predicateStates = states;
     this.predicateKeys = keys;
   }
-
 
   /**
    * Accepts spans (any traces, any order). Returns the signals of monotone
