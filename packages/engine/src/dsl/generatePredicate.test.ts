@@ -38,6 +38,8 @@ const atom = fc.constantFrom(
   "s.kind === 'INTERNAL'", "s.name.startsWith('GET')", "'x' in s.attributes", 's.children.length > 0',
   "s.parent?.attributes.x === 1", "/^1/.test(s.name)", 's.attributes.y.length === 2', 's.duration + s.startTime >= 0',
   '!s.attributes.x', "typeof s.attributes.x === 'object'", 's.attributes.x == 1',
+  // Regex tests of one converted read, differing in pattern or flags (a group computes each distinct one once; String() of a key-value list throws).
+  '/^1/.test(String(s.attributes.x))', '/^B/.test(String(s.attributes.x))', '/^B/i.test(String(s.attributes.x))', 'Number(s.attributes.x) > 0',
   // Iterations over links, shared between predicates (the oracle shares none); some throw inside.
   's.children.some(c => c.attributes.x > 0)', 's.children.filter(c => c.duration >= 0).length > 1',
   's.parent?.children.filter(x => x.name !== s.name).length === 0', 's.children.some(c => c.children.some(g => g.attributes.y === true))',

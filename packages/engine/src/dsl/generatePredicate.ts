@@ -184,15 +184,25 @@ export function childrenOf(e: PExpr): readonly PExpr[] {
 }
 
 /** Whether any node of `e` satisfies `test`. */
-function some(e: PExpr, test: (x: PExpr) => boolean): boolean {
-  return test(e) || childrenOf(e).some((x) => some(x, test));
+export function someNode(e: PExpr, test: (x: PExpr) => boolean): boolean {
+  return test(e) || childrenOf(e).some((x) => someNode(x, test));
+}
+
+/** The conjuncts of `e`, left to right: `a && b && c` is [a, b, c] (as a test, `e` holds when each holds, tested in this order). */
+export function conjunctsOf(e: PExpr): PExpr[] {
+  return e.t === 'logical' && e.op === '&&' ? [...conjunctsOf(e.left), ...conjunctsOf(e.right)] : [e];
+}
+
+/** The conjunction of `conjuncts` (at least one), as conjunctsOf would split it again. */
+export function conjunction(conjuncts: readonly PExpr[]): PExpr {
+  return conjuncts.reduce((left, right): PExpr => ({ t: 'logical', op: '&&', left, right }));
 }
 
 /** Whether `e` reads no parameter but the span (slot 0) and those of its own arrows (slots are unique per predicate). */
 function readsOnlyTheSpan(e: PExpr): boolean {
   const read = new Set<number>();
   const bound = new Set<number>();
-  some(e, (x) => {
+  someNode(e, (x) => {
     if (x.t === 'param') read.add(x.slot);
     else if (x.t === 'iterate') bound.add(x.slot);
     return false;
@@ -211,8 +221,8 @@ export function isShareable(e: PExpr): boolean {
     : e.t === 'member' && e.key === 'length' && e.object.t === 'iterate' && e.object.name === 'filter' ? e.object : null;
   if (iteration === null) return false;
   return readsOnlyTheSpan(iteration)
-    && !some(iteration, (x) => x.t === 'regex')
-    && some(iteration, (x) => x.t === 'member' && (x.key === 'parent' || x.key === 'children'));
+    && !someNode(iteration, (x) => x.t === 'regex')
+    && someNode(iteration, (x) => x.t === 'member' && (x.key === 'parent' || x.key === 'children'));
 }
 
 /** `e` with slot 0 kept and the slots it binds renumbered 1, 2, ... in order of appearance. */

@@ -20,13 +20,26 @@
  * span model's values, plain or through null-safe helpers), and a span does
  * not change while it is tested, so one read gives what each member's own
  * read gave. A read is made when a member first needs it, so a member's
- * short-circuit still skips it.
+ * short-circuit still skips it. String(), Number() and a regex test of such
+ * a read are computed once too (a regex is told by its pattern and flags: a
+ * family of 47 rules testing one pattern runs it once per span, not 47
+ * times); these may throw, and a value is held only once computed, so a
+ * member whose computation threw computes it again and counts its own error.
+ *
+ * What is tested once: members beginning with the same conjunct (the same
+ * test of the span, `span.kind === 'CLIENT'`, or `span.isRoot` in a family
+ * of rules that differ further on) test it once, in an `if` whose else
+ * answers 0 for all of them, then the same for their next conjunct. Only a
+ * conjunct that cannot throw and holds no regex is tested for several
+ * members (an error counts per member; regexes are each member's own).
+ * Members are ordered by their conjuncts, so that a family sits in one
+ * chunk; their answers go to their own slots whatever the order.
  *
  * Safety is generatePredicate's: the source holds only slots, helper names,
  * operators and re-serialised literals, never user text.
  */
 import type { PExpr } from './checkPredicate.js';
-import { childrenOf, emit, emitIn, isShareable, mayThrow, shareableText, sharedFunctions, type EmitContext, type PredicateState } from './generatePredicate.js';
+import { childrenOf, conjunction, conjunctsOf, emit, emitIn, isShareable, mayThrow, shareableText, sharedFunctions, someNode, type EmitContext, type PredicateState } from './generatePredicate.js';
 import { runtime } from './runtime.js';
 
 export interface PredicateGroupMember {
@@ -41,23 +54,36 @@ export interface PredicateGroupMember {
  * not, for every member, exactly as calling each member's own predicate
  * would: an evaluation that throws counts as 0 and increments that member's
  * `state.errors` (so errors are counted for every member tested, whether or
- * not a rule reads its answer); each member charges one unit of the evaluation budget, and
- * BUDGET_EXCEEDED propagates, leaving `out` partly written.
+ * not a rule reads its answer). Each member charges one unit of the
+ * evaluation budget (charged per chunk of members, before testing them),
+ * and BUDGET_EXCEEDED propagates, leaving `out` partly written.
  */
 export type PredicateGroup<T> = (span: T, out: Uint8Array) => void;
 
 /**
  * Members per generated function. Smaller functions are optimized by V8
- * sooner and more steadily: with 64 members the 1,000-rule detector varied
- * by up to 2x between processes (a family of 47 regex predicates: 17–68 ms
- * over the workload), with 16 by less and about 6% faster over 4
- * interleaved runs (bench/ruleFamilies.mjs and the detector alone).
+ * sooner and more steadily, larger ones read and test what members share
+ * fewer times. Before reads were shared beyond plain reads and conjuncts
+ * tested once, 16 was best: with 64 the 1,000-rule detector varied by up
+ * to 2x between processes (a family of 47 predicates running one regex 47
+ * times: 17–68 ms over the workload). Since, 64 is: the 1,000-rule
+ * detector alone (bench/compareBuilds.mjs --only detector, 4 interleaved
+ * runs, three processes each) measured 1.18–1.24x over the base build with
+ * 64, 1.11–1.14x with 16, and 128 no better than 64; that family measured
+ * 14–16 ms in three processes (bench/ruleFamilies.mjs).
  */
-const CHUNK_MEMBERS = 16;
+const CHUNK_MEMBERS = 64;
 
 export function generatePredicateGroup<T>(members: readonly PredicateGroupMember[]): { fn: PredicateGroup<T>; source: string } {
+  const conjuncts = members.map((m) => conjunctsOf(m.body));
+  const keys = conjuncts.map((list) => list.map(factorKey));
+  // Members that begin alike side by side, so that a chunk holds whole families (module comment).
+  const order = members.map((_, j) => j).sort((a, b) => compareKeys(keys[a], keys[b], a, b));
   const chunks: Array<{ fn: PredicateGroup<T>; source: string }> = [];
-  for (let start = 0; start < members.length; start += CHUNK_MEMBERS) chunks.push(generateChunk(members.slice(start, start + CHUNK_MEMBERS), start));
+  for (let start = 0; start < order.length; start += CHUNK_MEMBERS) {
+    const slots = order.slice(start, start + CHUNK_MEMBERS);
+    chunks.push(generateChunk(slots.map((slot) => ({ slot, member: members[slot], conjuncts: conjuncts[slot], keys: keys[slot] }))));
+  }
   const source = chunks.map((c) => c.source).join('\n');
   if (chunks.length === 1) return { fn: chunks[0].fn, source };
   const fns = chunks.map((c) => c.fn);
@@ -69,33 +95,98 @@ export function generatePredicateGroup<T>(members: readonly PredicateGroupMember
   };
 }
 
-function generateChunk<T>(members: readonly PredicateGroupMember[], base: number): { fn: PredicateGroup<T>; source: string } {
+/** A member of a chunk: `slot` is its index in the group (where its answer goes in `out`). */
+interface ChunkMember {
+  slot: number;
+  member: PredicateGroupMember;
+  /** its body's conjuncts (conjunctsOf), with the key of each (factorKey) */
+  conjuncts: readonly PExpr[];
+  keys: ReadonlyArray<string | null>;
+}
+
+function generateChunk<T>(members: readonly ChunkMember[]): { fn: PredicateGroup<T>; source: string } {
+  // A regex is told by its pattern and flags: members' equal regexes are distinct objects.
+  const regexTexts = members.map((m) => (index: number) => { const re = m.member.state.re[index]; return `${re.flags()}/${re.pattern()}`; });
   const counts = new Map<string, number>();
-  for (const m of members) countReads(m.body, counts);
+  members.forEach((m, j) => countReads(m.member.body, counts, regexTexts[j]));
   const names = new Map<string, string>();
-  const common = (e: PExpr, emitted: () => string): string => {
-    const key = readKey(e);
+  const commonIn = (regexText: RegexText) => (e: PExpr, emitted: () => string): string => {
+    const key = readKey(e, regexText);
     if (key === null || counts.get(key)! < 2) return emitted();
     let name = names.get(key);
     if (name === undefined) names.set(key, (name = `c${names.size}`));
     return `(${name} === U ? (${name} = ${emitted()}) : ${name})`;
   };
   const shared = sharedFunctions();
-  const statements = members.map((m, j) => {
-    const ctx: EmitContext = { shared, regex: (index) => `R[${j}].re[${index}]`, common };
-    const expr = emitIn(m.body, ctx);
-    const slot = base + j;
-    const test = mayThrow(m.body)
-      ? `try { out[${slot}] = (${expr}) ? 1 : 0; } catch (e) { if (e === H.BUDGET_EXCEEDED) throw e; R[${j}].errors++; out[${slot}] = 0; }`
-      : `out[${slot}] = (${expr}) ? 1 : 0;`;
-    return `  if (--M.remaining < 0) throw H.BUDGET_EXCEEDED;\n  ${test}`;
-  });
+  const contexts = members.map((_, j): EmitContext => ({ shared, regex: (index) => `R[${j}].re[${index}]`, common: commonIn(regexTexts[j]) }));
+  const indexed = members.map((m, j) => ({ ...m, j }));
+  const body = emitFactored(indexed, 0, contexts, '  ');
   const locals = names.size === 0 ? '' : `  let ${[...names.values()].map((n) => `${n} = U`).join(', ')};\n`;
   const sharedSource = shared.sources.length === 0 ? '' : `const S = [${shared.sources.join(', ')}];\n`;
-  const source = `"use strict";\n${sharedSource}const U = {};\nreturn function predicateGroup(p0, out) {\n${locals}${statements.join('\n')}\n};`;
+  // One unit of the budget per member, charged for the chunk at once.
+  const charge = `  if ((M.remaining -= ${members.length}) < 0) throw H.BUDGET_EXCEEDED;\n`;
+  const source = `"use strict";\n${sharedSource}const U = {};\nreturn function predicateGroup(p0, out) {\n${locals}${charge}${body.join('\n')}\n};`;
   // eslint-disable-next-line no-new-func -- input is validated trees, never user text (see module comment)
   const factory = new Function('H', 'R', 'M', source) as (h: typeof runtime, r: PredicateState[], m: typeof runtime.meter) => PredicateGroup<T>;
-  return { fn: factory(runtime, members.map((m) => m.state), runtime.meter), source };
+  return { fn: factory(runtime, members.map((m) => m.member.state), runtime.meter), source };
+}
+
+/**
+ * Statements setting `out` for `members`, whose first `depth` conjuncts held:
+ * members whose next conjunct is the same factorable test (factorKey) test it
+ * once, in an `if` whose else sets them all to 0, and recurse; each other
+ * member tests the rest of its conjuncts as one expression, inside try/catch
+ * when it may throw (an error counted in its own state, as its predicate
+ * would). A member with no conjunct left holds.
+ */
+function emitFactored(members: ReadonlyArray<ChunkMember & { j: number }>, depth: number, contexts: readonly EmitContext[], indent: string): string[] {
+  const byKey = new Map<string, Array<ChunkMember & { j: number }>>();
+  const alone: Array<ChunkMember & { j: number }> = [];
+  for (const m of members) {
+    const key = depth < m.conjuncts.length ? m.keys[depth] : null;
+    if (key === null) { alone.push(m); continue; }
+    let same = byKey.get(key);
+    if (same === undefined) byKey.set(key, (same = []));
+    same.push(m);
+  }
+  const lines: string[] = [];
+  for (const same of byKey.values()) {
+    if (same.length < 2) { alone.push(same[0]); continue; }
+    const test = emitIn(same[0].conjuncts[depth], contexts[same[0].j]);
+    lines.push(`${indent}if (${test}) {`, ...emitFactored(same, depth + 1, contexts, `${indent}  `), `${indent}} else {`);
+    lines.push(...same.map((m) => `${indent}  out[${m.slot}] = 0;`), `${indent}}`);
+  }
+  for (const m of alone) {
+    const rest = m.conjuncts.slice(depth);
+    if (rest.length === 0) { lines.push(`${indent}out[${m.slot}] = 1;`); continue; }
+    const expr = conjunction(rest);
+    const test = emitIn(expr, contexts[m.j]);
+    lines.push(mayThrow(expr)
+      ? `${indent}try { out[${m.slot}] = (${test}) ? 1 : 0; } catch (e) { if (e === H.BUDGET_EXCEEDED) throw e; R[${m.j}].errors++; out[${m.slot}] = 0; }`
+      : `${indent}out[${m.slot}] = (${test}) ? 1 : 0;`);
+  }
+  return lines;
+}
+
+/**
+ * The identity of a conjunct several members may test once (its canonical
+ * text: equal texts are the same test of the span), or null for one each
+ * member tests itself: one that may throw (the error is counted per
+ * member) or that holds a regex (each member has its own).
+ */
+function factorKey(e: PExpr): string | null {
+  return mayThrow(e) || someNode(e, (x) => x.t === 'regex') ? null : shareableText(e);
+}
+
+/** Orders members by their conjuncts' keys, so members with a common first conjunct (and then second, ...) are adjacent; a member's own conjunct sorts after any key, by member. */
+function compareKeys(a: ReadonlyArray<string | null>, b: ReadonlyArray<string | null>, ja: number, jb: number): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === null || y === null) return x !== null ? -1 : y !== null ? 1 : ja - jb;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return a.length - b.length || ja - jb;
 }
 
 function isRootedAtSpan(e: PExpr): boolean {
@@ -103,19 +194,36 @@ function isRootedAtSpan(e: PExpr): boolean {
   return e.t === 'member' && typeof e.key === 'string' && isRootedAtSpan(e.object);
 }
 
-/** The identity of a read a chunk may make once (module comment), or null for any other node. */
-function readKey(e: PExpr): string | null {
+/** The text of a member's regex by index (its flags and pattern). */
+type RegexText = (index: number) => string;
+
+/**
+ * The identity of a value a chunk may compute once (module comment), or null
+ * for any other node: a read rooted at the span, a shared subexpression, or
+ * String(), Number() or a regex test of such a read. Those three may throw:
+ * a value is held only once computed, so a member whose computation threw
+ * computes it again, throws as its own would, and counts its own error.
+ */
+function readKey(e: PExpr, regexText: RegexText): string | null {
   if (isShareable(e)) return `shared ${shareableText(e)}`;
   if (e.t === 'member' && typeof e.key === 'string' && isRootedAtSpan(e.object)) return emit(e);
+  if (e.t === 'global' && (e.name === 'String' || e.name === 'Number') && e.args.length === 1) {
+    const of = readKey(e.args[0], regexText);
+    return of === null ? null : `${e.name}(${of})`;
+  }
+  if (e.t === 'method' && e.name === 'test' && e.target.t === 'regex' && e.args.length === 1) {
+    const of = readKey(e.args[0], regexText);
+    return of === null ? null : `test ${regexText(e.target.index)} (${of})`;
+  }
   return null;
 }
 
-/** Counts the reads of `e` outside arrows, as emitIn meets them: a shared subexpression is one read, not its insides. */
-function countReads(e: PExpr, counts: Map<string, number>): void {
-  const key = readKey(e);
+/** Counts the values of `e` outside arrows that readKey names, as emitIn meets them: a shared subexpression is one, not its insides. */
+function countReads(e: PExpr, counts: Map<string, number>, regexText: RegexText): void {
+  const key = readKey(e, regexText);
   if (key !== null) counts.set(key, (counts.get(key) ?? 0) + 1);
   if (isShareable(e)) return;
   // A span attribute is emitted without its map, an arrow's body without common reads (emitIn).
   const read = e.t === 'member' && e.spanAttribute === true && e.object.t === 'member' ? [e.object.object] : e.t === 'iterate' ? [e.target] : childrenOf(e);
-  for (const x of read) countReads(x, counts);
+  for (const x of read) countReads(x, counts, regexText);
 }

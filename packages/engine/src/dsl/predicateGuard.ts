@@ -18,6 +18,7 @@
  * span.children ...` counts only spans passing both as spans that may match.
  */
 import { isSpanParam, type PExpr } from './checkPredicate.js';
+import { conjunctsOf } from './generatePredicate.js';
 
 export type GuardField = 'name' | 'kind' | 'status' | 'service';
 
@@ -54,21 +55,11 @@ function literalValue(e: PExpr): string | number | boolean | null {
   return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : null;
 }
 
-function conjuncts(e: PExpr, out: PExpr[]): PExpr[] {
-  if (e.t === 'logical' && e.op === '&&') {
-    conjuncts(e.left, out);
-    conjuncts(e.right, out);
-  } else {
-    out.push(e);
-  }
-  return out;
-}
-
 export function predicateGuard(body: PExpr): PredicateGuard | null {
   let best: GuardTest | null = null;
   let bestRank = Infinity;
   const tests: GuardTest[] = [];
-  for (const c of conjuncts(body, [])) {
+  for (const c of conjunctsOf(body)) {
     if (c.t !== 'binary' || c.op !== '===') continue;
     let read = guardRead(c.left);
     let value = literalValue(c.right);

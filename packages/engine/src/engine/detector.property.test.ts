@@ -34,6 +34,9 @@ const spanPredicate: fc.Arbitrary<string> = fc.oneof(
   // structural predicates differing only in a constant: tested together (detector.ts, TestedTogether)
   fc.constantFrom(0, 1, 2).map((n) => `s.children.length > ${n}`),
   fc.constantFrom(0, 1, 2).map((n) => `s.name === 'b' && s.parent !== null && s.parent.children.filter(c => c.attributes.x === s.attributes.x).length > ${n}`),
+  // structural predicates with a local prefix beyond their guard, tested when spans arrive (detector.ts, SharedPredicate.prefilter)
+  fc.constantFrom(0, 1).map((n) => `s.name === 'b' && s.attributes.x !== 1 && s.parent !== null && s.parent.children.filter(c => c.attributes.x === s.attributes.x).length > ${n}`),
+  fc.constantFrom(500, 1500).map((d) => `s.name === 'a' && s.duration > ${d} && s.children.length > 0`),
   // structural predicates with two guard equalities (the detector counts spans passing both)
   fc.constantFrom("s.name === 'a' && s.status === 'ERROR' && s.parent !== null", "s.status === 'OK' && s.service === 's1' && s.children.length > 0"),
 );

@@ -268,6 +268,25 @@ describe('Detector', () => {
     }
   });
 
+  test('a structural predicate\'s local prefix is tested as spans arrive, and its match count bounds the predicate\'s', () => {
+    // Five CLIENT spans, two of them database calls: the guard (kind) would let the rule be evaluated, the prefix (kind and db.system) does not.
+    const text = "trace.count(s => s.kind === 'CLIENT' && s.attributes['db.system'] !== undefined && s.parent !== null && s.parent.name === 'root') >= 3";
+    const trace = (id: string, dbCalls: number) => decodeProtobufTraces(encodeProtobufTraces(buildTrace(id, [
+      { id: 'r', name: 'root', kind: 'SERVER', start: 0 },
+      ...Array.from({ length: 5 }, (_, i) => ({ id: `c${i}`, name: `call${i}`, kind: 'CLIENT' as const, parent: 'r', start: i + 1, attributes: i < dbCalls ? { 'db.system': 'postgresql' } : {} })),
+    ]))).spans;
+    const detector = new Detector({ idleTimeoutMs: 1000 });
+    detector.setRules([rule('db-calls', text)]);
+    detector.ingest(trace('p2', 2), 0);
+    expect(detector.tick(5000)).toEqual([]);
+    expect(detector.stats().ruleEvaluations).toBe(0);
+    detector.ingest(trace('p3', 3), 6000);
+    const [detection] = detector.tick(12000);
+    expect(detection.signal.ruleId).toBe('db-calls');
+    expect(detection.signal.spanIds).toEqual(['c0', 'c1', 'c2'].map((id) => hexId(id, 16)));
+    expect(detector.stats().ruleEvaluations).toBe(1);
+  });
+
   test('a released span\'s array attribute read twice is one object, as on a span not released', () => {
     const detector = new Detector({ idleTimeoutMs: 1000 });
     // Structural (parent): decided at completion, on spans released since they arrived.

@@ -27,11 +27,17 @@
  * predicate. Structural predicates are recomputed when the trace is decided.
  * A rule is evaluated on a trace only when every predicate it cannot hold
  * without (requiredPredicates.ts) matches enough spans (at least one, n for
- * `count(p) >= n`; for a structural predicate: spans passing its guard), and
+ * `count(p) >= n`; for a structural predicate: spans matching its local
+ * prefix, else spans passing its guard), and
  * when the match counts do not already decide it false (decideByCounts.ts,
  * e.g. a `missing(p)` with p matching). Rules are indexed by one such
- * predicate (RuleIndex), so a pass over a trace reads one match count per
- * distinct anchor and visits only the rules whose anchor matched. A predicate
+ * predicate (RuleIndex), so a pass over a trace visits only the rules whose
+ * anchor matched, found from the predicates that matched (a trace's `hits`)
+ * rather than by reading every anchor's count. A structural predicate's local
+ * prefix (the conjuncts that read only the span, dsl/localPrefix.ts) is a
+ * predicate of its own, tested when spans arrive (SharedPredicate.prefilter):
+ * at evaluation the structural predicate is tested only on the spans
+ * matching it, without reading again the details of the others. A predicate
  * with a guard (an equality on the span's name, kind, status, service or an
  * attribute that it cannot hold without, dsl/predicateGuard.ts) is called
  * only on spans that pass the guard, found by a hash lookup of the span's
@@ -69,7 +75,10 @@ import { decideByCounts, type MatchCounts } from './decideByCounts.js';
 import { SpanIdIndex } from './spanIdIndex.js';
 import type { Condition } from '../dsl/compileCondition.js';
 import type { WithinCondition } from './decideByCounts.js';
-import { generatedFrom } from '../dsl/generatePredicate.js';
+import { conjunctsOf, generatedFrom, generatedKey, generatePredicate } from '../dsl/generatePredicate.js';
+import { localPrefix } from '../dsl/localPrefix.js';
+import { predicateGuard } from '../dsl/predicateGuard.js';
+import type { PExpr } from '../dsl/checkPredicate.js';
 import { buildGuardRouting, buildStructuralGroups, passesAlso, passesGuard, testTogether, type GuardRouting, type RouteList, type SharedPredicate, type TestedTogether } from './predicateRouting.js';
 
 export interface DetectorOptions {
@@ -174,9 +183,17 @@ interface RuleIndex {
   /** anchor predicate ids, each with its rules' indices (ascending) */
   anchors: Int32Array;
   anchoredRules: Int32Array[];
+  /** by shared predicate id: its index in anchors, or -1 */
+  anchorOf: Int32Array;
+  /**
+   * indices in anchors of the predicates that are not routed (GuardRouting):
+   * their match counts are brought up to date per pass; a routed anchor is
+   * found in its trace's `hits` instead
+   */
+  unroutedAnchors: Int32Array;
 }
 
-function buildRuleIndex(entries: readonly RuleEntry[], include: (entry: RuleEntry) => boolean): RuleIndex {
+function buildRuleIndex(entries: readonly RuleEntry[], include: (entry: RuleEntry) => boolean, routed: Uint8Array): RuleIndex {
   const unanchored: number[] = [];
   const byAnchor = new Map<number, number[]>();
   entries.forEach((entry, i) => {
@@ -187,10 +204,15 @@ function buildRuleIndex(entries: readonly RuleEntry[], include: (entry: RuleEntr
     if (list === undefined) byAnchor.set(anchor, (list = []));
     list.push(i);
   });
+  const anchors = Int32Array.from(byAnchor.keys());
+  const anchorOf = new Int32Array(routed.length).fill(-1);
+  anchors.forEach((id, a) => { anchorOf[id] = a; });
   return {
     unanchored: Int32Array.from(unanchored),
-    anchors: Int32Array.from(byAnchor.keys()),
+    anchors,
     anchoredRules: [...byAnchor.values()].map((list) => Int32Array.from(list)),
+    anchorOf,
+    unroutedAnchors: Int32Array.from(anchors.keys()).filter((a) => routed[anchors[a]] === 0),
   };
 }
 
@@ -214,6 +236,8 @@ interface TraceState {
   matched: Int32Array;
   /** Spans [0, routed) have been tested against every routed predicate (GuardRouting): their results and matched are complete. */
   routed: number;
+  /** The routed predicates that match some span (matched above 0), in the order they first did: what RuleIndex finds anchors in. */
+  hits: number[];
   fired: Set<string>;
   /** rules that exceeded their budget on this trace: not evaluated on it again */
   exhausted?: Set<string>;
@@ -241,7 +265,7 @@ export class Detector {
   readonly options: DetectorOptions;
   private readonly listener: DetectorListener;
   private rules: RuleEntry[] = [];
-  private monotoneIndex: RuleIndex = buildRuleIndex([], () => true);
+  private monotoneIndex: RuleIndex = buildRuleIndex([], () => true, new Uint8Array(0));
   private completionIndex: RuleIndex = this.monotoneIndex;
   /** Not later than the earliest firstReceivedAt of a buffered trace (a lower bound kept by tick and open). */
   private earliestFirstReceivedAt = Infinity;
@@ -287,33 +311,46 @@ export class Detector {
     // Keep ids of predicates that survive, so cached results stay valid.
     const previousKeys = this.predicateKeys;
     const keys: string[] = [];
+    const add = (key: string, predicate: SharedPredicate): number => {
+      let id = byKey.get(key);
+      if (id === undefined) {
+        id = predicates.length;
+        byKey.set(key, id);
+        predicates.push(predicate);
+        states.push(predicate.state);
+        keys.push(key);
+      }
+      return id;
+    };
+    const ruleIds: Array<{ rule: CompiledRule; predicateIds: number[] }> = [];
     for (const rule of rules) {
       if (rule.condition.correlation !== undefined) continue; // correlated rules run in the Correlator, across traces
       const predicateIds = rule.condition.predicates.map((p) => {
-        let id = byKey.get(p.key);
-        if (id === undefined) {
-          id = predicates.length;
-          byKey.set(p.key, id);
-          const generated = generatedFrom(p.fn);
-          predicates.push({ fn: p.fn, structural: p.structural, guard: p.guard ?? null, body: generated?.body ?? null, state: generated?.state ?? p.state });
-          states.push(p.state);
-          keys.push(p.key);
-        }
-        return id;
+        const generated = byKey.has(p.key) ? undefined : generatedFrom(p.fn);
+        return add(p.key, { fn: p.fn, structural: p.structural, guard: p.guard ?? null, body: generated?.body ?? null, state: generated?.state ?? p.state, prefilter: -1 });
       });
+      ruleIds.push({ rule, predicateIds });
+    }
+    for (const p of [...predicates]) if (p.structural && p.body !== null) p.prefilter = prefilterOf(p.body, add);
+    for (const { rule, predicateIds } of ruleIds) {
       const minimums = requiredMatchCounts(rule.condition.root);
       const locals = [...minimums.keys()];
-      const isExact = (local: number): boolean => !rule.condition.predicates[local].structural;
-      const hasRoutedGuard = (local: number): boolean => {
-        const guard = rule.condition.predicates[local].guard;
-        return guard !== undefined && guard !== null && !Number.isNaN(guard.value);
+      // What a local's match count is read from: its own count (exact), its prefilter's, or its routed guard's; -1 for none.
+      const countedBy = (local: number): number => {
+        const id = predicateIds[local];
+        const p = predicates[id];
+        if (!p.structural) return id;
+        if (p.prefilter >= 0) return p.prefilter;
+        return p.guard !== null && !Number.isNaN(p.guard.value) ? id : -1;
       };
-      // Exact match counts first (the first one anchors the rule in the index), then structural predicates' guards.
-      const requiredLocals = [...locals.filter(isExact), ...locals.filter((l) => !isExact(l) && hasRoutedGuard(l))];
+      const isExact = (local: number): boolean => !predicates[predicateIds[local]].structural;
+      // Exact match counts first (the first one anchors the rule in the index), then prefilters, then structural predicates' guards.
+      const order = (local: number): number => (isExact(local) ? 0 : countedBy(local) !== predicateIds[local] ? 1 : 2);
+      const requiredLocals = locals.filter((l) => countedBy(l) >= 0).sort((a, b) => order(a) - order(b));
       // Two locals can share an id (the same predicate written twice): keep the larger minimum.
       const minById = new Map<number, number>();
       for (const local of requiredLocals) {
-        const id = predicateIds[local];
+        const id = countedBy(local);
         minById.set(id, Math.max(minById.get(id) ?? 0, minimums.get(local)!));
       }
       entries.push({ rule, predicateIds, required: [...minById.keys()], requiredMin: [...minById.values()] });
@@ -331,6 +368,7 @@ export class Detector {
       const matched = new Int32Array(predicates.length);
       // Routed predicates are routed again from the first span (their state kept would be counted twice).
       trace.routed = 0;
+      trace.hits = [];
       for (const [oldId, newId] of remap) {
         if (routing.routed[newId] !== 0) continue;
         const r = trace.results.get(oldId);
@@ -343,8 +381,8 @@ export class Detector {
       trace.matched = matched;
     }
     this.rules = entries;
-    this.monotoneIndex = buildRuleIndex(entries, (e) => e.rule.condition.monotone);
-    this.completionIndex = buildRuleIndex(entries, () => true);
+    this.monotoneIndex = buildRuleIndex(entries, (e) => e.rule.condition.monotone, routing.routed);
+    this.completionIndex = buildRuleIndex(entries, () => true, routing.routed);
     this.predicates = predicates;
     this.routing = routing;
     this.structuralGroups = buildStructuralGroups(predicates);
@@ -518,6 +556,7 @@ export class Detector {
       covered: new Int32Array(this.predicates.length),
       matched: new Int32Array(this.predicates.length),
       routed: 0,
+      hits: [],
       fired: new Set(),
     };
     if (reopen !== undefined) {
@@ -568,23 +607,32 @@ export class Detector {
           let r = structuralCache.get(id);
           const together = this.structuralGroups[id];
           if (r === undefined && together !== undefined && !this.groupsOverBudget.has(together)) {
-            if (testTogether(together, predicate.guard, linked, structuralCache, this.options.ruleBudget)) r = structuralCache.get(id);
+            const prefiltered = together.prefilter >= 0 ? this.passResults(trace, together.prefilter, linked, structuralCache) : null;
+            if (testTogether(together, predicate.guard, prefiltered, linked, structuralCache, this.options.ruleBudget)) r = structuralCache.get(id);
             else this.groupsOverBudget.add(together);
           }
           if (r === undefined) {
             r = new Uint8Array(linked.length);
-            const guard = predicate.guard;
-            for (let i = 0; i < linked.length; i++) r[i] = (guard === null || passesGuard(guard, linked[i])) && predicate.fn(linked[i]) ? 1 : 0;
+            const { guard, prefilter } = predicate;
+            const prefiltered = prefilter >= 0 ? this.passResults(trace, prefilter, linked, structuralCache) : null;
+            for (let i = 0; i < linked.length; i++) {
+              const may = prefiltered !== null ? prefiltered[i] !== 0 : guard === null || passesGuard(guard, linked[i]);
+              r[i] = may && predicate.fn(linked[i]) ? 1 : 0;
+            }
             structuralCache.set(id, r);
           }
           return r;
         }
-        // Shared by the rules of this pass (results are read-only to evaluation).
-        let r = structuralCache.get(id);
-        if (r === undefined) structuralCache.set(id, (r = this.cachedResults(trace, id, linked)));
-        return r;
+        return this.passResults(trace, id, linked, structuralCache);
       },
     };
+  }
+
+  /** A non-structural predicate's results in linked order, shared by the rules of this pass through `cache` (read-only to evaluation). */
+  private passResults(trace: TraceState, id: number, linked: Span[], cache: Map<number, Uint8Array>): Uint8Array {
+    let r = cache.get(id);
+    if (r === undefined) cache.set(id, (r = this.cachedResults(trace, id, linked)));
+    return r;
   }
 
   /**
@@ -657,7 +705,7 @@ export class Detector {
       // Structural predicates: count the spans passing their whole guard (routing checked the first equality).
       const { also, ids } = counted[c];
       if (also !== undefined && !passesAlso(also, span)) continue;
-      for (let j = 0; j < ids.length; j++) trace.matched[ids[j]]++;
+      for (let j = 0; j < ids.length; j++) if (trace.matched[ids[j]]++ === 0) trace.hits.push(ids[j]);
     }
     const { ids, group, out } = list.tested;
     if (group !== null) {
@@ -679,7 +727,7 @@ export class Detector {
       trace.results.set(id, results);
     }
     results[i] = 1;
-    trace.matched[id]++;
+    if (trace.matched[id]++ === 0) trace.hits.push(id);
   }
 
   /** Whether every predicate the rule cannot hold without matches enough spans of the trace. */
@@ -709,7 +757,11 @@ export class Detector {
 
   /** See RuleMatchCounts. */
   private matchCount(trace: TraceState, id: number): number {
-    if (this.predicates[id].structural && this.routing.routed[id] !== 2) return Infinity;
+    const p = this.predicates[id];
+    if (p.structural) {
+      if (p.prefilter >= 0) return this.matchCount(trace, p.prefilter);
+      if (this.routing.routed[id] !== 2) return Infinity;
+    }
     this.cover(trace, id);
     return trace.matched[id];
   }
@@ -727,13 +779,21 @@ export class Detector {
 
   /** Indices of the rules a pass must visit on this trace, ascending (rule order): see RuleIndex. */
   private candidates(trace: TraceState, index: RuleIndex): ArrayLike<number> {
-    const { anchors, anchoredRules } = index;
-    const routed = this.routing.routed;
+    const { anchors, anchoredRules, anchorOf, unroutedAnchors } = index;
     if (trace.routed < trace.spans.length) this.route(trace);
     let out: number[] | null = null;
-    for (let a = 0; a < anchors.length; a++) {
+    const hits = trace.hits;
+    for (let h = 0; h < hits.length; h++) {
+      const a = anchorOf[hits[h]];
+      if (a < 0) continue;
+      out ??= Array.from(index.unanchored);
+      const rules = anchoredRules[a];
+      for (let r = 0; r < rules.length; r++) out.push(rules[r]);
+    }
+    for (let u = 0; u < unroutedAnchors.length; u++) {
+      const a = unroutedAnchors[u];
       const id = anchors[a];
-      if (routed[id] === 0) this.cover(trace, id);
+      this.cover(trace, id);
       if (trace.matched[id] === 0) continue;
       out ??= Array.from(index.unanchored);
       const rules = anchoredRules[a];
@@ -743,7 +803,8 @@ export class Detector {
     return out.sort((x, y) => x - y);
   }
 
-  private evaluate(trace: TraceState, now: number, monotoneOnly: boolean, detections: Detection[]): void {
+  /** Evaluates the rules a pass must visit (candidates); returns the trace's spans linked when the pass linked them, else null. */
+  private evaluate(trace: TraceState, now: number, monotoneOnly: boolean, detections: Detection[]): Span[] | null {
     let linked: Span[] | null = null;
     // The evidence of this pass's detections: one snapshot, shared (read-only; see Detection.spans).
     let snapshot: Span[] | null = null;
@@ -789,11 +850,12 @@ export class Detector {
     this.counts.windows = null;
     // Values shared between this pass's predicates hold this trace's spans (dsl/runtime.ts).
     if (linked !== null) releaseShared();
+    return linked;
   }
 
   private complete(trace: TraceState, reason: CompletedTrace['reason'], now: number, detections: Detection[]): void {
     const fired = detections.length;
-    this.evaluate(trace, now, false, detections);
+    const linked = this.evaluate(trace, now, false, detections);
     this.traces.delete(trace.traceId);
     this.bufferedSpans -= trace.spans.length;
     this.counters.tracesCompleted++;
@@ -801,7 +863,7 @@ export class Detector {
     const otlp = this.closed ? undefined : this.remember(trace, now);
     this.listener.onTraceCompleted?.({
       traceId: trace.traceId,
-      spans: linkSpans(trace.spans),
+      spans: linked ?? linkSpans(trace.spans),
       otlp,
       reason,
       firstReceivedAt: trace.firstReceivedAt,
@@ -937,4 +999,22 @@ class RuleMatchCounts implements MatchCounts {
     const id = this.entry.predicateIds[local];
     return !this.isStructural(id) || this.pass?.has(id) === true;
   }
+}
+
+/**
+ * The id of the prefilter of a structural predicate (SharedPredicate.prefilter),
+ * added through `add` (by key: rules' predicates and prefilters with the same
+ * code are one), or -1 when it has none worth testing: no local prefix, or one
+ * whose guard cannot be routed (it would be tested at evaluation, on released
+ * spans, as the predicate is), or one that is no more than its guard (the
+ * routing counts the spans passing a structural predicate's guard already).
+ */
+function prefilterOf(body: PExpr, add: (key: string, predicate: SharedPredicate) => number): number {
+  const local = localPrefix(body);
+  if (local === null) return -1;
+  const guard = predicateGuard(local);
+  if (guard === null || Number.isNaN(guard.value)) return -1;
+  if (1 + (guard.also?.length ?? 0) >= conjunctsOf(local).length) return -1;
+  const generated = generatePredicate<Span>(local, []);
+  return add(generatedKey(generated.source, []), { fn: generated.fn, structural: false, guard, body: local, state: generated.state, prefilter: -1 });
 }

@@ -29,6 +29,14 @@ export interface SharedPredicate {
   /** The tree fn was generated from (generatedFrom), null for a function written by hand: only generated ones are tested together. */
   body: PExpr | null;
   state: PredicateState;
+  /**
+   * For a structural predicate: the id of the non-structural predicate
+   * testing its local prefix (dsl/localPrefix.ts), which every span it
+   * matches matches, or -1. The prefix is routed, so it is tested when
+   * spans arrive; the predicate is then tested only on spans matching it,
+   * and the prefix's match count bounds the predicate's.
+   */
+  prefilter: number;
 }
 
 /**
@@ -45,15 +53,19 @@ export interface TestedTogether {
   group: PredicateGroup<Span> | null;
   /** the group's answers for the last span */
   out: Uint8Array;
+  /** The prefilter (SharedPredicate.prefilter) all members have, or -1 (then spans are tested against the guard). */
+  prefilter: number;
 }
 
 export function testedTogether(ids: readonly number[], predicates: readonly SharedPredicate[]): TestedTogether {
   const members = ids.map((id) => predicates[id]);
   const groupable = members.length >= 2 && members.every((p) => p.body !== null);
+  const prefilter = members.length > 0 && members.every((p) => p.prefilter === members[0].prefilter) ? members[0].prefilter : -1;
   return {
     ids: Int32Array.from(ids),
     group: groupable ? generatePredicateGroup<Span>(members.map((p) => ({ body: p.body!, state: p.state }))).fn : null,
     out: new Uint8Array(ids.length),
+    prefilter,
   };
 }
 
@@ -84,7 +96,9 @@ export function buildStructuralGroups(predicates: readonly SharedPredicate[]): A
 /**
  * Tests the linked spans against a group of structural predicates sharing
  * `guard`, and caches every member's results in `cache` (the rules of a
- * pass ask for them one after the other). The group runs on a budget of its
+ * pass ask for them one after the other). `prefiltered`: the results of the
+ * members' prefilter in linked order (TestedTogether.prefilter), or null:
+ * only spans matching it are tested, else only spans passing the guard. The group runs on a budget of its
  * own (`budget` units, the meter of the evaluation that asked is left as it
  * was): its work is shared by the rules of the family, as a shared
  * subexpression's is, and charging it to the rule that asked first could
@@ -93,7 +107,9 @@ export function buildStructuralGroups(predicates: readonly SharedPredicate[]): A
  * alone, charged to its rule as without the group, and should not try the
  * group again in this pass.
  */
-export function testTogether(together: TestedTogether, guard: PredicateGuard | null, linked: readonly Span[], cache: Map<number, Uint8Array>, budget: number): boolean {
+export function testTogether(
+  together: TestedTogether, guard: PredicateGuard | null, prefiltered: Uint8Array | null, linked: readonly Span[], cache: Map<number, Uint8Array>, budget: number,
+): boolean {
   const { ids, group, out } = together;
   // One allocation for all members (a typed array's backing store is what costs), a view each.
   const n = linked.length;
@@ -102,7 +118,7 @@ export function testTogether(together: TestedTogether, guard: PredicateGuard | n
   const done = withBudget(budget, () => {
     for (let i = 0; i < n; i++) {
       const span = linked[i];
-      if (guard !== null && !passesGuard(guard, span)) continue;
+      if (prefiltered !== null ? prefiltered[i] === 0 : guard !== null && !passesGuard(guard, span)) continue;
       group!(span, out);
       for (let j = 0; j < ids.length; j++) results[j][i] = out[j];
     }
