@@ -32,7 +32,8 @@
  * when the match counts do not already decide it false (decideByCounts.ts,
  * e.g. a `missing(p)` with p matching). Rules are indexed by one such
  * predicate (RuleIndex), so a pass over a trace visits only the rules whose
- * anchor matched, found from the predicates that matched (a trace's `hits`)
+ * anchor matched, found among the predicates its spans matched (the trace's
+ * cached results)
  * rather than by reading every anchor's count. A structural predicate's local
  * prefix (the conjuncts that read only the span, dsl/localPrefix.ts) is a
  * predicate of its own, tested when spans arrive (SharedPredicate.prefilter):
@@ -186,11 +187,13 @@ interface RuleIndex {
   /** by shared predicate id: its index in anchors, or -1 */
   anchorOf: Int32Array;
   /**
-   * indices in anchors of the predicates that are not routed (GuardRouting):
-   * their match counts are brought up to date per pass; a routed anchor is
-   * found in its trace's `hits` instead
+   * indices in anchors of the predicates whose match count a pass reads:
+   * those not routed (GuardRouting; brought up to date per pass) and the
+   * structural ones whose guard is routed. A routed non-structural anchor is
+   * found among its trace's `results` instead (a trace holds results for the
+   * predicates some span of it matches).
    */
-  unroutedAnchors: Int32Array;
+  countedAnchors: Int32Array;
 }
 
 function buildRuleIndex(entries: readonly RuleEntry[], include: (entry: RuleEntry) => boolean, routed: Uint8Array): RuleIndex {
@@ -212,7 +215,7 @@ function buildRuleIndex(entries: readonly RuleEntry[], include: (entry: RuleEntr
     anchors,
     anchoredRules: [...byAnchor.values()].map((list) => Int32Array.from(list)),
     anchorOf,
-    unroutedAnchors: Int32Array.from(anchors.keys()).filter((a) => routed[anchors[a]] === 0),
+    countedAnchors: Int32Array.from(anchors.keys()).filter((a) => routed[anchors[a]] !== 1),
   };
 }
 
@@ -236,8 +239,6 @@ interface TraceState {
   matched: Int32Array;
   /** Spans [0, routed) have been tested against every routed predicate (GuardRouting): their results and matched are complete. */
   routed: number;
-  /** The routed predicates that match some span (matched above 0), in the order they first did: what RuleIndex finds anchors in. */
-  hits: number[];
   fired: Set<string>;
   /** rules that exceeded their budget on this trace: not evaluated on it again */
   exhausted?: Set<string>;
@@ -368,7 +369,6 @@ export class Detector {
       const matched = new Int32Array(predicates.length);
       // Routed predicates are routed again from the first span (their state kept would be counted twice).
       trace.routed = 0;
-      trace.hits = [];
       for (const [oldId, newId] of remap) {
         if (routing.routed[newId] !== 0) continue;
         const r = trace.results.get(oldId);
@@ -556,7 +556,6 @@ export class Detector {
       covered: new Int32Array(this.predicates.length),
       matched: new Int32Array(this.predicates.length),
       routed: 0,
-      hits: [],
       fired: new Set(),
     };
     if (reopen !== undefined) {
@@ -705,7 +704,7 @@ export class Detector {
       // Structural predicates: count the spans passing their whole guard (routing checked the first equality).
       const { also, ids } = counted[c];
       if (also !== undefined && !passesAlso(also, span)) continue;
-      for (let j = 0; j < ids.length; j++) if (trace.matched[ids[j]]++ === 0) trace.hits.push(ids[j]);
+      for (let j = 0; j < ids.length; j++) trace.matched[ids[j]]++;
     }
     const { ids, group, out } = list.tested;
     if (group !== null) {
@@ -727,7 +726,7 @@ export class Detector {
       trace.results.set(id, results);
     }
     results[i] = 1;
-    if (trace.matched[id]++ === 0) trace.hits.push(id);
+    trace.matched[id]++;
   }
 
   /** Whether every predicate the rule cannot hold without matches enough spans of the trace. */
@@ -779,21 +778,21 @@ export class Detector {
 
   /** Indices of the rules a pass must visit on this trace, ascending (rule order): see RuleIndex. */
   private candidates(trace: TraceState, index: RuleIndex): ArrayLike<number> {
-    const { anchors, anchoredRules, anchorOf, unroutedAnchors } = index;
+    const { anchors, anchoredRules, anchorOf, countedAnchors } = index;
+    const routed = this.routing.routed;
     if (trace.routed < trace.spans.length) this.route(trace);
     let out: number[] | null = null;
-    const hits = trace.hits;
-    for (let h = 0; h < hits.length; h++) {
-      const a = anchorOf[hits[h]];
-      if (a < 0) continue;
+    for (const id of trace.results.keys()) {
+      const a = anchorOf[id];
+      if (a < 0 || routed[id] !== 1) continue;
       out ??= Array.from(index.unanchored);
       const rules = anchoredRules[a];
       for (let r = 0; r < rules.length; r++) out.push(rules[r]);
     }
-    for (let u = 0; u < unroutedAnchors.length; u++) {
-      const a = unroutedAnchors[u];
+    for (let c = 0; c < countedAnchors.length; c++) {
+      const a = countedAnchors[c];
       const id = anchors[a];
-      this.cover(trace, id);
+      if (routed[id] === 0) this.cover(trace, id);
       if (trace.matched[id] === 0) continue;
       out ??= Array.from(index.unanchored);
       const rules = anchoredRules[a];
