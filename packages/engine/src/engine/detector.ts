@@ -362,7 +362,7 @@ export class Detector {
       const newId = byKey.get(key);
       if (newId !== undefined) remap.set(oldId, newId);
     });
-    const routing = buildGuardRouting(predicates, new Set(entries.filter((e) => e.required.length > 0).map((e) => e.required[0])));
+    const routing = buildGuardRouting(predicates);
     for (const trace of this.traces.values()) {
       const results = new Map<number, Uint8Array>();
       const covered = new Int32Array(predicates.length);
@@ -673,7 +673,7 @@ export class Detector {
 
   /** Tests the spans not yet routed against the routed predicates whose guard they pass. */
   private route(trace: TraceState): void {
-    const { name, kind, status, service, attributeKeys, attributes, everySpan } = this.routing;
+    const { name, kind, status, service, attributeKeys, attributes } = this.routing;
     // Only the fields some guard reads (most rule sets guard on one or two).
     const byName = name.size > 0 ? name : null;
     const byKind = kind.size > 0 ? kind : null;
@@ -687,7 +687,6 @@ export class Detector {
       if (byKind !== null) this.routeTo(trace, i, span, byKind.get(span.kind));
       if (byStatus !== null) this.routeTo(trace, i, span, byStatus.get(span.status));
       if (byService !== null) this.routeTo(trace, i, span, byService.get(span.service));
-      if (everySpan !== null) this.routeTo(trace, i, span, everySpan);
       if (attributeKeys.length === 0) continue;
       const spanAttributes = span.attributes;
       for (let k = 0; k < attributeKeys.length; k++) {

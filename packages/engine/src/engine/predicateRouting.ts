@@ -5,8 +5,7 @@
  *
  * - Guard routing: a predicate with a guard (an equality it cannot hold
  *   without, dsl/predicateGuard.ts) is found by a hash lookup of the span's
- *   value for that field (GuardRouting), not by testing every guard. The
- *   rules' anchors without a guard are routed to every span.
+ *   value for that field (GuardRouting), not by testing every guard.
  * - Tested together: the non-structural predicates a span is routed to, and
  *   structural predicates that differ only in literals, are generated as one
  *   function each that reads what they share once (TestedTogether,
@@ -173,12 +172,6 @@ export interface GuardRouting {
   /** attribute keys, each with its predicates by value */
   attributeKeys: string[];
   attributes: Array<Map<unknown, RouteList>>;
-  /**
-   * Non-structural predicates without a guard that are routed all the same
-   * (`eager` of buildGuardRouting), tested on every span together; null when
-   * there are none.
-   */
-  everySpan: RouteList | null;
 }
 
 /** The predicates whose guard's first equality a span's value passes. */
@@ -210,18 +203,10 @@ function routeList(ids: readonly number[], predicates: readonly SharedPredicate[
   };
 }
 
-/**
- * `eager`: predicates to route even without a guard (tested on every span,
- * together, when it arrives): those a pass reads the count of anyway, the
- * rules' anchors (RuleIndex), which would otherwise be tested one by one on
- * every span of every trace, and later on spans whose details were
- * released.
- */
-export function buildGuardRouting(predicates: readonly SharedPredicate[], eager: ReadonlySet<number> = new Set()): GuardRouting {
+export function buildGuardRouting(predicates: readonly SharedPredicate[]): GuardRouting {
   const routing: GuardRouting = {
-    routed: new Uint8Array(predicates.length), name: new Map(), kind: new Map(), status: new Map(), service: new Map(), attributeKeys: [], attributes: [], everySpan: null,
+    routed: new Uint8Array(predicates.length), name: new Map(), kind: new Map(), status: new Map(), service: new Map(), attributeKeys: [], attributes: [],
   };
-  const everySpan: number[] = [];
   const byKey = new Map<string, Map<unknown, RouteList>>();
   const lists = new Map<Map<unknown, RouteList>, Map<unknown, number[]>>();
   const idsOf = (map: Map<unknown, RouteList>): Map<unknown, number[]> => {
@@ -232,13 +217,7 @@ export function buildGuardRouting(predicates: readonly SharedPredicate[], eager:
   predicates.forEach((p, id) => {
     const guard = p.guard;
     // NaN never equals itself: a Map lookup would find it, the guard would not.
-    if (guard === null || Number.isNaN(guard.value)) {
-      if (!p.structural && eager.has(id)) {
-        everySpan.push(id);
-        routing.routed[id] = 1;
-      }
-      return;
-    }
+    if (guard === null || Number.isNaN(guard.value)) return;
     let map: Map<unknown, RouteList>;
     if (guard.field === null) {
       let byValue = byKey.get(guard.attribute!);
@@ -258,6 +237,5 @@ export function buildGuardRouting(predicates: readonly SharedPredicate[], eager:
     routing.routed[id] = p.structural ? 2 : 1;
   });
   for (const [map, byValue] of lists) for (const [value, ids] of byValue) map.set(value, routeList(ids, predicates));
-  if (everySpan.length > 0) routing.everySpan = routeList(everySpan, predicates);
   return routing;
 }
