@@ -233,7 +233,13 @@ interface TraceState {
    * per trace as long as the rule set's predicates cost 8 B per predicate.
    */
   results: Map<number, Uint8Array>;
-  /** by shared predicate id: how many spans the cached result covers */
+  /**
+   * by cover slot (Detector.coverSlots: the predicates that are not routed,
+   * tested by cover()): how many spans the cached result covers. Routed
+   * predicates cover spans [0, routed) together, so they have no slot: an
+   * array per trace as long as the rule set's predicates cost 4 B per
+   * predicate, about 7 B per buffered span with 100 rules.
+   */
   covered: Int32Array;
   /** by shared predicate id: how many of the covered spans match */
   matched: Int32Array;
@@ -272,6 +278,9 @@ export class Detector {
   private earliestFirstReceivedAt = Infinity;
   private predicates: SharedPredicate[] = [];
   private routing: GuardRouting = buildGuardRouting([]);
+  /** by shared predicate id: its index in a trace's `covered`, or -1 for a routed predicate */
+  private coverSlots = new Int32Array(0);
+  private coverCount = 0;
   private structuralGroups: Array<TestedTogether | undefined> = [];
   /** Structural groups that needed more than a rule's budget in the current pass: their members are tested alone (testTogether). */
   private readonly groupsOverBudget = new Set<TestedTogether>();
@@ -363,17 +372,21 @@ export class Detector {
       if (newId !== undefined) remap.set(oldId, newId);
     });
     const routing = buildGuardRouting(predicates);
+    const coverSlots = new Int32Array(predicates.length).fill(-1);
+    let coverCount = 0;
+    routing.routed.forEach((routed, id) => { if (routed === 0) coverSlots[id] = coverCount++; });
     for (const trace of this.traces.values()) {
       const results = new Map<number, Uint8Array>();
-      const covered = new Int32Array(predicates.length);
+      const covered = new Int32Array(coverCount);
       const matched = new Int32Array(predicates.length);
       // Routed predicates are routed again from the first span (their state kept would be counted twice).
       trace.routed = 0;
       for (const [oldId, newId] of remap) {
-        if (routing.routed[newId] !== 0) continue;
+        const oldSlot = this.coverSlots[oldId];
+        if (routing.routed[newId] !== 0 || oldSlot < 0) continue;
         const r = trace.results.get(oldId);
         if (r !== undefined) results.set(newId, r);
-        covered[newId] = trace.covered[oldId];
+        covered[coverSlots[newId]] = trace.covered[oldSlot];
         matched[newId] = trace.matched[oldId];
       }
       trace.results = results;
@@ -385,6 +398,8 @@ export class Detector {
     this.completionIndex = buildRuleIndex(entries, () => true, routing.routed);
     this.predicates = predicates;
     this.routing = routing;
+    this.coverSlots = coverSlots;
+    this.coverCount = coverCount;
     this.structuralGroups = buildStructuralGroups(predicates);
     this.windowKeys = new WeakMap();
     this.predicateStates = states;
@@ -553,7 +568,7 @@ export class Detector {
       firstReceivedAt: now,
       lastReceivedAt: now,
       results: new Map(),
-      covered: new Int32Array(this.predicates.length),
+      covered: new Int32Array(this.coverCount),
       matched: new Int32Array(this.predicates.length),
       routed: 0,
       fired: new Set(),
@@ -648,7 +663,8 @@ export class Detector {
     }
     const n = trace.spans.length;
     let results = trace.results.get(id);
-    const covered = trace.covered[id];
+    const slot = this.coverSlots[id];
+    const covered = trace.covered[slot];
     if (covered < n) {
       const { fn, guard } = this.predicates[id];
       let matched = trace.matched[id];
@@ -665,7 +681,7 @@ export class Detector {
         results[i] = 1;
         matched++;
       }
-      trace.covered[id] = n;
+      trace.covered[slot] = n;
       trace.matched[id] = matched;
     }
     return results;
