@@ -28,13 +28,12 @@
  * A rule is evaluated on a trace only when every predicate it cannot hold
  * without (requiredPredicates.ts) matches enough spans (at least one, n for
  * `count(p) >= n`; for a structural predicate: spans matching its local
- * prefix, else spans passing its guard), and
- * when the match counts do not already decide it false (decideByCounts.ts,
- * e.g. a `missing(p)` with p matching). Rules are indexed by one such
- * predicate (RuleIndex), so a pass over a trace visits only the rules whose
- * anchor matched, found among the predicates its spans matched (the trace's
- * cached results)
- * rather than by reading every anchor's count. A structural predicate's local
+ * prefix, else spans passing its guard), and when the match counts do not
+ * already decide it false (decideByCounts.ts, e.g. a `missing(p)` with p
+ * matching). Rules are indexed by one such predicate (RuleIndex), so a pass
+ * over a trace visits only the rules whose anchor matched, found among the
+ * predicates its spans matched (the trace's cached results) rather than by
+ * reading every anchor's count. A structural predicate's local
  * prefix (the conjuncts that read only the span, dsl/localPrefix.ts) is a
  * predicate of its own, tested when spans arrive (SharedPredicate.prefilter):
  * at evaluation the structural predicate is tested only on the spans

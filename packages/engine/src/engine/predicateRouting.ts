@@ -98,8 +98,8 @@ export function buildStructuralGroups(predicates: readonly SharedPredicate[]): A
  * `guard`, and caches every member's results in `cache` (the rules of a
  * pass ask for them one after the other). `prefiltered`: the results of the
  * members' prefilter in linked order (TestedTogether.prefilter), or null:
- * only spans matching it are tested, else only spans passing the guard. The group runs on a budget of its
- * own (`budget` units, the meter of the evaluation that asked is left as it
+ * only spans matching it are tested, else only spans passing the guard.
+ * The group runs on a budget of its own (`budget` units, the meter of the evaluation that asked is left as it
  * was): its work is shared by the rules of the family, as a shared
  * subexpression's is, and charging it to the rule that asked first could
  * exhaust that rule where it alone would not. When the group needs more,
