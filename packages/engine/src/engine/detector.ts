@@ -79,7 +79,7 @@ import { conjunctsOf, generatedFrom, generatedKey, generatePredicate } from '../
 import { localPrefix } from '../dsl/localPrefix.js';
 import { predicateGuard } from '../dsl/predicateGuard.js';
 import type { PExpr } from '../dsl/checkPredicate.js';
-import { buildGuardRouting, buildStructuralGroups, passesAlso, passesGuard, testTogether, type GuardRouting, type RouteList, type SharedPredicate, type TestedTogether } from './predicateRouting.js';
+import { buildGuardRouting, buildStructuralGroups, mayMatch, passesAlso, passesGuard, testTogether, type GuardRouting, type RouteList, type SharedPredicate, type TestedTogether } from './predicateRouting.js';
 
 export interface DetectorOptions {
   /** A trace is complete when no span arrived for this long. */
@@ -628,10 +628,7 @@ export class Detector {
             r = new Uint8Array(linked.length);
             const { guard, prefilter } = predicate;
             const prefiltered = prefilter >= 0 ? this.passResults(trace, prefilter, linked, structuralCache) : null;
-            for (let i = 0; i < linked.length; i++) {
-              const may = prefiltered !== null ? prefiltered[i] !== 0 : guard === null || passesGuard(guard, linked[i]);
-              r[i] = may && predicate.fn(linked[i]) ? 1 : 0;
-            }
+            for (let i = 0; i < linked.length; i++) r[i] = mayMatch(guard, prefiltered, linked, i) && predicate.fn(linked[i]) ? 1 : 0;
             structuralCache.set(id, r);
           }
           return r;

@@ -98,9 +98,10 @@ export function buildStructuralGroups(predicates: readonly SharedPredicate[]): A
  * `guard`, and caches every member's results in `cache` (the rules of a
  * pass ask for them one after the other). `prefiltered`: the results of the
  * members' prefilter in linked order (TestedTogether.prefilter), or null:
- * only spans matching it are tested, else only spans passing the guard.
- * The group runs on a budget of its own (`budget` units, the meter of the evaluation that asked is left as it
- * was): its work is shared by the rules of the family, as a shared
+ * only spans matching it are tested, else only spans passing the guard
+ * (mayMatch). The group runs on a budget of its own (`budget` units, the
+ * meter of the evaluation that asked is left as it was): its work is
+ * shared by the rules of the family, as a shared
  * subexpression's is, and charging it to the rule that asked first could
  * exhaust that rule where it alone would not. When the group needs more,
  * nothing is cached and false returned: the caller tests its predicate
@@ -118,7 +119,7 @@ export function testTogether(
   const done = withBudget(budget, () => {
     for (let i = 0; i < n; i++) {
       const span = linked[i];
-      if (prefiltered !== null ? prefiltered[i] === 0 : guard !== null && !passesGuard(guard, span)) continue;
+      if (!mayMatch(guard, prefiltered, linked, i)) continue;
       group!(span, out);
       for (let j = 0; j < ids.length; j++) results[j][i] = out[j];
     }
@@ -127,6 +128,16 @@ export function testTogether(
   if (done === BUDGET_EXCEEDED) return false;
   for (let j = 0; j < ids.length; j++) cache.set(ids[j], results[j]);
   return true;
+}
+
+/**
+ * Whether linked span `i` may match a structural predicate, so that it is
+ * tested: it matches the predicate's prefilter (`prefiltered`, its results
+ * in linked order; SharedPredicate.prefilter), or, without one, passes its
+ * guard.
+ */
+export function mayMatch(guard: PredicateGuard | null, prefiltered: Uint8Array | null, linked: readonly Span[], i: number): boolean {
+  return prefiltered !== null ? prefiltered[i] !== 0 : guard === null || passesGuard(guard, linked[i]);
 }
 
 /** Whether a span passes a predicate's guard (every equality of it); a span failing it cannot match the predicate. */
