@@ -324,6 +324,21 @@ export function generatedFrom(fn: SpanPredicate<never>): { body: PExpr; state: P
   return sources.get(fn);
 }
 
+/** A compiled regex's identity: its flags and pattern (equal regexes of two predicates are two objects). */
+export function regexText(re: RE2JS): string {
+  return `${re.flags()}/${re.pattern()}`;
+}
+
+/**
+ * Whether `e` can be tested on behalf of predicates other than its own (a
+ * predicate group's shared conjunct, a structural predicate's local prefix):
+ * it cannot throw (an error counts in its own predicate's state) and holds no
+ * regex (regexes are each predicate's own).
+ */
+export function needsNoState(e: PExpr): boolean {
+  return !mayThrow(e) && !someNode(e, (x) => x.t === 'regex');
+}
+
 /**
  * The identity of generated code: its source and its regexes (compiled to
  * objects held by index, so the source alone does not tell them apart).
@@ -331,7 +346,7 @@ export function generatedFrom(fn: SpanPredicate<never>): { body: PExpr; state: P
  * shared by it.
  */
 export function generatedKey(source: string, regexes: readonly RE2JS[]): string {
-  return `${source}\u0000${regexes.map((r) => `${r.flags()}/${r.pattern()}`).join('\u0000')}`;
+  return `${source}\u0000${regexes.map(regexText).join('\u0000')}`;
 }
 
 /**

@@ -39,7 +39,9 @@
  * operators and re-serialised literals, never user text.
  */
 import type { PExpr } from './checkPredicate.js';
-import { childrenOf, conjunction, conjunctsOf, emit, emitIn, isShareable, mayThrow, shareableText, sharedFunctions, someNode, type EmitContext, type PredicateState } from './generatePredicate.js';
+import {
+  childrenOf, conjunction, conjunctsOf, emit, emitIn, isShareable, mayThrow, needsNoState, regexText, shareableText, sharedFunctions, type EmitContext, type PredicateState,
+} from './generatePredicate.js';
 import { runtime } from './runtime.js';
 
 export interface PredicateGroupMember {
@@ -105,13 +107,12 @@ interface ChunkMember {
 }
 
 function generateChunk<T>(members: readonly ChunkMember[]): { fn: PredicateGroup<T>; source: string } {
-  // A regex is told by its pattern and flags: members' equal regexes are distinct objects.
-  const regexTexts = members.map((m) => (index: number) => { const re = m.member.state.re[index]; return `${re.flags()}/${re.pattern()}`; });
+  const regexTexts = members.map((m) => (index: number) => regexText(m.member.state.re[index]));
   const counts = new Map<string, number>();
   members.forEach((m, j) => countReads(m.member.body, counts, regexTexts[j]));
   const names = new Map<string, string>();
-  const commonIn = (regexText: RegexText) => (e: PExpr, emitted: () => string): string => {
-    const key = readKey(e, regexText);
+  const commonIn = (memberRegex: MemberRegex) => (e: PExpr, emitted: () => string): string => {
+    const key = readKey(e, memberRegex);
     if (key === null || counts.get(key)! < 2) return emitted();
     let name = names.get(key);
     if (name === undefined) names.set(key, (name = `c${names.size}`));
@@ -175,7 +176,7 @@ function emitFactored(members: ReadonlyArray<ChunkMember & { j: number }>, depth
  * member) or that holds a regex (each member has its own).
  */
 function factorKey(e: PExpr): string | null {
-  return mayThrow(e) || someNode(e, (x) => x.t === 'regex') ? null : shareableText(e);
+  return needsNoState(e) ? shareableText(e) : null;
 }
 
 /** Orders members by their conjuncts' keys, so members with a common first conjunct (and then second, ...) are adjacent; a member's own conjunct sorts after any key, by member. */
@@ -194,8 +195,8 @@ function isRootedAtSpan(e: PExpr): boolean {
   return e.t === 'member' && typeof e.key === 'string' && isRootedAtSpan(e.object);
 }
 
-/** The text of a member's regex by index (its flags and pattern). */
-type RegexText = (index: number) => string;
+/** A member's regex by index, as its identity (regexText). */
+type MemberRegex = (index: number) => string;
 
 /**
  * The identity of a value a chunk may compute once (module comment), or null
@@ -204,26 +205,26 @@ type RegexText = (index: number) => string;
  * a value is held only once computed, so a member whose computation threw
  * computes it again, throws as its own would, and counts its own error.
  */
-function readKey(e: PExpr, regexText: RegexText): string | null {
+function readKey(e: PExpr, memberRegex: MemberRegex): string | null {
   if (isShareable(e)) return `shared ${shareableText(e)}`;
   if (e.t === 'member' && typeof e.key === 'string' && isRootedAtSpan(e.object)) return emit(e);
   if (e.t === 'global' && (e.name === 'String' || e.name === 'Number') && e.args.length === 1) {
-    const of = readKey(e.args[0], regexText);
+    const of = readKey(e.args[0], memberRegex);
     return of === null ? null : `${e.name}(${of})`;
   }
   if (e.t === 'method' && e.name === 'test' && e.target.t === 'regex' && e.args.length === 1) {
-    const of = readKey(e.args[0], regexText);
-    return of === null ? null : `test ${regexText(e.target.index)} (${of})`;
+    const of = readKey(e.args[0], memberRegex);
+    return of === null ? null : `test ${memberRegex(e.target.index)} (${of})`;
   }
   return null;
 }
 
 /** Counts the values of `e` outside arrows that readKey names, as emitIn meets them: a shared subexpression is one, not its insides. */
-function countReads(e: PExpr, counts: Map<string, number>, regexText: RegexText): void {
-  const key = readKey(e, regexText);
+function countReads(e: PExpr, counts: Map<string, number>, memberRegex: MemberRegex): void {
+  const key = readKey(e, memberRegex);
   if (key !== null) counts.set(key, (counts.get(key) ?? 0) + 1);
   if (isShareable(e)) return;
   // A span attribute is emitted without its map, an arrow's body without common reads (emitIn).
   const read = e.t === 'member' && e.spanAttribute === true && e.object.t === 'member' ? [e.object.object] : e.t === 'iterate' ? [e.target] : childrenOf(e);
-  for (const x of read) countReads(x, counts, regexText);
+  for (const x of read) countReads(x, counts, memberRegex);
 }

@@ -23,7 +23,7 @@
  * count nothing when called (its own prefix is false without throwing).
  */
 import type { PExpr } from './checkPredicate.js';
-import { conjunction, conjunctsOf, mayThrow, someNode } from './generatePredicate.js';
+import { conjunction, conjunctsOf, needsNoState, someNode } from './generatePredicate.js';
 
 /** The predicate's local prefix (module comment), or null when it has none or the whole predicate is local. */
 export function localPrefix(body: PExpr): PExpr | null {
@@ -34,5 +34,5 @@ export function localPrefix(body: PExpr): PExpr | null {
 }
 
 function isLocal(e: PExpr): boolean {
-  return !mayThrow(e) && !someNode(e, (x) => x.t === 'regex' || (x.t === 'member' && (typeof x.key !== 'string' || x.key === 'parent' || x.key === 'children')));
+  return needsNoState(e) && !someNode(e, (x) => x.t === 'member' && (typeof x.key !== 'string' || x.key === 'parent' || x.key === 'children'));
 }
