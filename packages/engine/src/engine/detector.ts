@@ -79,7 +79,7 @@ import { conjunctsOf, generatedFrom, generatedKey, generatePredicate } from '../
 import { localPrefix } from '../dsl/localPrefix.js';
 import { predicateGuard } from '../dsl/predicateGuard.js';
 import type { PExpr } from '../dsl/checkPredicate.js';
-import { buildGuardRouting, buildStructuralGroups, mayMatch, passesAlso, passesGuard, testTogether, type GuardRouting, type RouteList, type SharedPredicate, type TestedTogether } from './predicateRouting.js';
+import { buildGuardRouting, buildStructuralGroups, isRoutable, mayMatch, passesAlso, passesGuard, testTogether, type GuardRouting, type RouteList, type SharedPredicate, type TestedTogether } from './predicateRouting.js';
 
 export interface DetectorOptions {
   /** A trace is complete when no span arrived for this long. */
@@ -350,7 +350,7 @@ export class Detector {
         const p = predicates[id];
         if (!p.structural) return id;
         if (p.prefilter >= 0) return p.prefilter;
-        return p.guard !== null && !Number.isNaN(p.guard.value) ? id : -1;
+        return isRoutable(p.guard) ? id : -1;
       };
       const isExact = (local: number): boolean => !predicates[predicateIds[local]].structural;
       // Exact match counts first (the first one anchors the rule in the index), then prefilters, then structural predicates' guards.
@@ -1024,7 +1024,7 @@ function prefilterOf(body: PExpr, add: (key: string, predicate: SharedPredicate)
   const local = localPrefix(body);
   if (local === null) return -1;
   const guard = predicateGuard(local);
-  if (guard === null || Number.isNaN(guard.value)) return -1;
+  if (!isRoutable(guard)) return -1;
   if (1 + (guard.also?.length ?? 0) >= conjunctsOf(local).length) return -1;
   const generated = generatePredicate<Span>(local, []);
   return add(generatedKey(generated.source, []), { fn: generated.fn, structural: false, guard, body: local, state: generated.state, prefilter: -1 });

@@ -214,6 +214,11 @@ function routeList(ids: readonly number[], predicates: readonly SharedPredicate[
   };
 }
 
+/** Whether predicates with this guard are routed by it (GuardRouting): NaN never equals itself, so a Map lookup would find it where the guard would not. */
+export function isRoutable(guard: PredicateGuard | null): guard is PredicateGuard {
+  return guard !== null && !Number.isNaN(guard.value);
+}
+
 export function buildGuardRouting(predicates: readonly SharedPredicate[]): GuardRouting {
   const routing: GuardRouting = {
     routed: new Uint8Array(predicates.length), name: new Map(), kind: new Map(), status: new Map(), service: new Map(), attributeKeys: [], attributes: [],
@@ -227,8 +232,7 @@ export function buildGuardRouting(predicates: readonly SharedPredicate[]): Guard
   };
   predicates.forEach((p, id) => {
     const guard = p.guard;
-    // NaN never equals itself: a Map lookup would find it, the guard would not.
-    if (guard === null || Number.isNaN(guard.value)) return;
+    if (!isRoutable(guard)) return;
     let map: Map<unknown, RouteList>;
     if (guard.field === null) {
       let byValue = byKey.get(guard.attribute!);
