@@ -28,6 +28,8 @@ const spanPredicate: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(500, 1500).map((d) => `s.duration > ${d}`),
   fc.constantFrom(0, 1, 2).map((x) => `s.attributes.x > ${x}`),
   fc.constant('s.attributes.x !== 1'),
+  // the attribute map read as a whole (decoded in full from a span decoded in arrival mode)
+  fc.constant("'x' in s.attributes"),
   // equalities on an attribute: guarded predicates routed by attribute value (detector.ts GuardRouting)
   fc.constantFrom(0, 1, 2).map((x) => `s.attributes.x === ${x}`),
   fc.constant("s.parent?.name === 'a'"),
@@ -73,6 +75,8 @@ const spanSpecs: fc.Arbitrary<SpanSpec[]> = fc.array(
     duration: fc.integer({ min: 0, max: 3000 }),
     status: fc.constantFrom('UNSET', 'OK', 'ERROR') as fc.Arbitrary<'UNSET' | 'OK' | 'ERROR'>,
     x: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+    // an attribute no rule reads by name (left in the bytes in arrival mode)
+    filler: fc.boolean(),
     parentChoice: fc.nat(),
   }),
   { minLength: 0, maxLength: 12 },
@@ -83,7 +87,7 @@ const spanSpecs: fc.Arbitrary<SpanSpec[]> = fc.array(
   start: it.start,
   duration: it.duration,
   status: it.status,
-  attributes: it.x === undefined ? {} : { x: it.x },
+  attributes: { ...(it.filler ? { y: 'filler' } : {}), ...(it.x === undefined ? {} : { x: it.x }) },
   // parents point at earlier spans (or nowhere), so the trace is a forest
   parent: i > 0 && it.parentChoice % 3 !== 0 ? `s${it.parentChoice % i}` : undefined,
 })));
@@ -148,13 +152,13 @@ function signalsByTrace(detections: Detection[]): Map<string, string[]> {
 }
 
 /** Ingests the scenario's batches, as `received` makes them into spans, inside the idle timeout, then completes every trace. */
-function detect(s: Scenario, received: (batch: Span[]) => Span[] = (batch) => batch): { detector: Detector; detections: Detection[] } {
+function detect(s: Scenario, received: (batch: Span[], detector: Detector) => Span[] = (batch) => batch): { detector: Detector; detections: Detection[] } {
   const detector = new Detector({ idleTimeoutMs: 1000 });
   detector.setRules(s.rules);
   const detections: Detection[] = [];
   let now = 0;
   for (const batch of batches(s)) {
-    detections.push(...detector.ingest(received(batch), now).detections);
+    detections.push(...detector.ingest(received(batch, detector), now).detections);
     now += 10; // well inside the idle timeout: no trace completes early
   }
   detections.push(...detector.tick(now + 1000));
@@ -193,6 +197,21 @@ describe('incremental evaluation equals whole-trace evaluation', () => {
     fc.assert(
       fc.property(scenario, (s) => {
         const { detections } = detect(s, (batch) => decodeProtobufTraces(encodeProtobufTraces(batch)).spans);
+        const actual = signalsByTrace(detections);
+        for (const [traceId, fired] of oracle(s)) expect(new Set(actual.get(traceId) ?? [])).toEqual(fired);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('the same with spans decoded in arrival mode: only the attributes the rules read by name decoded when they arrive', () => {
+    fc.assert(
+      fc.property(scenario, (s) => {
+        const { detections } = detect(s, (batch, detector) => {
+          const keys = detector.arrivalAttributeKeys();
+          expect(keys.has('y')).toBe(false);
+          return decodeProtobufTraces(encodeProtobufTraces(batch), { attributeKeys: keys }).spans;
+        });
         const actual = signalsByTrace(detections);
         for (const [traceId, fired] of oracle(s)) expect(new Set(actual.get(traceId) ?? [])).toEqual(fired);
       }),

@@ -20,6 +20,19 @@ function ids(detections: Detection[]): string[] {
 }
 
 describe('Detector', () => {
+  test('arrivalAttributeKeys: the attribute keys its predicates read by name, of any span they reach, routing keys included', () => {
+    const detector = new Detector();
+    expect([...detector.arrivalAttributeKeys()]).toEqual([]);
+    detector.setRules([
+      PII,
+      rule('fanout', "trace.count(s => s.attributes['http.route'] === '/a' && s.children.some(c => c.attributes['db.system'] !== undefined)) > 0"),
+      rule('computed', "trace.has(s => s.attributes[s.name] === 1 || 'k' in s.attributes)"),
+    ]);
+    expect(new Set(detector.arrivalAttributeKeys())).toEqual(new Set(['data.contains_pii', 'http.route', 'db.system']));
+    detector.setRules([RETRY]);
+    expect([...detector.arrivalAttributeKeys()]).toEqual([]);
+  });
+
   test('a positive pattern fires on the batch that completes it, before the trace completes', () => {
     const detector = new Detector({ idleTimeoutMs: 1000 });
     detector.setRules([RETRY, PII]);

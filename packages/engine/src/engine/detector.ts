@@ -69,7 +69,7 @@ import type { CompiledRule } from './rule.js';
 import { signalId, type Signal } from './signal.js';
 import type { CompletedTrace, Detection, IngestResult, RejectedSpan } from './detection.js';
 import { evaluateCondition, windowKey, witnessesOf, type TraceMatches, type WindowMemo } from './evaluateCondition.js';
-import { BudgetExceededError, releaseShared, withBudget } from '../dsl/runtime.js';
+import { attribute, BudgetExceededError, releaseShared, withBudget } from '../dsl/runtime.js';
 import { requiredMatchCounts } from './requiredPredicates.js';
 import { decideByCounts, type MatchCounts } from './decideByCounts.js';
 import { SpanIdIndex } from './spanIdIndex.js';
@@ -77,6 +77,7 @@ import type { Condition } from '../dsl/compileCondition.js';
 import type { WithinCondition } from './decideByCounts.js';
 import { conjunctsOf, generatedFrom, generatedKey, generatePredicate } from '../dsl/generatePredicate.js';
 import { localPrefix } from '../dsl/localPrefix.js';
+import { literalAttributeKeys } from '../dsl/literalAttributeKeys.js';
 import { predicateGuard } from '../dsl/predicateGuard.js';
 import type { PExpr } from '../dsl/checkPredicate.js';
 import { buildGuardRouting, buildStructuralGroups, isRoutable, mayMatch, passesAlso, passesGuard, testTogether, type GuardRouting, type RouteList, type SharedPredicate, type TestedTogether } from './predicateRouting.js';
@@ -277,6 +278,8 @@ export class Detector {
   private earliestFirstReceivedAt = Infinity;
   private predicates: SharedPredicate[] = [];
   private routing: GuardRouting = buildGuardRouting([]);
+  /** See arrivalAttributeKeys. */
+  private arrivalKeys: ReadonlySet<string> = new Set();
   /** by shared predicate id: its index in a trace's `covered`, or -1 for a routed predicate */
   private coverSlots = new Int32Array(0);
   private coverCount = 0;
@@ -397,12 +400,25 @@ export class Detector {
     this.completionIndex = buildRuleIndex(entries, () => true, routing.routed);
     this.predicates = predicates;
     this.routing = routing;
+    const arrivalKeys = new Set(routing.attributeKeys);
+    for (const p of predicates) if (p.body !== null) literalAttributeKeys(p.body, arrivalKeys);
+    this.arrivalKeys = arrivalKeys;
     this.coverSlots = coverSlots;
     this.coverCount = coverCount;
     this.structuralGroups = buildStructuralGroups(predicates);
     this.windowKeys = new WeakMap();
     this.predicateStates = states;
     this.predicateKeys = keys;
+  }
+
+  /**
+   * The keys of the attributes the rules' predicates read by name, routing
+   * included: what spans need decoded when they arrive, for
+   * decodeProtobufTraces' arrival mode (DecodeOptions.attributeKeys). A new
+   * set after each setRules; spans keep the one they were decoded with.
+   */
+  arrivalAttributeKeys(): ReadonlySet<string> {
+    return this.arrivalKeys;
   }
 
   /**
@@ -699,10 +715,8 @@ export class Detector {
       if (byKind !== null) this.routeTo(trace, i, span, byKind.get(span.kind));
       if (byStatus !== null) this.routeTo(trace, i, span, byStatus.get(span.status));
       if (byService !== null) this.routeTo(trace, i, span, byService.get(span.service));
-      if (attributeKeys.length === 0) continue;
-      const spanAttributes = span.attributes;
       for (let k = 0; k < attributeKeys.length; k++) {
-        const value = spanAttributes[attributeKeys[k]];
+        const value = attribute(span, attributeKeys[k]);
         if (value !== undefined) this.routeTo(trace, i, span, attributes[k].get(value));
       }
     }

@@ -38,7 +38,7 @@ import {
   type Span,
   type SpanInit,
 } from '../trace/span.js';
-import type { DecodedTraces, RejectedOtlpSpan } from './decodedTraces.js';
+import type { DecodeOptions, DecodedTraces, RejectedOtlpSpan } from './decodedTraces.js';
 import { decodeInt64, fixed64ToDecimal, type LongBits } from './decodeInt64.js';
 import { FieldError, joinPath } from './fieldError.js';
 import { bytesToHex } from './hex.js';
@@ -104,8 +104,8 @@ interface PbRequest {
  * hand-written decoder (decodeProtobufTracesFast.ts); this module's
  * protobufjs-based decoder is its test oracle.
  */
-export function decodeProtobufTraces(bytes: Uint8Array): DecodedTraces {
-  return decodeProtobufTracesFast(bytes);
+export function decodeProtobufTraces(bytes: Uint8Array, options?: DecodeOptions): DecodedTraces {
+  return decodeProtobufTracesFast(bytes, options);
 }
 
 /** The protobufjs-based decoder: the oracle `decodeProtobufTraces` is tested against (same spans, same rejections). */

@@ -66,10 +66,37 @@ function run(decode: (b: Uint8Array) => DecodedTraces, bytes: Uint8Array): Outco
   }
 }
 
-/** Both decoders on the same bytes: the same verdict, and equal results when accepted. */
+/** Arrival mode's keys in the tests: some of the generated keys (`text`), so that attributes of both kinds are on most spans. */
+const ARRIVAL_KEYS: ReadonlySet<string> = new Set(['service.name', 'http.route', '', 'é', '__proto__']);
+const decodeArriving = (bytes: Uint8Array): DecodedTraces => decodeProtobufTracesFast(bytes, { attributeKeys: ARRIVAL_KEYS });
+
+/**
+ * Both decoders on the same bytes: the same verdict, and equal results when
+ * accepted. The fast decoder in arrival mode too: the same verdict and
+ * error as in full mode, each attribute read by key (from the partial map
+ * or the bytes) and the whole map as the oracle decoded them.
+ */
 function expectSameAsOracle(bytes: Uint8Array): void {
   const oracle = run(decodeProtobufTracesWithProtobufjs, bytes);
   const fast = run(decodeProtobufTracesFast, bytes);
+  const arriving = run(decodeArriving, bytes);
+  try {
+    if (!fast.ok) {
+      if (arriving.ok) throw new Error(`arrival mode accepts bytes full decoding rejects (${(fast.error as Error).message}): ${Buffer.from(bytes).toString('hex')}`);
+      expect((arriving.error as Error).message).toBe((fast.error as Error).message);
+    } else {
+      expect(arriving.ok && arriving.value).toEqual(fast.value);
+      const oracleSpans = decodeProtobufTracesWithProtobufjs(bytes).spans;
+      decodeArriving(bytes).spans.forEach((span, i) => {
+        const expected = oracleSpans[i].attributes;
+        const keys = new Set<string>(['absent', ...ARRIVAL_KEYS]);
+        for (const key in expected) keys.add(key);
+        for (const key of keys) expect((span as SpanRecord).attribute(key), `attribute '${key}' on arrival`).toEqual(expected[key]);
+      });
+    }
+  } finally {
+    releaseAttributes();
+  }
   if (!oracle.ok) {
     expect(oracle.error).toBeInstanceOf(OtlpDecodeError);
     if (fast.ok) throw new Error(`the oracle rejects these bytes (${(oracle.error as Error).message}) but the fast decoder accepts them: ${Buffer.from(bytes).toString('hex')}`);
@@ -413,5 +440,111 @@ describe('decodeProtobufTracesFast: the span model it builds', () => {
     expect(root.children).toEqual([child]);
     expect(child.children).toEqual([]);
     expect(child.children).not.toBe(root.children);
+  });
+});
+
+describe('decodeProtobufTracesFast in arrival mode (DecodeOptions.attributeKeys)', () => {
+  const varint = (n: number): number[] => {
+    const out: number[] = [];
+    for (; n > 127; n >>>= 7) out.push((n & 127) | 128);
+    out.push(n);
+    return out;
+  };
+  const field = (tag: number, body: number[]): number[] => [tag, ...varint(body.length), ...body];
+  const utf8 = (s: string): number[] => [...Buffer.from(s)];
+  const INVALID_UTF8 = [0xc3, 0x28];
+  /** A KeyValue's fields: its key, then its AnyValue's bytes unless null. */
+  const kv = (key: number[], value: number[] | null): number[] => [...field(0x0a, key), ...(value === null ? [] : field(0x12, value))];
+  const stringValue = (s: string | number[]) => field(0x0a, typeof s === 'string' ? utf8(s) : s);
+  const nested = (depth: number): number[] => (depth === 0 ? [0x10, 1] : field(0x2a, field(0x0a, nested(depth - 1))));
+  /** A request of one span whose attributes are these KeyValue bodies. */
+  const request = (kvs: number[][]): Uint8Array => {
+    const span = [...field(0x0a, Array(16).fill(0x11)), ...field(0x12, Array(8).fill(0x22)), ...field(0x2a, utf8('s')), ...kvs.flatMap((k) => field(0x4a, k))];
+    return Uint8Array.from(field(0x0a, field(0x12, field(0x12, span))));
+  };
+
+  /** Arrival mode against full mode on one request: same verdict and error, and the same attributes read one by one, then whole. */
+  function expectSameAsFull(bytes: Uint8Array): DecodedTraces | null {
+    expectSameAsOracle(bytes);
+    let full: DecodedTraces;
+    try {
+      full = decodeProtobufTracesFast(bytes);
+    } catch (err) {
+      expect(() => decodeArriving(bytes)).toThrow((err as Error).message);
+      return null;
+    }
+    const arriving = decodeArriving(bytes);
+    expect(arriving.rejected).toEqual(full.rejected);
+    expect(arriving.spans.length).toBe(full.spans.length);
+    arriving.spans.forEach((span, i) => {
+      const expected = full.spans[i].attributes;
+      for (const key of new Set([...Object.keys(expected), ...ARRIVAL_KEYS, 'absent'])) expect((span as SpanRecord).attribute(key), key).toEqual(expected[key]);
+      expect(plain(span.attributes)).toEqual(plain(expected));
+    });
+    releaseAttributes();
+    return decodeArriving(bytes);
+  }
+
+  it('decodes only the arrival keys\' attributes; the others are read from the bytes, and the whole map decoded when read', () => {
+    const bytes = request([kv(utf8('http.route'), stringValue('/a')), kv(utf8('thread.name'), stringValue('main')), kv(utf8('n'), [0x18, 7])]);
+    const [span] = decodeArriving(bytes).spans as SpanRecord[];
+    expect(Object.keys(span.attributeMap!)).toEqual(['http.route']);
+    expect(span.attribute('http.route')).toBe('/a');
+    expect(span.attribute('thread.name')).toBe('main');
+    expect(span.attribute('n')).toBe(7);
+    expect(plain(span.attributes)).toEqual([['http.route', '/a'], ['thread.name', 'main'], ['n', 7]]);
+    expect(Object.keys(span.attributeMap!)).toEqual(['http.route', 'thread.name', 'n']);
+    releaseAttributes();
+    expect(span.attributeMap).toBeNull();
+    expect(span.attribute('thread.name')).toBe('main');
+    releaseAttributes();
+    // A span without an arrival key's attribute shares no map it could write into: reading its map gives its own.
+    const [a, b] = decodeArriving(Uint8Array.from([...request([kv(utf8('x'), stringValue('1'))]), ...request([kv(utf8('x'), stringValue('2'))])])).spans;
+    expect(a.attributes).not.toBe(b.attributes);
+    expect([a.attributes.x, b.attributes.x]).toEqual(['1', '2']);
+    releaseAttributes();
+  });
+
+  it('accepts and rejects what full decoding does, with the same error: strings that are not UTF-8, keys, error order', () => {
+    // Not UTF-8: in a value under another key, under an arrival key, in a key.
+    expect(expectSameAsFull(request([kv(utf8('other'), stringValue(INVALID_UTF8))]))).toBeNull();
+    expect(expectSameAsFull(request([kv(utf8('http.route'), stringValue(INVALID_UTF8))]))).toBeNull();
+    expect(expectSameAsFull(request([kv(INVALID_UTF8, stringValue('x'))]))).toBeNull();
+    // A value whose contents are truncated, before a key that is not UTF-8: full decoding finds the value's problem first.
+    expect(expectSameAsFull(request([[...field(0x12, [0x0a, 5, 0x61]), ...field(0x0a, INVALID_UTF8)]]))).toBeNull();
+    // Valid UTF-8 beyond ASCII, long strings, every scalar, an empty value and none.
+    const ok = expectSameAsFull(request([
+      kv(utf8('é'), stringValue('café')), kv(utf8('long'), stringValue('x'.repeat(100) + 'é')), kv(utf8('b'), [0x10, 1]),
+      kv(utf8('i'), [0x18, ...varint(300)]), kv(utf8('d'), [0x21, 0, 0, 0, 0, 0, 0, 0xf8, 0x3f]), kv(utf8('empty'), []), kv(utf8('none'), null),
+      kv(utf8('strindex'), [0x40, 3]),
+    ]));
+    expect(plain(ok!.spans[0].attributes)).toEqual([['é', 'café'], ['long', 'x'.repeat(100) + 'é'], ['b', true], ['i', 300], ['d', 1.5], ['empty', null], ['none', null], ['strindex', null]]);
+    releaseAttributes();
+  });
+
+  it('decodes in full the spans with an attribute it does not check in place: nested, bytes, repeated values, key indexes', () => {
+    const cases: number[][][] = [
+      [kv(utf8('list'), field(0x2a, field(0x0a, stringValue('a'))))],
+      [kv(utf8('map'), field(0x32, field(0x0a, kv(utf8('k'), [0x10, 1]))))],
+      [kv(utf8('bytes'), field(0x3a, [1, 2]))],
+      [[...kv(utf8('twice'), stringValue('a')), ...field(0x12, [0x18, 5])]],
+      [kv(utf8('two members'), [...stringValue('a'), 0x10, 1])],
+      [[...field(0x0a, utf8('indexed')), 0x18, 4, ...field(0x12, stringValue('v'))]],
+    ];
+    for (const kvs of cases) {
+      const decoded = expectSameAsFull(request([kv(utf8('http.route'), stringValue('/a')), ...kvs]));
+      expect(decoded!.spans).toHaveLength(1);
+      expect((decoded!.spans[0] as SpanRecord).attributeMap).toBe(decoded!.spans[0].attributes);
+      releaseAttributes();
+    }
+  });
+
+  it('rejects a span with a value nested too deep with full decoding\'s path, under an arrival key or another', () => {
+    for (const key of ['http.route', 'other']) {
+      const decoded = expectSameAsFull(request([kv(utf8('first'), stringValue('x')), kv(utf8(key), nested(40))]));
+      expect(decoded!.spans).toHaveLength(0);
+      expect(decoded!.rejected).toHaveLength(1);
+      expect(decoded!.rejected[0].path).toMatch(/\.attributes\[1\]\.value/);
+    }
   });
 });

@@ -54,7 +54,7 @@ import {
   type SpanSource,
   type SpanLink,
 } from '../trace/span.js';
-import type { DecodedTraces, RejectedOtlpSpan } from './decodedTraces.js';
+import type { DecodeOptions, DecodedTraces, RejectedOtlpSpan } from './decodedTraces.js';
 import { decodeInt64 } from './decodeInt64.js';
 import { FieldError, joinPath } from './fieldError.js';
 import { bytesToHex } from './hex.js';
@@ -140,9 +140,12 @@ class SpanFields {
   startHi = 0;
   endLo = 0;
   endHi = 0;
-  /** Built while decoding (prototype: the resource). */
+  /** Built while decoding (prototype: the resource); in arrival mode only the arrival keys', emptyAttributes while none. */
   attributes: AttributeMap;
   attributeCount = 0;
+  /** Arrival mode: attributes left in the bytes, and whether one is not plain (the span is decoded again in full). */
+  skipped = 0;
+  redo = false;
   attributeProblem: unknown = null;
   events: DecodedEvent[] | null = null;
   links: DecodedLink[] | null = null;
@@ -151,8 +154,9 @@ class SpanFields {
   /** The offset of the span's length prefix (Span.sourceOffset). */
   sourceOffset = 0;
 
-  constructor(newAttributes: AttributeMapConstructor) {
-    this.attributes = new newAttributes();
+  /** `emptyAttributes`: null in full mode; in arrival mode the shared empty map (never written) of the spans' resource. */
+  constructor(readonly newAttributes: AttributeMapConstructor, readonly emptyAttributes: AttributeMap | null) {
+    this.attributes = emptyAttributes ?? new newAttributes();
   }
 }
 
@@ -163,7 +167,8 @@ class Decoder {
   s = -1;
   k = -1;
 
-  constructor(private readonly buf: Uint8Array) {}
+  /** `arrivalKeys`: see DecodeOptions.attributeKeys (null: full mode). */
+  constructor(private readonly buf: Uint8Array, private readonly arrivalKeys: ReadonlySet<string> | null = null) {}
 
   truncated(): never {
     throw new WireError('truncated: a length or value runs past the end of its message', this.pos);
@@ -502,8 +507,10 @@ class Decoder {
     const source = new DecodedSource(this.buf, start, end, resourceContext.resourceSource, resourceContext.newAttributes);
     const context: SpanContext = {
       ...resourceContext,
-      origin: { resource: resourceContext.resource, service: resourceContext.service, scope: { name, version }, source, baseMillis: NaN },
+      origin: { resource: resourceContext.resource, service: resourceContext.service, scope: { name, version }, source, arrivalKeys: this.arrivalKeys, baseMillis: NaN },
     };
+    // Arrival mode: spans share one empty map per ScopeSpans until they have an arrival key's attribute.
+    const emptyAttributes = this.arrivalKeys === null ? null : new context.newAttributes();
     this.pos = start;
     let k = 0;
     while (this.pos < end) {
@@ -511,7 +518,17 @@ class Decoder {
       if (tag === 0x12) {
         this.k = k;
         const at = this.pos;
-        const fields = this.span(this.enter(3, end), context.newAttributes);
+        let fields: SpanFields | null = null;
+        try {
+          fields = this.span(this.enter(3, end), context.newAttributes, emptyAttributes);
+        } catch (err) {
+          // A wire error found in arrival mode is reported as full decoding finds it (which may be another one first).
+          if (emptyAttributes === null || !(err instanceof WireError)) throw err;
+        }
+        if (fields === null || fields.redo) {
+          this.pos = at;
+          fields = this.span(this.enter(3, end), context.newAttributes, null);
+        }
         fields.sourceOffset = at;
         const index = k++;
         if (context.resourceProblem !== null) {
@@ -532,8 +549,9 @@ class Decoder {
     this.k = -1;
   }
 
-  private span(end: number, newAttributes: AttributeMapConstructor): SpanFields {
-    const f = new SpanFields(newAttributes);
+  /** `emptyAttributes` non-null: arrival mode (see SpanFields), where the span may come back with `redo` set. */
+  private span(end: number, newAttributes: AttributeMapConstructor, emptyAttributes: AttributeMap | null): SpanFields {
+    const f = new SpanFields(newAttributes, emptyAttributes);
     while (this.pos < end) {
       const tag = this.tag(end);
       switch (tag) {
@@ -545,7 +563,10 @@ class Decoder {
         case 0x30: f.kind = this.uint32(end) | 0; continue;
         case 0x39: f.startLo = this.fixed32(end); f.startHi = this.fixed32(end); continue;
         case 0x41: f.endLo = this.fixed32(end); f.endHi = this.fixed32(end); continue;
-        case 0x4a: this.spanAttribute(this.enter(4, end), f); continue;
+        case 0x4a:
+          if (emptyAttributes === null) this.spanAttribute(this.enter(4, end), f);
+          else if (!this.arrivalAttribute(this.enter(4, end), f, this.arrivalKeys!)) { f.redo = true; return f; }
+          continue;
         case 0x50: this.uint32(end); continue; // dropped_attributes_count
         case 0x5a: (f.events ??= []).push(this.event(this.enter(4, end))); continue;
         case 0x60: this.uint32(end); continue; // dropped_events_count
@@ -568,7 +589,7 @@ class Decoder {
   spanAttributesAt(offset: number, newAttributes: AttributeMapConstructor): AttributeMap {
     this.pos = offset;
     const end = this.enter(3, this.buf.length);
-    const f = new SpanFields(newAttributes);
+    const f = new SpanFields(newAttributes, null);
     while (this.pos < end) {
       const tag = this.tag(end);
       if (tag === 0x4a) this.spanAttribute(this.enter(4, end), f);
@@ -621,7 +642,7 @@ class Decoder {
   /** The extras of the span whose length prefix is at `offset` (SpanSource.extrasAt; see spanAttributesAt). */
   spanExtrasAt(offset: number, newAttributes: AttributeMapConstructor): SpanExtras {
     this.pos = offset;
-    return extrasOf(this.span(this.enter(3, this.buf.length), newAttributes));
+    return extrasOf(this.span(this.enter(3, this.buf.length), newAttributes, null));
   }
 
   private status(end: number, f: SpanFields): void {
@@ -780,6 +801,69 @@ class Decoder {
       return;
     }
     if (f.attributeProblem === null) setAttribute(f.attributes, key, value);
+  }
+
+  /**
+   * Arrival mode: one span attribute (a KeyValue ending at `end`). When its
+   * key is one of `keys`, it is decoded into the span's map as
+   * spanAttribute does. Otherwise its value is only checked, as reading it
+   * later from the bytes (spanAttributeAt) needs: absent, or one scalar
+   * member (a string, which must be UTF-8, a boolean, an integer, a double
+   * or a string index). Returns false for anything else (a nested, bytes or
+   * repeated value, a key index, a field out of place): the caller then
+   * decodes the span again in full, so that every check and error is the
+   * full decoding's.
+   */
+  private arrivalAttribute(end: number, f: SpanFields, keys: ReadonlySet<string>): boolean {
+    const start = this.pos;
+    let key = '';
+    let valueStart = -1;
+    let valueEnd = -1;
+    while (this.pos < end) {
+      const tag = this.tag(end);
+      if (tag === 0x0a) { key = this.string(end); continue; }
+      if (tag !== 0x12 || valueEnd >= 0) return false;
+      valueEnd = this.enter(5, end);
+      valueStart = this.pos;
+      this.pos = valueEnd;
+    }
+    if (keys.has(key)) {
+      if (f.attributes === f.emptyAttributes) f.attributes = new f.newAttributes();
+      this.pos = start;
+      this.spanAttribute(end, f);
+      return true;
+    }
+    f.attributeCount++;
+    f.skipped++;
+    if (valueStart < valueEnd) {
+      this.pos = valueStart;
+      switch (this.tag(valueEnd)) {
+        case 0x0a: this.checkString(valueEnd); break;
+        case 0x10: this.bool(valueEnd); break;
+        case 0x18: this.int64(valueEnd); break;
+        case 0x21: this.double(valueEnd); break;
+        case 0x40: this.uint32(valueEnd); break;
+        default: return false;
+      }
+      if (this.pos !== valueEnd) return false;
+    }
+    this.pos = end;
+    return true;
+  }
+
+  /** Checks a string field as string() reads it (strict UTF-8) without making the string. */
+  private checkString(end: number): void {
+    const n = this.length(end);
+    const start = this.pos;
+    const stop = start + n;
+    this.pos = stop;
+    const buf = this.buf;
+    for (let i = start; i < stop; i++) {
+      if (buf[i] >= 128) {
+        this.utf8(start, stop);
+        return;
+      }
+    }
   }
 
   /** The attribute value of the KeyValue keyValueInPlace just read (throws what convert throws for a nested value it refuses). */
@@ -1115,6 +1199,8 @@ function toSpan(buf: Uint8Array, f: SpanFields, context: SpanContext): SpanRecor
   const parentSpanId = parentId(buf, f.parentSpanIdAt, f.parentSpanIdLength);
   if (f.attributeProblem !== null) throw f.attributeProblem;
   const attributes = f.attributes;
+  // Partial: attributes were left in the bytes; also an arrival span without any, so that its map is never the shared empty one.
+  const partial = f.emptyAttributes !== null && (f.skipped > 0 || attributes === f.emptyAttributes);
   // Times as SpanRecord keeps them (trace/span.ts): milliseconds, and the nanoseconds within the millisecond.
   return new SpanRecord(
     traceId,
@@ -1131,6 +1217,7 @@ function toSpan(buf: Uint8Array, f: SpanFields, context: SpanContext): SpanRecor
     context.origin!,
     extrasOf(f),
     f.sourceOffset,
+    partial,
   );
 }
 
@@ -1207,12 +1294,12 @@ function utf8Key(key: string): Uint8Array | null {
   return bytes;
 }
 
-/** Decodes an OTLP/protobuf ExportTraceServiceRequest (see the module comment). */
-export function decodeProtobufTracesFast(bytes: Uint8Array): DecodedTraces {
+/** Decodes an OTLP/protobuf ExportTraceServiceRequest (see the module comment and DecodeOptions). */
+export function decodeProtobufTracesFast(bytes: Uint8Array, options: DecodeOptions = {}): DecodedTraces {
   if (!(bytes instanceof Uint8Array)) {
     throw new OtlpDecodeError('OTLP_PROTOBUF', `OTLP/protobuf input must be a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
   }
-  const decoder = new Decoder(bytes);
+  const decoder = new Decoder(bytes, options.attributeKeys ?? null);
   try {
     return decoder.request();
   } catch (err) {

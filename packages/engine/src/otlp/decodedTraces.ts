@@ -18,3 +18,20 @@ export interface DecodedTraces {
   spans: Span[];
   rejected: RejectedOtlpSpan[];
 }
+
+/** Options of decodeProtobufTraces. */
+export interface DecodeOptions {
+  /**
+   * Arrival mode: decode only the attributes with these keys (those the
+   * rules read by name, Detector.arrivalAttributeKeys) and check the others
+   * where they are, in the request's bytes. A span's attribute map is then
+   * partial (SpanOrigin.arrivalKeys): reading another key reads it from the
+   * bytes, reading the whole map decodes it, and that map is held until the
+   * next releaseAttributes() (trace/span.ts), so only callers that release
+   * (the Detector does on each call) should ask for it. What is accepted or
+   * rejected, and every value read, is the same as without it. Why: most
+   * attributes are read by no rule, and building their maps was most of
+   * decoding (docs/performance.md).
+   */
+  attributeKeys?: ReadonlySet<string> | null;
+}

@@ -2,7 +2,7 @@
  * OTLP trace decoding and encoding: the boundary where FLUO turns OTLP
  * (protobuf, JSON, the Collector's JSON Lines files) into the span model.
  */
-export type { DecodedTraces, RejectedOtlpSpan } from './decodedTraces.js';
+export type { DecodeOptions, DecodedTraces, RejectedOtlpSpan } from './decodedTraces.js';
 export { OtlpDecodeError, type OtlpDecodeErrorCode } from './otlpDecodeError.js';
 export { decodeProtobufTraces, decodeProtobufTracesWithProtobufjs } from './decodeProtobufTraces.js';
 export { decodeJsonTraces } from './decodeJsonTraces.js';

@@ -303,6 +303,14 @@ export interface SpanOrigin {
   readonly scope: InstrumentationScope;
   readonly source: SpanSource | null;
   /**
+   * Set by a decoder that decoded, when its spans arrived, only the
+   * attributes with these keys (the ones the rules read by name), leaving
+   * the others in the source's bytes: such a span's map is partial
+   * (SpanRecord.attribute reads the other keys from the bytes; `attributes`
+   * decodes the whole map). Null otherwise.
+   */
+  readonly arrivalKeys: ReadonlySet<string> | null;
+  /**
    * The whole milliseconds its spans' times count from (see SpanRecord's
    * times): set by the first span made with this origin (NaN before), then
    * fixed.
@@ -354,19 +362,23 @@ export function spanExtras(traceState: string, statusMessage: string, events: Sp
 }
 
 /**
- * The start's nanoseconds within its millisecond, whether the span is
- * pinned, the kind and the status in one small integer (SpanRecord.packed,
- * below 2^26): nanoseconds times 64, plus 32 when pinned, plus the kind's
+ * The start's nanoseconds within its millisecond, the span's flags, the kind
+ * and the status in one small integer (SpanRecord.packed, below 2^27):
+ * nanoseconds times 128, plus the flags (PINNED, PARTIAL), plus the kind's
  * index times 4, plus the status's.
  */
-function pack(startNanosWithinMilli: number, pinned: boolean, kind: SpanKind, status: SpanStatus): number {
+function pack(startNanosWithinMilli: number, flags: number, kind: SpanKind, status: SpanStatus): number {
   const k = SPAN_KINDS.indexOf(kind);
   const st = SPAN_STATUSES.indexOf(status);
   if (k < 0 || st < 0) throw new TypeError(`not a span kind and status: ${String(kind)}, ${String(status)}`);
-  return startNanosWithinMilli * 64 + (pinned ? 32 : 0) + k * 4 + st;
+  return startNanosWithinMilli * 128 + flags + k * 4 + st;
 }
 
+/** Set by the setters of details (attributes, extras): a pinned span is never released, so what was set stays. */
 const PINNED = 32;
+/** The attribute map holds only the attributes whose keys are in the origin's arrivalKeys (see SpanOrigin.arrivalKeys). */
+const PARTIAL = 64;
+const FLAGS = PINNED | PARTIAL;
 
 /**
  * Every span is one of these, made by `createSpan` or a decoder, with the same
@@ -381,7 +393,10 @@ const PINNED = 32;
 export class SpanRecord implements Span {
   parent: Span | null = null;
   children: Span[] = NO_CHILDREN;
-  /** The attribute map, or null while released (then the origin's source decodes it again on reading). */
+  /**
+   * The attribute map, or null while released (then the origin's source
+   * decodes it again on reading), or a partial one (see PARTIAL).
+   */
   attributeMap: AttributeMap | null;
   /** See SpanExtras; null while released, like attributeMap (NO_EXTRAS is never released: it is shared). */
   extras: SpanExtras | null;
@@ -409,14 +424,16 @@ export class SpanRecord implements Span {
     startNanosWithinMilli: number,
     endWholeMillis: number,
     endNanosWithinMilli: number,
-    attributes: AttributeMap,
+    attributes: AttributeMap | null,
     public origin: SpanOrigin,
     extras: SpanExtras,
     public sourceOffset: number,
+    /** `attributes` holds only the keys in origin.arrivalKeys (a decoder's arrival mode). */
+    partial = false,
   ) {
     this.attributeMap = attributes;
     this.extras = extras;
-    this.packed = pack(startNanosWithinMilli, false, kind, status);
+    this.packed = pack(startNanosWithinMilli, partial ? PARTIAL : 0, kind, status);
     this.endNanosWithinMilli = endNanosWithinMilli;
     if (Number.isNaN(origin.baseMillis)) origin.baseMillis = startWholeMillis;
     let startOffset = startWholeMillis - origin.baseMillis;
@@ -450,7 +467,7 @@ export class SpanRecord implements Span {
   }
 
   get startNanosWithinMilli(): number {
-    return this.packed >>> 6;
+    return this.packed >>> 7;
   }
 
   get kind(): SpanKind {
@@ -458,14 +475,14 @@ export class SpanRecord implements Span {
   }
 
   set kind(kind: SpanKind) {
-    this.packed = pack(this.startNanosWithinMilli, this.pinned, kind, this.status);
+    this.packed = pack(this.startNanosWithinMilli, this.packed & FLAGS, kind, this.status);
   }
 
   get status(): SpanStatus {
     return SPAN_STATUSES[this.packed & 3];
   }
 
-  /** Set by the setters of details (attributes, extras): a pinned span is never released, so what was set stays. */
+  /** See PINNED. */
   private get pinned(): boolean {
     return (this.packed & PINNED) !== 0;
   }
@@ -475,7 +492,7 @@ export class SpanRecord implements Span {
   }
 
   set status(status: SpanStatus) {
-    this.packed = pack(this.startNanosWithinMilli, this.pinned, this.kind, status);
+    this.packed = pack(this.startNanosWithinMilli, this.packed & FLAGS, this.kind, status);
   }
 
   get resource(): AttributeMap {
@@ -497,6 +514,8 @@ export class SpanRecord implements Span {
   /** Setting null first decodes a released span's details again: without its source the span could not. */
   set source(source: SpanSource | null) {
     if (source === this.origin.source) return;
+    // A partial map is completed from the bytes it was decoded from.
+    if ((this.packed & PARTIAL) !== 0) this.decodeAttributes();
     if (source === null) {
       if (this.attributeMap === null) this.decodeAttributes();
       if (this.extras === null) this.decodeExtras();
@@ -545,7 +564,7 @@ export class SpanRecord implements Span {
 
   get attributes(): AttributeMap {
     const map = this.attributeMap;
-    return map !== null ? map : this.decodeAttributes();
+    return map !== null && (this.packed & PARTIAL) === 0 ? map : this.decodeAttributes();
   }
 
   /**
@@ -554,11 +573,12 @@ export class SpanRecord implements Span {
    * completion read one or two attributes of many spans. The reads are
    * remembered (attributeReads) until the next releaseAttributes, as a
    * rule reads the same attribute of a span again (a sibling filter reads
-   * each sibling's once per span it is evaluated for).
+   * each sibling's once per span it is evaluated for). A partial map
+   * answers for the keys it was decoded for, the bytes for the others.
    */
   attribute(key: string): AttributeValue | undefined {
     const map = this.attributeMap;
-    if (map !== null) return map[key];
+    if (map !== null && ((this.packed & PARTIAL) === 0 || this.origin.arrivalKeys!.has(key))) return map[key];
     const slot = Math.imul(this.sourceOffset ^ (key.length << 20) ^ (key.charCodeAt(key.length - 1) << 12), 0x9e3779b1) >>> (32 - ATTRIBUTE_READ_BITS);
     if (attributeReadSpans[slot] === this && attributeReadKeys[slot] === key) return attributeReadValues[slot];
     const own = this.origin.source!.attributeAt(this.sourceOffset, key);
@@ -574,7 +594,7 @@ export class SpanRecord implements Span {
   }
 
   set attributes(map: AttributeMap) {
-    this.pin();
+    this.packed = (this.packed & ~PARTIAL) | PINNED;
     this.attributeMap = map;
   }
 
@@ -582,6 +602,7 @@ export class SpanRecord implements Span {
   release(): void {
     if (this.origin.source === null || this.pinned) return;
     this.attributeMap = null;
+    this.packed &= ~PARTIAL;
     if (this.extras !== NO_EXTRAS) this.extras = null;
   }
 
@@ -589,6 +610,7 @@ export class SpanRecord implements Span {
   private decodeAttributes(): AttributeMap {
     const map = this.origin.source!.attributesAt(this.sourceOffset);
     this.attributeMap = map;
+    this.packed &= ~PARTIAL;
     held.push(this);
     return map;
   }
@@ -707,12 +729,12 @@ export function copySpan(span: Span, changes: Partial<Pick<Span, 'parent' | 'chi
 }
 
 function originOf(span: Span): SpanOrigin {
-  return span instanceof SpanRecord ? span.origin : { resource: span.resource, service: span.service, scope: span.scope, source: span.source, baseMillis: NaN };
+  return span instanceof SpanRecord ? span.origin : { resource: span.resource, service: span.service, scope: span.scope, source: span.source, arrivalKeys: null, baseMillis: NaN };
 }
 
 function newOrigin(resource: AttributeMap, scopeName: string, scopeVersion: string): SpanOrigin {
   const service = resource['service.name'];
-  return { resource, service: typeof service === 'string' ? service : undefined, scope: { name: scopeName, version: scopeVersion }, source: null, baseMillis: NaN };
+  return { resource, service: typeof service === 'string' ? service : undefined, scope: { name: scopeName, version: scopeVersion }, source: null, arrivalKeys: null, baseMillis: NaN };
 }
 
 /**

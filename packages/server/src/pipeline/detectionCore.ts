@@ -159,7 +159,10 @@ export class DetectionCore {
   }
 
   decode(id: number, format: RequestFormat, body: Uint8Array): DecodedRequest {
-    const decoded = format === 'protobuf' ? decodeProtobufTraces(body) : decodeJsonTraces(new TextDecoder().decode(body));
+    // Only the attributes the rules read by name are decoded now; the spans' maps are released after ingest() anyway.
+    const decoded = format === 'protobuf'
+      ? decodeProtobufTraces(body, { attributeKeys: this.detector.arrivalAttributeKeys() })
+      : decodeJsonTraces(new TextDecoder().decode(body));
     const traceIds = traceIdsOf(decoded.spans);
     if (decoded.spans.length > 0) this.held.set(id, { spans: decoded.spans, traceIds });
     return { spans: decoded.spans.length, traceIds, rejected: decoded.rejected };
