@@ -19,7 +19,8 @@ import type { EsNode } from './parseRule.js';
 import { positionOf } from './parseRule.js';
 import { RuleError, type RuleErrorCode } from './ruleError.js';
 import { checkPredicate } from './checkPredicate.js';
-import { emit, generatedKey, type PredicateState } from './generatePredicate.js';
+import { emit, generatedFrom, generatedKey, type PredicateState } from './generatePredicate.js';
+import { literalAttributeKeys } from './literalAttributeKeys.js';
 import { runtime } from './runtime.js';
 import type { Condition, CompiledPredicate } from './compileCondition.js';
 import type { Span } from '../trace/span.js';
@@ -40,6 +41,8 @@ export interface CorrelationSpec {
   /** Whether the condition reads views (where): such rules keep every keyed span, not only matching ones. */
   usesViews: boolean;
   keyState: PredicateState;
+  /** The attribute keys the key function and the predicates read by name (see Correlator.arrivalAttributeKeys). */
+  attributeKeys: ReadonlySet<string>;
 }
 
 export interface RuleRoots {
@@ -112,6 +115,11 @@ export function compileCorrelation(roots: RuleRoots, root: Condition, predicates
     r: PredicateState,
   ) => (span: Span) => unknown;
   const raw = factory(runtime, keyState);
+  const attributeKeys = literalAttributeKeys(checked.body, new Set());
+  for (const p of predicates) {
+    const body = generatedFrom(p.fn)?.body;
+    if (body !== undefined) literalAttributeKeys(body, attributeKeys);
+  }
   return {
     keyOf: (span) => normalizeKey(raw(span)),
     keyText: text.slice(keyArg.start, keyArg.end),
@@ -121,5 +129,6 @@ export function compileCorrelation(roots: RuleRoots, root: Condition, predicates
     openers: [...new Set(openers)],
     usesViews: views.used,
     keyState,
+    attributeKeys,
   };
 }

@@ -39,6 +39,17 @@ function correlator(dsl: string, options = {}): Correlator {
 const T = BASE_TIME_MS;
 
 describe('Correlator', () => {
+  it('arrivalAttributeKeys: the attribute keys its key functions and predicates read by name', () => {
+    const c = new Correlator();
+    c.setRules([
+      rule("traces.by(span => span.attributes['enduser.id']).has(span => span.attributes['auth.result'] === 'fail').within('5 minutes')", 'a'),
+      rule("traces.by(span => span.attributes['tenant'] + span.name).has(span => span.name === 'x').within('5 minutes')", 'b'),
+    ]);
+    expect(new Set(c.arrivalAttributeKeys())).toEqual(new Set(['enduser.id', 'auth.result', 'tenant']));
+    c.setRules([]);
+    expect([...c.arrivalAttributeKeys()]).toEqual([]);
+  });
+
   it('raises one signal for a failed login followed by a success in another trace, listing both traces and the key', () => {
     const c = correlator(LOGIN_RETRY, { allowedLatenessMs: 5000 });
     const fail = span('auth.login', 0, { 'enduser.id': 'alice' }, 'ERROR', 'ta');

@@ -156,6 +156,8 @@ export class Correlator {
   readonly options: CorrelatorOptions;
   private rules: RuleEntry[] = [];
   private keyGroups: KeyGroup[] = [];
+  /** See arrivalAttributeKeys. */
+  private arrivalKeys: ReadonlySet<string> = new Set();
   /** `${ruleId}\0${key}` → state; insertion order is activity order. */
   private readonly keys = new Map<string, KeyState>();
   private held = 0;
@@ -195,6 +197,9 @@ export class Correlator {
       entries.push({ rule, spec, keyGroup });
     }
     this.keyGroups = groups;
+    const arrivalKeys = new Set<string>();
+    for (const { spec } of entries) for (const key of spec.attributeKeys) arrivalKeys.add(key);
+    this.arrivalKeys = arrivalKeys;
     const byId = new Map(entries.map((e) => [e.rule.id, e]));
     for (const [id, state] of this.keys) {
       const next = byId.get(state.entry.rule.id);
@@ -202,6 +207,14 @@ export class Correlator {
       else state.entry = next;
     }
     this.rules = entries;
+  }
+
+  /**
+   * The attribute keys its rules' key functions and predicates read by name:
+   * ingest() reads them of every span it is given (Detector.arrivalAttributeKeys).
+   */
+  arrivalAttributeKeys(): ReadonlySet<string> {
+    return this.arrivalKeys;
   }
 
   get ruleCount(): number {

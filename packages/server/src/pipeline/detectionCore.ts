@@ -128,6 +128,8 @@ export class DetectionCore {
   private completed: CoreCompletion[] = [];
   private budgetExceeded: Array<{ ruleId: string; traceId: string }> = [];
   private problems: string[] = [];
+  /** The attributes decode() decodes: those the detector and the correlator read of every span they are given (DecodeOptions.attributeKeys). */
+  private arrivalKeys: ReadonlySet<string> = new Set();
 
   constructor(options: DetectionCoreOptions) {
     this.detector = new Detector(options.detector, {
@@ -151,6 +153,7 @@ export class DetectionCore {
   setRules(rules: readonly CompiledRule[]): void {
     this.detector.setRules(rules);
     this.correlator.setRules(rules);
+    this.arrivalKeys = new Set([...this.detector.arrivalAttributeKeys(), ...this.correlator.arrivalAttributeKeys()]);
   }
 
   /** setRules from definitions that compiled before (on the other side of a thread boundary). */
@@ -161,7 +164,7 @@ export class DetectionCore {
   decode(id: number, format: RequestFormat, body: Uint8Array): DecodedRequest {
     // Only the attributes the rules read by name are decoded now; the spans' maps are released after ingest() anyway.
     const decoded = format === 'protobuf'
-      ? decodeProtobufTraces(body, { attributeKeys: this.detector.arrivalAttributeKeys() })
+      ? decodeProtobufTraces(body, { attributeKeys: this.arrivalKeys })
       : decodeJsonTraces(new TextDecoder().decode(body));
     const traceIds = traceIdsOf(decoded.spans);
     if (decoded.spans.length > 0) this.held.set(id, { spans: decoded.spans, traceIds });
