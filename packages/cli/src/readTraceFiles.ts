@@ -7,7 +7,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, relative } from 'node:path';
-import { decodeJsonLinesTraces, decodeJsonTraces, decodeProtobufTraces, OtlpDecodeError, type DecodedTraces, type Span } from '@fluohq/engine';
+import { decodeJsonLinesTraces, decodeJsonTraces, decodeProtobufTraces, OtlpDecodeError, type DecodeOptions, type DecodedTraces, type Span } from '@fluohq/engine';
 
 export const TRACE_FILE_EXTENSIONS = ['.json', '.jsonl', '.ndjson', '.pb', '.binpb', '.protobuf'];
 
@@ -28,10 +28,10 @@ async function listTraceFiles(path: string, explicit: boolean): Promise<string[]
   return out;
 }
 
-function decode(bytes: Buffer, file: string): DecodedTraces {
+function decode(bytes: Buffer, file: string, options: DecodeOptions): DecodedTraces {
   const ext = extname(file).toLowerCase();
   if (ext === '.pb' || ext === '.binpb' || ext === '.protobuf') {
-    return decodeProtobufTraces(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    return decodeProtobufTraces(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), options);
   }
   const text = bytes.toString('utf8');
   if (ext === '.jsonl' || ext === '.ndjson') return decodeJsonLinesTraces(text);
@@ -53,7 +53,8 @@ function decode(bytes: Buffer, file: string): DecodedTraces {
   return decodeJsonTraces(text);
 }
 
-export async function readTraceFiles(paths: string[], cwd = process.cwd()): Promise<ReadTraces> {
+/** `options`: decodeProtobufTraces' for protobuf files (arrival mode for a caller that hands the spans to a Detector). */
+export async function readTraceFiles(paths: string[], cwd = process.cwd(), options: DecodeOptions = {}): Promise<ReadTraces> {
   const result: ReadTraces = { spans: [], files: [], errors: [] };
   for (const path of paths) {
     let files: string[];
@@ -68,7 +69,7 @@ export async function readTraceFiles(paths: string[], cwd = process.cwd()): Prom
       const display = relative(cwd, file) || file;
       result.files.push(display);
       try {
-        const decoded = decode(await readFile(file), file);
+        const decoded = decode(await readFile(file), file, options);
         for (const span of decoded.spans) result.spans.push(span);
         for (const r of decoded.rejected) result.errors.push({ file: display, path: r.path, message: r.message });
       } catch (err) {

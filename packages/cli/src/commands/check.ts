@@ -55,15 +55,7 @@ export async function check(argv: string[]): Promise<number> {
   if (positionals.length === 0) return fail(`no trace files given\n\n${CHECK_USAGE}`);
 
   const loaded = await loadRuleFiles(values.rules);
-  const traces = await readTraceFiles(positionals);
-  const problems = [...loaded.errors.map(formatRuleFileError), ...traces.errors.map(formatTraceFileError)];
-  if (problems.length > 0) {
-    process.stderr.write(problems.map((p) => `${p}\n`).join(''));
-    process.stderr.write(`fluo check: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the input; nothing was evaluated\n`);
-    return 2;
-  }
   const rules = loaded.rules.filter((r) => values['include-disabled'] || r.definition.enabled !== false);
-
   const detector = new Detector({
     // End of input decides every trace: no idle completion or memory forcing while reading.
     idleTimeoutMs: Number.MAX_SAFE_INTEGER,
@@ -76,6 +68,16 @@ export async function check(argv: string[]): Promise<number> {
   // Correlated rules (traces.by): every span is in the input, so windows are decided at its end.
   const correlator = new Correlator({ maxKeys: Number.MAX_SAFE_INTEGER, maxSpansPerKey: Number.MAX_SAFE_INTEGER });
   correlator.setRules(rules);
+  // Protobuf files: only the attributes the rules read by name are decoded up front (DecodeOptions.attributeKeys).
+  const attributeKeys = new Set([...detector.arrivalAttributeKeys(), ...correlator.arrivalAttributeKeys()]);
+  const traces = await readTraceFiles(positionals, process.cwd(), { attributeKeys });
+  const problems = [...loaded.errors.map(formatRuleFileError), ...traces.errors.map(formatTraceFileError)];
+  if (problems.length > 0) {
+    correlator.close();
+    process.stderr.write(problems.map((p) => `${p}\n`).join(''));
+    process.stderr.write(`fluo check: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the input; nothing was evaluated\n`);
+    return 2;
+  }
   const now = Date.now();
   const detections: Detection[] = [
     ...detector.ingest(traces.spans, now).detections, ...detector.close(now),

@@ -167,8 +167,13 @@ class Decoder {
   s = -1;
   k = -1;
 
+  /** The arrival keys' bytes (null: full mode). */
+  private readonly arrivalKeyBytes: KeysByLength | null;
+
   /** `arrivalKeys`: see DecodeOptions.attributeKeys (null: full mode). */
-  constructor(private readonly buf: Uint8Array, private readonly arrivalKeys: ReadonlySet<string> | null = null) {}
+  constructor(private readonly buf: Uint8Array, private readonly arrivalKeys: ReadonlySet<string> | null = null) {
+    this.arrivalKeyBytes = arrivalKeys === null ? null : keysByLength(arrivalKeys);
+  }
 
   truncated(): never {
     throw new WireError('truncated: a length or value runs past the end of its message', this.pos);
@@ -565,7 +570,7 @@ class Decoder {
         case 0x41: f.endLo = this.fixed32(end); f.endHi = this.fixed32(end); continue;
         case 0x4a:
           if (emptyAttributes === null) this.spanAttribute(this.enter(4, end), f);
-          else if (!this.arrivalAttribute(this.enter(4, end), f, this.arrivalKeys!)) { f.redo = true; return f; }
+          else if (!this.arrivalAttribute(this.enter(4, end), f, this.arrivalKeyBytes!)) { f.redo = true; return f; }
           continue;
         case 0x50: this.uint32(end); continue; // dropped_attributes_count
         case 0x5a: (f.events ??= []).push(this.event(this.enter(4, end))); continue;
@@ -814,31 +819,45 @@ class Decoder {
    * decodes the span again in full, so that every check and error is the
    * full decoding's.
    */
-  private arrivalAttribute(end: number, f: SpanFields, keys: ReadonlySet<string>): boolean {
+  private arrivalAttribute(end: number, f: SpanFields, keys: KeysByLength): boolean {
     const start = this.pos;
-    let key = '';
+    // The key as its bytes (the last key field, as keyValueInPlace reads it; none is ''): told apart without making its string.
+    let keyStart = start;
+    let keyEnd = start;
     let valueStart = -1;
     let valueEnd = -1;
     while (this.pos < end) {
       const tag = this.tag(end);
-      if (tag === 0x0a) { key = this.string(end); continue; }
+      if (tag === 0x0a) {
+        const n = this.length(end);
+        keyStart = this.pos;
+        keyEnd = this.pos = keyStart + n;
+        continue;
+      }
       if (tag !== 0x12 || valueEnd >= 0) return false;
       valueEnd = this.enter(5, end);
       valueStart = this.pos;
       this.pos = valueEnd;
     }
-    if (keys.has(key)) {
+    if (this.isOneOf(keyStart, keyEnd, keys)) {
       if (f.attributes === f.emptyAttributes) f.attributes = new f.newAttributes();
       this.pos = start;
       this.spanAttribute(end, f);
       return true;
     }
+    this.checkUtf8(keyStart, keyEnd);
     f.attributeCount++;
     f.skipped++;
     if (valueStart < valueEnd) {
       this.pos = valueStart;
       switch (this.tag(valueEnd)) {
-        case 0x0a: this.checkString(valueEnd); break;
+        case 0x0a: {
+          const n = this.length(valueEnd);
+          const stringStart = this.pos;
+          this.pos = stringStart + n;
+          this.checkUtf8(stringStart, this.pos);
+          break;
+        }
         case 0x10: this.bool(valueEnd); break;
         case 0x18: this.int64(valueEnd); break;
         case 0x21: this.double(valueEnd); break;
@@ -851,19 +870,25 @@ class Decoder {
     return true;
   }
 
-  /** Checks a string field as string() reads it (strict UTF-8) without making the string. */
-  private checkString(end: number): void {
-    const n = this.length(end);
-    const start = this.pos;
-    const stop = start + n;
-    this.pos = stop;
+  /** Checks the bytes of a string field as string() reads them (strict UTF-8) without making the string. */
+  private checkUtf8(start: number, stop: number): void {
     const buf = this.buf;
-    for (let i = start; i < stop; i++) {
-      if (buf[i] >= 128) {
-        this.utf8(start, stop);
-        return;
-      }
+    // ASCII, most strings: one test at the end instead of one per byte.
+    let bits = 0;
+    for (let i = start; i < stop; i++) bits |= buf[i];
+    if (bits >= 128) this.utf8(start, stop);
+  }
+
+  /** Whether the bytes [start, stop) are the UTF-8 of one of `keys`. */
+  private isOneOf(start: number, stop: number, keys: KeysByLength): boolean {
+    const candidates = keys[stop - start];
+    if (candidates === undefined) return false;
+    const buf = this.buf;
+    next: for (const key of candidates) {
+      for (let i = 0; i < key.length; i++) if (buf[start + i] !== key[i]) continue next;
+      return true;
     }
+    return false;
   }
 
   /** The attribute value of the KeyValue keyValueInPlace just read (throws what convert throws for a nested value it refuses). */
@@ -1273,6 +1298,27 @@ class DecodedSource implements SpanSource {
     const bytes = utf8Key(key);
     return bytes === null ? undefined : new Decoder(this.bytes).spanAttributeAt(offset, bytes);
   }
+}
+
+/** Keys as their UTF-8 bytes, by byte length: arrival mode tells an attribute's key by its bytes (Decoder.isOneOf). */
+type KeysByLength = ReadonlyArray<Uint8Array[] | undefined>;
+
+/** One per key set (a detector makes a new set when its rules change). */
+const keysByLengthOf = new WeakMap<ReadonlySet<string>, KeysByLength>();
+
+function keysByLength(keys: ReadonlySet<string>): KeysByLength {
+  let byLength = keysByLengthOf.get(keys);
+  if (byLength === undefined) {
+    const table: Array<Uint8Array[] | undefined> = [];
+    for (const key of keys) {
+      // A key with a lone surrogate is no decoded key (utf8Key).
+      if (LONE_SURROGATE.test(key)) continue;
+      const bytes = utf8Encoder.encode(key);
+      (table[bytes.length] ??= []).push(bytes);
+    }
+    keysByLengthOf.set(keys, (byLength = table));
+  }
+  return byLength;
 }
 
 /** UTF-8 bytes of attribute keys rules read (a few per rule set; emptied past KEY_BYTES_MAX so that it stays bounded). */
