@@ -6,7 +6,7 @@
 import path from 'node:path';
 import protobuf from 'protobufjs';
 import * as engine from '@fluohq/engine';
-import { REPO_ROOT } from './workload.mjs';
+import { REPO_ROOT, ruleSet } from './workload.mjs';
 import { interleavedRates } from './harness.mjs';
 
 let requestType;
@@ -22,12 +22,29 @@ export function officialRequestType() {
   return requestType;
 }
 
+/**
+ * The attribute keys the standard rule set of `rules` rules reads by name:
+ * what `fluo serve` decodes as spans arrive (DecodeOptions.attributeKeys),
+ * or null for an engine without arrival mode.
+ */
+function arrivalKeys(rules) {
+  if (typeof engine.Detector.prototype.arrivalAttributeKeys !== 'function') return null;
+  const compiled = ruleSet(rules).map(engine.compileRule);
+  const detector = new engine.Detector();
+  detector.setRules(compiled);
+  const correlator = new engine.Correlator();
+  correlator.setRules(compiled);
+  return new Set([...detector.arrivalAttributeKeys(), ...correlator.arrivalAttributeKeys()]);
+}
+
 /** The candidates, each a function of one request (bytes and text). */
 export function decodeCandidates() {
   const type = officialRequestType();
+  const keys = arrivalKeys(100);
   const candidates = {
     'protobufjs decode (official .proto)': (r) => type.decode(r.protobuf),
     'FLUO decodeProtobufTraces': (r) => engine.decodeProtobufTraces(r.protobuf),
+    ...(keys === null ? {} : { [`FLUO decodeProtobufTraces, arrival mode (the ${keys.size} keys 100 rules read)`]: (r) => engine.decodeProtobufTraces(r.protobuf, { attributeKeys: keys }) }),
     'JSON.parse only': (r) => JSON.parse(r.json),
     'FLUO decodeJsonTraces': (r) => engine.decodeJsonTraces(r.json),
   };

@@ -53,6 +53,8 @@
  * trace/span.ts): their predicate results are cached, and the spans the
  * rules read again when a trace completes decode them again from their
  * requests' bytes (which each span keeps, so a span is always readable).
+ * Callers that decode for the detector may decode only the attributes its
+ * rules read by name (arrivalAttributeKeys, DecodeOptions.attributeKeys).
  * Per trace the state is kept small too: predicate results
  * only for predicates that matched, the span-id Set only while a small trace
  * receives spans (SpanIdIndex).
