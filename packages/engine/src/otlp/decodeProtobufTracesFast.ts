@@ -1311,10 +1311,8 @@ function keysByLength(keys: ReadonlySet<string>): KeysByLength {
   if (byLength === undefined) {
     const table: Array<Uint8Array[] | undefined> = [];
     for (const key of keys) {
-      // A key with a lone surrogate is no decoded key (utf8Key).
-      if (LONE_SURROGATE.test(key)) continue;
-      const bytes = utf8Encoder.encode(key);
-      (table[bytes.length] ??= []).push(bytes);
+      const bytes = utf8Key(key);
+      if (bytes !== null) (table[bytes.length] ??= []).push(bytes);
     }
     keysByLengthOf.set(keys, (byLength = table));
   }

@@ -424,7 +424,7 @@ export class SpanRecord implements Span {
     startNanosWithinMilli: number,
     endWholeMillis: number,
     endNanosWithinMilli: number,
-    attributes: AttributeMap | null,
+    attributes: AttributeMap,
     public origin: SpanOrigin,
     extras: SpanExtras,
     public sourceOffset: number,
